@@ -1,0 +1,211 @@
+"""Websocket consumers: each validates a frame, calls one service, and relays pushed events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+import contactcenter.services as crm
+import routing.services as routing_services
+from channels_app.frames import Frame, FrameError, parse_frame
+from contactcenter.errors import DomainError
+from contactcenter.realtime import (
+    SUPERVISORS_GROUP,
+    agent_group,
+    envelope,
+    interaction_group,
+)
+from routing import selectors as routing_selectors
+from routing.models import Agent
+from supervisor import selectors as supervisor_selectors
+from supervisor.access import is_supervisor
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class FrameConsumer(AsyncJsonWebsocketConsumer):
+    """Base: parse and size-check every text frame, turn domain errors into error frames."""
+
+    frame_types: frozenset[str] = frozenset()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        ref = None
+        try:
+            frame = parse_frame(text_data, allowed_types=self.frame_types)
+            ref = frame.type
+            await self.handle_frame(frame)
+        except DomainError as error:
+            await self.send_error(error, ref=ref)
+
+    async def handle_frame(self, frame: Frame) -> None:
+        raise FrameError("unknown_type", f"Unknown frame type {frame.type!r}.", field="type")
+
+    async def send_error(self, error: DomainError, *, ref: str | None) -> None:
+        await self.send_json(
+            envelope(
+                "error",
+                {"code": error.code, "message": error.message, "field": error.field, "ref": ref},
+            )
+        )
+
+    async def push_frame(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["frame"])
+
+
+class VisitorChatConsumer(FrameConsumer):
+    """A customer on the web chat page. Anonymous: the chat is theirs by holding the socket."""
+
+    frame_types = frozenset({"chat.start", "chat.message"})
+
+    async def connect(self) -> None:
+        self.interaction_id: int | None = None
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.interaction_id is not None:
+            await self.channel_layer.group_discard(
+                interaction_group(self.interaction_id), self.channel_name
+            )
+            await database_sync_to_async(routing_services.customer_left)(
+                interaction_id=self.interaction_id
+            )
+
+    async def handle_frame(self, frame: Frame) -> None:
+        if frame.type == "chat.start":
+            await self.start(frame)
+        elif self.interaction_id is None:
+            raise FrameError("not_started", "Start the chat with your name and email first.")
+        else:
+            body = frame.text("body", max_length=crm.MAX_MESSAGE_LENGTH)
+            await database_sync_to_async(crm.post_customer_message)(
+                interaction_id=self.interaction_id, body=body
+            )
+
+    async def start(self, frame: Frame) -> None:
+        if self.interaction_id is not None:
+            raise FrameError("conflict", "This chat has already started.")
+        name = frame.text("name", max_length=crm.MAX_NAME_LENGTH)
+        email = frame.text("email", max_length=254)
+        interaction = await database_sync_to_async(crm.start_web_chat)(name=name, email=email)
+        self.interaction_id = interaction.pk
+        await self.channel_layer.group_add(interaction_group(interaction.pk), self.channel_name)
+        customer_name = await database_sync_to_async(lambda: interaction.case.customer.name)()
+        await self.send_json(
+            envelope(
+                "chat.started",
+                {
+                    "interaction_id": interaction.pk,
+                    "case_number": interaction.case.number,
+                    "customer_name": customer_name,
+                },
+            )
+        )
+
+
+class AgentConsumer(FrameConsumer):
+    """The agent console: presence, offers, replies, closing work."""
+
+    frame_types = frozenset(
+        {"presence.set", "offer.accept", "offer.decline", "message.send", "work.close"}
+    )
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.agent = await database_sync_to_async(
+            Agent.objects.select_related("user").filter(user=user).first
+        )()
+        if self.agent is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = agent_group(self.agent.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        snapshot = await database_sync_to_async(routing_selectors.console_snapshot)(
+            self.agent, timezone.now()
+        )
+        await self.send_json(envelope("console.snapshot", snapshot))
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def handle_frame(self, frame: Frame) -> None:
+        call = database_sync_to_async
+        if frame.type == "presence.set":
+            status_id = frame.identifier("status_id", nullable=True)
+            await call(routing_services.set_presence)(agent=self.agent, status_id=status_id)
+        elif frame.type == "offer.accept":
+            offer_id = frame.identifier("offer_id")
+            await call(routing_services.accept_offer)(agent=self.agent, offer_id=offer_id)
+        elif frame.type == "offer.decline":
+            offer_id = frame.identifier("offer_id")
+            reason = frame.text("reason", max_length=200, required=False)
+            await call(routing_services.decline_offer)(
+                agent=self.agent, offer_id=offer_id, reason=reason
+            )
+        elif frame.type == "message.send":
+            work_item_id = frame.identifier("work_item_id")
+            body = frame.text("body", max_length=crm.MAX_MESSAGE_LENGTH)
+            await call(routing_services.send_agent_message)(
+                agent=self.agent, work_item_id=work_item_id, body=body
+            )
+        elif frame.type == "work.close":
+            work_item_id = frame.identifier("work_item_id")
+            await call(routing_services.close_work)(agent=self.agent, work_item_id=work_item_id)
+
+
+class SupervisorConsumer(FrameConsumer):
+    """The live dashboard: a snapshot on connect and after changes, at most a few a second."""
+
+    refresh_delay_seconds = 0.3
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await database_sync_to_async(is_supervisor)(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.refresh_task: asyncio.Task | None = None
+        self.stale = False
+        await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
+        await self.accept()
+        await self.send_snapshot()
+
+    async def disconnect(self, code: int) -> None:
+        task = getattr(self, "refresh_task", None)
+        if task is not None:
+            task.cancel()
+        await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
+
+    async def dashboard_changed(self, event: dict[str, Any]) -> None:
+        # Handlers run one at a time, so the wait happens in a task of its own: nudges that
+        # arrive meanwhile fold into the pending refresh; one that arrives while a snapshot is
+        # being read marks it stale, and the task reads another.
+        self.stale = True
+        if self.refresh_task is None or self.refresh_task.done():
+            self.refresh_task = asyncio.create_task(self.refresh_soon())
+
+    async def refresh_soon(self) -> None:
+        while self.stale:
+            await asyncio.sleep(self.refresh_delay_seconds)
+            self.stale = False
+            await self.send_snapshot()
+
+    async def send_snapshot(self) -> None:
+        snapshot = await database_sync_to_async(supervisor_selectors.dashboard_snapshot)(
+            timezone.now()
+        )
+        await self.send_json(envelope("dashboard.snapshot", snapshot))

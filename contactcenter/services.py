@@ -1,0 +1,139 @@
+"""CRM services: resolve the customer, thread onto a case, append messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+import routing.services as routing_services
+from contactcenter import events
+from contactcenter.errors import Conflict, InvalidInput, NotFound
+from contactcenter.models import Case, ChannelKind, ContactPoint, Customer, Interaction, Message
+from contactcenter.selectors import message_payload
+from routing.selectors import current_assignment
+
+MAX_NAME_LENGTH = 120
+MAX_MESSAGE_LENGTH = 4000
+
+
+def normalize_email(raw: str) -> str:
+    email = (raw or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput("Enter a valid email address.", field="email") from exc
+    return email
+
+
+def resolve_customer_by_email(*, email: str, name: str) -> Customer:
+    """The customer who owns this email address, created on first contact."""
+    point = (
+        ContactPoint.objects.select_related("customer")
+        .filter(kind=ContactPoint.Kind.EMAIL, value=email)
+        .first()
+    )
+    if point is not None:
+        return point.customer
+    customer = Customer.objects.create(name=name)
+    ContactPoint.objects.create(customer=customer, kind=ContactPoint.Kind.EMAIL, value=email)
+    return customer
+
+
+def open_case_for(customer: Customer, *, subject: str) -> Case:
+    """The customer's open case, so that a new contact continues it; a new case otherwise."""
+    case = customer.cases.filter(status=Case.Status.OPEN).order_by("-created_at", "-id").first()
+    return case or Case.objects.create(customer=customer, subject=subject)
+
+
+def start_web_chat(*, name: str, email: str) -> Interaction:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Enter your name.", field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"Name is longer than {MAX_NAME_LENGTH} characters.", field="name")
+    email = normalize_email(email)
+    with transaction.atomic():
+        customer = resolve_customer_by_email(email=email, name=name)
+        case = open_case_for(customer, subject="Web chat")
+        return Interaction.objects.create(case=case, channel=ChannelKind.CHAT)
+
+
+def _validated_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("Write a message first.", field="body")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput(f"Message is longer than {MAX_MESSAGE_LENGTH} characters.", field="body")
+    return body
+
+
+def post_customer_message(*, interaction_id: int, body: str) -> Message:
+    """Store what the customer wrote; the first message of a contact puts it in a queue."""
+    body = _validated_body(body)
+    with transaction.atomic():
+        interaction = (
+            Interaction.objects.select_for_update()
+            .select_related("case__customer")
+            .filter(pk=interaction_id)
+            .first()
+        )
+        if interaction is None:
+            raise NotFound(f"No conversation {interaction_id}.", field="interaction_id")
+        if interaction.status != Interaction.Status.OPEN:
+            raise Conflict("This conversation is closed.")
+        message = append_message(interaction, sender=Message.Sender.CUSTOMER, body=body)
+        if not interaction.work_items.exists():
+            routing_services.enqueue(interaction)
+    return message
+
+
+def append_message(
+    interaction: Interaction,
+    *,
+    sender: str,
+    body: str,
+    author: AbstractBaseUser | None = None,
+    work_item_id: int | None = None,
+    agent_id: int | None = None,
+) -> Message:
+    """Store a message and push it to the customer and to the agent working the contact."""
+    message = Message.objects.create(
+        interaction=interaction, sender=sender, body=body, author=author
+    )
+    if agent_id is None:
+        work_item_id, agent_id = current_assignment(interaction.pk)
+    events.message_created(
+        interaction_id=interaction.pk,
+        payload=message_payload(message, work_item_id=work_item_id),
+        agent_id=agent_id,
+    )
+    return message
+
+
+def post_agent_message(
+    *, interaction: Interaction, author: AbstractBaseUser, body: str, work_item_id: int, agent_id: int
+) -> Message:
+    body = _validated_body(body)
+    if interaction.status != Interaction.Status.OPEN:
+        raise Conflict("This conversation is closed.")
+    return append_message(
+        interaction,
+        sender=Message.Sender.AGENT,
+        body=body,
+        author=author,
+        work_item_id=work_item_id,
+        agent_id=agent_id,
+    )
+
+
+def close_interaction(interaction: Interaction, *, now: datetime | None = None) -> None:
+    if interaction.status == Interaction.Status.CLOSED:
+        return
+    interaction.status = Interaction.Status.CLOSED
+    interaction.ended_at = now or timezone.now()
+    interaction.save(update_fields=["status", "ended_at"])

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from channels_app import views as channel_views
+from supervisor import views as supervisor_views
+
+urlpatterns = [
+    path("", channel_views.home, name="home"),
+    path("chat/", channel_views.chat, name="chat"),
+    path("console/", channel_views.console, name="console"),
+    path("supervisor/", supervisor_views.dashboard, name="supervisor-dashboard"),
+    path("healthz/", channel_views.health, name="health"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]

@@ -1,0 +1,50 @@
+"""Every routing event the front-end can receive (see docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contactcenter.realtime import agent_group, interaction_group, nudge_supervisors, publish
+
+
+def offer_created(agent_id: int, payload: dict[str, Any]) -> None:
+    publish(agent_group(agent_id), "offer.created", payload)
+    nudge_supervisors()
+
+
+def offer_closed(*, agent_id: int, offer_id: int, work_item_id: int, outcome: str) -> None:
+    publish(
+        agent_group(agent_id),
+        "offer.closed",
+        {"offer_id": offer_id, "work_item_id": work_item_id, "outcome": outcome},
+    )
+    nudge_supervisors()
+
+
+def work_assigned(agent_id: int, payload: dict[str, Any]) -> None:
+    publish(agent_group(agent_id), "work.assigned", payload)
+    nudge_supervisors()
+
+
+def work_closed(agent_id: int, work_item_id: int) -> None:
+    publish(agent_group(agent_id), "work.closed", {"work_item_id": work_item_id})
+    nudge_supervisors()
+
+
+def agent_updated(agent_id: int, payload: dict[str, Any]) -> None:
+    publish(agent_group(agent_id), "agent.updated", payload)
+    nudge_supervisors()
+
+
+def chat_status(
+    interaction_id: int, *, state: str, position: int | None = None, agent_name: str | None = None
+) -> None:
+    publish(
+        interaction_group(interaction_id),
+        "chat.status",
+        {"state": state, "position": position, "agent_name": agent_name},
+    )
+
+
+def queue_changed() -> None:
+    nudge_supervisors()

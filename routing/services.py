@@ -1,0 +1,321 @@
+"""Routing services: enqueue work, run rounds, and every transition of offers and work items.
+
+Correctness across processes comes from the database: an item is claimed with a
+state-guarded UPDATE (its row count checked) while the agent's row is locked, so two rounds
+running at once can neither offer one item twice nor overfill an agent.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import contactcenter.services as crm
+from contactcenter.errors import Conflict, InvalidInput, NotFound
+from contactcenter.models import Interaction, Message
+from routing import engine, events, selectors
+from routing.models import Agent, Offer, PresenceStatus, ServiceChannel, WorkItem
+
+# Rounds in one process take turns: the engine plans from a snapshot, and two rounds planning
+# from the same snapshot would only race for the same rows. Across processes the row locks
+# and guarded updates below keep the result correct.
+_ROUND_LOCK = threading.Lock()
+
+
+def request_round() -> None:
+    """Run a routing round once the current transaction commits."""
+    from routing import tasks
+
+    transaction.on_commit(tasks.run_routing_round.delay)
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+def enqueue(interaction: Interaction, *, now: datetime | None = None) -> WorkItem:
+    """Put an interaction in its channel's queue."""
+    now = now or timezone.now()
+    channel = (
+        ServiceChannel.objects.select_related("default_queue__routing_config")
+        .filter(kind=interaction.channel)
+        .first()
+    )
+    if channel is None or channel.default_queue is None:
+        raise Conflict(f"No queue takes {interaction.get_channel_display()} work yet.")
+    queue = channel.default_queue
+    item = WorkItem.objects.create(
+        interaction=interaction,
+        channel=channel,
+        queue=queue,
+        units=queue.routing_config.units_per_item,
+        enqueued_at=now,
+    )
+    events.chat_status(interaction.pk, state="waiting", position=selectors.queue_position(item))
+    events.queue_changed()
+    request_round()
+    return item
+
+
+# --- rounds -----------------------------------------------------------------------------------
+
+
+def run_round(*, now: datetime | None = None) -> list[Offer]:
+    """Offer waiting items to the best eligible agents; returns the offers made."""
+    with _ROUND_LOCK:
+        now = now or timezone.now()
+        items, timeouts = selectors.waiting_items()
+        if not items:
+            return []
+        assignments = engine.plan(items, selectors.agent_states())
+        by_id = {item.id: item for item in items}
+        offers = []
+        for assignment in assignments:
+            item = by_id[assignment.item_id]
+            offer = _make_offer(
+                item, assignment.agent_id, now=now, timeout=timedelta(seconds=timeouts[item.id])
+            )
+            if offer is not None:
+                offers.append(offer)
+        return offers
+
+
+def _make_offer(
+    item: engine.WaitingItem, agent_id: int, *, now: datetime, timeout: timedelta
+) -> Offer | None:
+    """Claim the item for the agent, re-checking the plan against the locked agent row."""
+    try:
+        with transaction.atomic():
+            agent = (
+                Agent.objects.select_for_update()
+                .filter(pk=agent_id, status__channels__id=item.channel_id)
+                .first()
+            )
+            if agent is None:
+                return None
+            used = selectors.used_units([agent.pk]).get(agent.pk, 0)
+            if used + item.units > agent.capacity:
+                return None
+            claimed = WorkItem.objects.filter(pk=item.id, status=WorkItem.Status.QUEUED).update(
+                status=WorkItem.Status.OFFERED, agent=agent
+            )
+            if claimed != 1:
+                return None
+            offer = Offer.objects.create(
+                work_item_id=item.id, agent=agent, created_at=now, expires_at=now + timeout
+            )
+            events.offer_created(agent.pk, selectors.offer_payloads([offer], now)[0])
+            events.agent_updated(agent.pk, _agent_payload(agent.pk))
+            return offer
+    except IntegrityError:
+        # Another round offered this item to this agent first: nothing was written.
+        return None
+
+
+def _agent_payload(agent_id: int) -> dict:
+    agent = Agent.objects.select_related("user", "status").get(pk=agent_id)
+    return selectors.agent_payload(agent)
+
+
+# --- offers -----------------------------------------------------------------------------------
+
+
+def accept_offer(*, agent: Agent, offer_id: int, now: datetime | None = None) -> WorkItem:
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = selectors.access_offer(agent, offer_id, for_update=True)
+        if offer.outcome != Offer.Outcome.PENDING:
+            raise Conflict(f"This offer was already {offer.get_outcome_display().lower()}.")
+        expired = offer.expires_at <= now
+        if not expired:
+            _end_offer(offer, outcome=Offer.Outcome.ACCEPTED, now=now)
+            WorkItem.objects.filter(
+                pk=offer.work_item_id, status=WorkItem.Status.OFFERED, agent=agent
+            ).update(status=WorkItem.Status.ASSIGNED, accepted_at=now)
+            item = selectors.work_items_with_context().get(pk=offer.work_item_id)
+            crm.append_message(
+                item.interaction,
+                sender=Message.Sender.SYSTEM,
+                body=f"{agent.name} joined the chat.",
+                work_item_id=item.pk,
+                agent_id=agent.pk,
+            )
+            events.work_assigned(agent.pk, selectors.work_item_payloads([item])[0])
+            events.chat_status(item.interaction_id, state="connected", agent_name=agent.name)
+            return item
+    # Outside the atomic block above, so the time-out is kept while the agent hears "too late".
+    expire_offer(offer_id=offer_id, now=now)
+    raise Conflict("This offer has expired.")
+
+
+def decline_offer(
+    *, agent: Agent, offer_id: int, reason: str = "", now: datetime | None = None
+) -> None:
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        raise InvalidInput("Reason is longer than 200 characters.", field="reason")
+    with transaction.atomic():
+        offer = selectors.access_offer(agent, offer_id, for_update=True)
+        if offer.outcome != Offer.Outcome.PENDING:
+            raise Conflict(f"This offer was already {offer.get_outcome_display().lower()}.")
+        _requeue(offer, outcome=Offer.Outcome.DECLINED, now=now, reason=reason)
+
+
+def expire_offer(*, offer_id: int, now: datetime | None = None) -> bool:
+    """Time out a pending offer whose push time-out has passed; False if it already ended."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = (
+            Offer.objects.select_for_update()
+            .filter(pk=offer_id, outcome=Offer.Outcome.PENDING, expires_at__lte=now)
+            .first()
+        )
+        if offer is None:
+            return False
+        _requeue(offer, outcome=Offer.Outcome.TIMED_OUT, now=now)
+        return True
+
+
+def expire_offers(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    due = Offer.objects.filter(outcome=Offer.Outcome.PENDING, expires_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    return sum(expire_offer(offer_id=offer_id, now=now) for offer_id in list(due))
+
+
+def _end_offer(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> None:
+    offer.outcome = outcome
+    offer.responded_at = now
+    offer.decline_reason = reason
+    offer.save(update_fields=["outcome", "responded_at", "decline_reason"])
+    events.offer_closed(
+        agent_id=offer.agent_id, offer_id=offer.pk, work_item_id=offer.work_item_id, outcome=outcome
+    )
+
+
+def _requeue(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> None:
+    """End a pending offer and put its item back in the queue, keeping its place in line."""
+    _end_offer(offer, outcome=outcome, now=now, reason=reason)
+    WorkItem.objects.filter(
+        pk=offer.work_item_id, status=WorkItem.Status.OFFERED, agent_id=offer.agent_id
+    ).update(status=WorkItem.Status.QUEUED, agent=None)
+    events.agent_updated(offer.agent_id, _agent_payload(offer.agent_id))
+    events.queue_changed()
+    request_round()
+
+
+# --- presence ---------------------------------------------------------------------------------
+
+
+def set_presence(*, agent: Agent, status_id: int | None, now: datetime | None = None) -> Agent:
+    """Change the agent's presence; offers on channels the new status does not accept end."""
+    now = now or timezone.now()
+    status = None
+    if status_id is not None:
+        status = PresenceStatus.objects.filter(pk=status_id).first()
+        if status is None:
+            raise NotFound(f"No presence status {status_id}.", field="status_id")
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        if agent.status_id != (status.pk if status else None):
+            agent.status = status
+            agent.status_since = now
+            agent.save(update_fields=["status", "status_since"])
+        open_channels = set(status.channels.values_list("pk", flat=True)) if status else set()
+        stranded = Offer.objects.select_for_update().filter(
+            agent=agent, outcome=Offer.Outcome.PENDING
+        )
+        for offer in stranded.exclude(work_item__channel_id__in=open_channels):
+            _requeue(offer, outcome=Offer.Outcome.CANCELLED, now=now)
+        events.agent_updated(agent.pk, _agent_payload(agent.pk))
+        request_round()
+    return agent
+
+
+# --- work -------------------------------------------------------------------------------------
+
+
+def send_agent_message(*, agent: Agent, work_item_id: int, body: str) -> Message:
+    item = selectors.access_work_item(agent, work_item_id)
+    with transaction.atomic():
+        return crm.post_agent_message(
+            interaction=item.interaction,
+            author=agent.user,
+            body=body,
+            work_item_id=item.pk,
+            agent_id=agent.pk,
+        )
+
+
+def close_work(*, agent: Agent, work_item_id: int, now: datetime | None = None) -> WorkItem:
+    """The agent finishes the item: the contact closes and their capacity frees up."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        item = selectors.access_work_item(agent, work_item_id, for_update=True)
+        item.status = WorkItem.Status.CLOSED
+        item.closed_at = now
+        item.save(update_fields=["status", "closed_at"])
+        Agent.objects.filter(pk=agent.pk).update(last_work_ended_at=now)
+        crm.append_message(
+            item.interaction,
+            sender=Message.Sender.SYSTEM,
+            body=f"{agent.name} closed the chat.",
+            work_item_id=item.pk,
+            agent_id=agent.pk,
+        )
+        crm.close_interaction(item.interaction, now=now)
+        events.work_closed(agent.pk, item.pk)
+        events.chat_status(item.interaction_id, state="closed")
+        events.agent_updated(agent.pk, _agent_payload(agent.pk))
+        request_round()
+    return item
+
+
+def customer_left(*, interaction_id: int, now: datetime | None = None) -> None:
+    """The customer closed the chat: waiting work is abandoned, the agent is told."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        items = WorkItem.objects.select_for_update().filter(
+            interaction_id=interaction_id,
+            status__in=[WorkItem.Status.QUEUED, *selectors.ACTIVE_STATUSES],
+        )
+        for item in items:
+            if item.status == WorkItem.Status.ASSIGNED:
+                crm.append_message(
+                    item.interaction,
+                    sender=Message.Sender.SYSTEM,
+                    body="The customer left the chat.",
+                    work_item_id=item.pk,
+                    agent_id=item.agent_id,
+                )
+                continue
+            pending = Offer.objects.select_for_update().filter(
+                work_item=item, outcome=Offer.Outcome.PENDING
+            )
+            for offer in pending:
+                _end_offer(offer, outcome=Offer.Outcome.CANCELLED, now=now)
+            offered_to = item.agent_id
+            item.status = WorkItem.Status.ABANDONED
+            item.agent = None
+            item.closed_at = now
+            item.save(update_fields=["status", "agent", "closed_at"])
+            crm.close_interaction(item.interaction, now=now)
+            if offered_to is not None:
+                events.agent_updated(offered_to, _agent_payload(offered_to))
+                request_round()
+            events.queue_changed()
+
+
+# --- sweeps -----------------------------------------------------------------------------------
+
+
+def run_sweep(*, now: datetime | None = None) -> int:
+    """The periodic safety net: time out overdue offers, then run a round. Returns offers made."""
+    now = now or timezone.now()
+    expire_offers(now=now)
+    return len(run_round(now=now))
+

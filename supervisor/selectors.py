@@ -1,0 +1,73 @@
+"""The live picture for the supervisor: O(queues + agents + open work), never O(history)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Min, Q
+
+from routing.models import Agent, Queue, WorkItem
+from routing.selectors import ACTIVE_STATUSES
+
+
+def dashboard_snapshot(now: datetime) -> dict[str, Any]:
+    return {
+        "generated_at": now.isoformat(),
+        "queues": queue_rows(now),
+        "agents": agent_rows(),
+    }
+
+
+def queue_rows(now: datetime) -> list[dict[str, Any]]:
+    waiting = Q(work_items__status=WorkItem.Status.QUEUED)
+    queues = Queue.objects.annotate(
+        waiting=Count("work_items", filter=waiting),
+        oldest=Min("work_items__enqueued_at", filter=waiting),
+    ).order_by("name")
+    return [
+        {
+            "id": queue.pk,
+            "name": queue.name,
+            "waiting": queue.waiting,
+            "longest_wait_seconds": int((now - queue.oldest).total_seconds()) if queue.oldest else 0,
+            "oldest_enqueued_at": queue.oldest.isoformat() if queue.oldest else None,
+        }
+        for queue in queues
+    ]
+
+
+def agent_rows() -> list[dict[str, Any]]:
+    agents = list(Agent.objects.select_related("user", "status").order_by("user__username"))
+    items_by_agent: dict[int, list[WorkItem]] = {agent.pk: [] for agent in agents}
+    active = (
+        WorkItem.objects.filter(status__in=ACTIVE_STATUSES)
+        .select_related("channel", "interaction__case__customer")
+        .order_by("enqueued_at", "id")
+    )
+    for item in active:
+        items_by_agent.setdefault(item.agent_id, []).append(item)
+    rows = []
+    for agent in agents:
+        items = items_by_agent[agent.pk]
+        rows.append(
+            {
+                "id": agent.pk,
+                "name": agent.name,
+                "status_name": agent.status.name if agent.status else "Offline",
+                "status_since": agent.status_since.isoformat(),
+                "capacity": agent.capacity,
+                "used_units": sum(item.units for item in items),
+                "items": [
+                    {
+                        "work_item_id": item.pk,
+                        "channel": item.channel.kind,
+                        "customer_name": item.interaction.case.customer.name,
+                        "state": item.status,
+                        "since": (item.accepted_at or item.enqueued_at).isoformat(),
+                    }
+                    for item in items
+                ],
+            }
+        )
+    return rows
