@@ -1,0 +1,129 @@
+"""Demo traffic: customers keep starting chats and simulated agents work them.
+
+It runs in the Daphne process (embedded mode) and drives the same services the websockets
+call, so every chat is routed, offered, accepted, answered and closed for real and the
+supervisor view moves. agent01–agent03 are left alone for people trying the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+import contactcenter.services as crm
+import routing.services as routing_services
+from contactcenter.demo.seed import HUMAN_AGENTS, demo_customer_addresses
+from contactcenter.errors import DomainError
+from contactcenter.models import Message
+from routing.models import Agent, Offer, PresenceStatus, WorkItem
+
+logger = logging.getLogger(__name__)
+
+OPENERS = [
+    "Hi, where is my order #{n}?",
+    "I was charged twice for order #{n}.",
+    "Can I change the delivery address of order #{n}?",
+    "The app logs me out every few minutes.",
+    "Do you ship to Norway?",
+    "I'd like a refund for order #{n}, it arrived broken.",
+]
+CUSTOMER_FOLLOW_UPS = ["Thanks!", "OK, one moment.", "It is {n}.", "Great, that helps."]
+AGENT_REPLIES = [
+    "Thanks for waiting, {name}. Let me look into that.",
+    "I can see order #{n} here. One moment please.",
+    "That's sorted now. Anything else I can help with?",
+]
+MAX_WAITING = 6
+TICK_SECONDS = (2.0, 4.0)
+
+
+async def run_demo_traffic(seed: int | None = None) -> None:
+    rng = random.Random(seed)
+    await sync_to_async(make_simulated_agents_available)()
+    while True:
+        await asyncio.sleep(rng.uniform(*TICK_SECONDS))
+        try:
+            await sync_to_async(demo_tick)(rng)
+        except Exception:
+            # The demo must keep running even if one step meets a race with a real user.
+            logger.exception("demo traffic step failed")
+
+
+def simulated_agents() -> list[Agent]:
+    return list(
+        Agent.objects.exclude(user__username__in=HUMAN_AGENTS)
+        .filter(user__username__startswith="agent")
+        .select_related("user", "status")
+    )
+
+
+def make_simulated_agents_available() -> None:
+    available = PresenceStatus.objects.filter(name="Available").first()
+    if available is None:
+        return
+    for agent in simulated_agents():
+        if agent.status_id != available.pk:
+            routing_services.set_presence(agent=agent, status_id=available.pk)
+
+
+def demo_tick(rng: random.Random) -> None:
+    if WorkItem.objects.filter(status=WorkItem.Status.QUEUED).count() < MAX_WAITING:
+        start_customer_chat(rng)
+    agents = {agent.pk: agent for agent in simulated_agents()}
+    answer_offers(rng, agents)
+    work_open_chats(rng, agents)
+
+
+def start_customer_chat(rng: random.Random) -> None:
+    name, email = rng.choice(demo_customer_addresses())
+    interaction = crm.start_web_chat(name=name, email=email)
+    opener = rng.choice(OPENERS).format(n=rng.randint(10000, 99999))
+    crm.post_customer_message(interaction_id=interaction.pk, body=opener)
+
+
+def answer_offers(rng: random.Random, agents: dict[int, Agent]) -> None:
+    settle = timezone.now() - timedelta(seconds=3)
+    pending = Offer.objects.filter(
+        outcome=Offer.Outcome.PENDING, agent_id__in=list(agents), created_at__lte=settle
+    )
+    for offer in pending:
+        agent = agents[offer.agent_id]
+        try:
+            if rng.random() < 0.1:
+                routing_services.decline_offer(agent=agent, offer_id=offer.pk, reason="Demo")
+            else:
+                routing_services.accept_offer(agent=agent, offer_id=offer.pk)
+        except DomainError:
+            continue
+
+
+def work_open_chats(rng: random.Random, agents: dict[int, Agent]) -> None:
+    items = WorkItem.objects.filter(
+        status=WorkItem.Status.ASSIGNED, agent_id__in=list(agents)
+    ).select_related("interaction__case__customer")
+    for item in items:
+        if rng.random() < 0.5:
+            continue
+        agent = agents[item.agent_id]
+        said = item.interaction.messages.exclude(sender=Message.Sender.SYSTEM).count()
+        try:
+            if said >= 6 or rng.random() < 0.08:
+                routing_services.close_work(agent=agent, work_item_id=item.pk)
+            elif item.interaction.messages.last().sender == Message.Sender.AGENT:
+                reply = rng.choice(CUSTOMER_FOLLOW_UPS).format(n=rng.randint(10000, 99999))
+                crm.post_customer_message(interaction_id=item.interaction_id, body=reply)
+            else:
+                reply = rng.choice(AGENT_REPLIES).format(
+                    name=item.interaction.case.customer.name.split()[0],
+                    n=rng.randint(10000, 99999),
+                )
+                routing_services.send_agent_message(
+                    agent=agent, work_item_id=item.pk, body=reply
+                )
+        except DomainError:
+            continue

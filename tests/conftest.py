@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.services import require
+
+SERVICE_MARKERS = ("postgres", "redis", "browser")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in SERVICE_MARKERS:
+        if item.get_closest_marker(marker) is not None:
+            require(marker)
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_channel_layer(settings) -> None:
+    """Unit and consumer tests run on the embedded layer, whatever the environment says."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a block as if its transaction committed: rounds and pushes happen, as in production."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

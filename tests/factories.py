@@ -1,0 +1,76 @@
+"""Small builders for test data: each test makes only what it needs."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+from contactcenter import services as crm
+from contactcenter.models import Interaction
+from routing.models import Agent, PresenceStatus, Queue, RoutingConfig, ServiceChannel, WorkItem
+
+_numbers = itertools.count(1)
+PASSWORD = "test-password-123"
+
+
+def make_user(username: str | None = None, **fields):
+    username = username or f"user{next(_numbers)}"
+    return get_user_model().objects.create_user(
+        username, f"{username}@example.com", PASSWORD, **fields
+    )
+
+
+def make_supervisor(username: str | None = None):
+    user = make_user(username or f"supervisor{next(_numbers)}")
+    user.user_permissions.add(
+        Permission.objects.get(codename="supervise", content_type__app_label="routing")
+    )
+    return user
+
+
+def chat_queue() -> Queue:
+    return ServiceChannel.objects.select_related("default_queue").get(kind="chat").default_queue
+
+
+def status(name: str) -> PresenceStatus:
+    return PresenceStatus.objects.get(name=name)
+
+
+def make_agent(
+    username: str | None = None,
+    *,
+    capacity: int = 6,
+    available: bool = False,
+    queues: list[Queue] | None = None,
+    first_name: str = "",
+) -> Agent:
+    user = make_user(username, first_name=first_name)
+    agent = Agent.objects.create(
+        user=user, capacity=capacity, status=status("Available") if available else None
+    )
+    for queue in queues if queues is not None else [chat_queue()]:
+        queue.members.add(agent)
+    return agent
+
+
+def make_queue(name: str, *, routing_priority: int = 10, units: int = 2, timeout: int = 30) -> Queue:
+    config = RoutingConfig.objects.create(
+        name=f"{name} config",
+        routing_priority=routing_priority,
+        units_per_item=units,
+        push_timeout_seconds=timeout,
+    )
+    return Queue.objects.create(name=name, routing_config=config)
+
+
+def start_chat(name: str = "Maria Garcia", email: str | None = None, body: str = "Hello") -> Interaction:
+    email = email or name.lower().replace(" ", ".") + f"{next(_numbers)}@example.com"
+    interaction = crm.start_web_chat(name=name, email=email)
+    crm.post_customer_message(interaction_id=interaction.pk, body=body)
+    return interaction
+
+
+def work_item_of(interaction: Interaction) -> WorkItem:
+    return WorkItem.objects.get(interaction=interaction)

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contactcenter.errors import Conflict, InvalidInput, NotFound
+from contactcenter.models import Interaction, Message
+from routing import services
+from routing.models import Offer, WorkItem
+from tests.factories import make_agent, make_queue, start_chat, status, work_item_of
+
+pytestmark = pytest.mark.django_db
+
+
+def pending_offer(agent) -> Offer:
+    return Offer.objects.get(agent=agent, outcome=Offer.Outcome.PENDING)
+
+
+def test_first_message_puts_the_chat_in_the_chat_queue_and_offers_it(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat(body="Where is my order?")
+    item = work_item_of(interaction)
+    assert item.queue.name == "Web chat"
+    assert item.status == WorkItem.Status.OFFERED
+    assert item.agent == agent
+    offer = pending_offer(agent)
+    timeout = item.queue.routing_config.push_timeout_seconds
+    assert offer.expires_at - offer.created_at == timedelta(seconds=timeout)
+
+
+def test_offline_agents_and_non_members_are_not_offered_work(committed) -> None:
+    make_agent(available=False)
+    make_agent(available=True, queues=[make_queue("Elsewhere")])
+    with committed():
+        interaction = start_chat()
+    assert work_item_of(interaction).status == WorkItem.Status.QUEUED
+
+
+def test_going_available_triggers_a_round_that_offers_the_oldest_waiting_chat(committed) -> None:
+    agent = make_agent(capacity=2)
+    with committed():
+        older = start_chat("First Customer")
+        start_chat("Second Customer")
+    with committed():
+        services.set_presence(agent=agent, status_id=status("Available").pk)
+    assert WorkItem.objects.get(agent=agent).interaction == older
+
+
+def test_agent_is_never_offered_more_than_their_capacity(committed) -> None:
+    agent = make_agent(capacity=4, available=True)
+    with committed():
+        for n in range(3):
+            start_chat(f"Customer {n}")
+    active = WorkItem.objects.filter(agent=agent, status__in=["offered", "assigned"])
+    assert sum(item.units for item in active) == 4
+    assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).count() == 1
+
+
+def test_accepting_assigns_the_item_and_tells_the_customer_who_joined(committed) -> None:
+    agent = make_agent(available=True, first_name="Ada")
+    with committed():
+        interaction = start_chat()
+    with committed():
+        item = services.accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
+    item.refresh_from_db()
+    assert item.status == WorkItem.Status.ASSIGNED
+    assert item.accepted_at is not None
+    assert interaction.messages.last().body == "Ada joined the chat."
+
+
+def test_declined_item_is_not_offered_again_to_the_same_agent(committed) -> None:
+    first = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    with committed():
+        services.decline_offer(agent=first, offer_id=pending_offer(first).pk, reason="Busy")
+    item = work_item_of(interaction)
+    assert item.status == WorkItem.Status.QUEUED
+    assert Offer.objects.get(agent=first).decline_reason == "Busy"
+    second = make_agent()
+    with committed():
+        services.set_presence(agent=second, status_id=status("Available").pk)
+    item.refresh_from_db()
+    assert item.agent == second
+    assert item.enqueued_at == work_item_of(interaction).enqueued_at
+
+
+def test_push_time_out_returns_the_item_and_the_missed_agent_is_not_offered_it_again(
+    committed,
+) -> None:
+    missed = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    offer = pending_offer(missed)
+    with committed():
+        assert services.run_sweep(now=offer.expires_at - timedelta(seconds=1)) == 0
+        assert services.run_sweep(now=offer.expires_at) == 0
+    offer.refresh_from_db()
+    assert offer.outcome == Offer.Outcome.TIMED_OUT
+    item = work_item_of(interaction)
+    assert item.status == WorkItem.Status.QUEUED and item.agent is None
+    other = make_agent(available=True)
+    with committed():
+        assert services.run_sweep() == 1
+    assert work_item_of(interaction).agent == other
+
+
+def test_accepting_after_the_time_out_is_refused_and_the_offer_times_out(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        start_chat()
+    offer = pending_offer(agent)
+    with committed(), pytest.raises(Conflict, match="expired"):
+        services.accept_offer(agent=agent, offer_id=offer.pk, now=offer.expires_at)
+    offer.refresh_from_db()
+    assert offer.outcome == Offer.Outcome.TIMED_OUT
+
+
+def test_an_agent_cannot_accept_another_agents_offer(committed) -> None:
+    owner = make_agent(available=True)
+    intruder = make_agent(available=True)
+    with committed():
+        start_chat()
+    offered_to = owner if Offer.objects.filter(agent=owner).exists() else intruder
+    other = intruder if offered_to == owner else owner
+    offer = pending_offer(offered_to)
+    with pytest.raises(NotFound):
+        services.accept_offer(agent=other, offer_id=offer.pk)
+    offer.refresh_from_db()
+    assert offer.outcome == Offer.Outcome.PENDING
+
+
+def test_answered_offer_cannot_be_answered_again(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        start_chat()
+    offer = pending_offer(agent)
+    with committed():
+        services.accept_offer(agent=agent, offer_id=offer.pk)
+    with pytest.raises(Conflict):
+        services.decline_offer(agent=agent, offer_id=offer.pk)
+
+
+def test_going_on_break_cancels_pending_offers_and_requeues_them(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    with committed():
+        services.set_presence(agent=agent, status_id=status("Break").pk)
+    assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
+    assert work_item_of(interaction).status == WorkItem.Status.QUEUED
+
+
+def test_closing_frees_capacity_and_the_next_chat_is_offered(committed) -> None:
+    agent = make_agent(capacity=2, available=True)
+    with committed():
+        first = start_chat("First")
+        second = start_chat("Second")
+    with committed():
+        services.accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
+    assert work_item_of(second).status == WorkItem.Status.QUEUED
+    with committed():
+        services.close_work(agent=agent, work_item_id=work_item_of(first).pk)
+    first.refresh_from_db()
+    assert first.status == Interaction.Status.CLOSED
+    assert work_item_of(second).agent == agent
+    agent.refresh_from_db()
+    assert agent.last_work_ended_at is not None
+
+
+def test_agent_replies_only_on_work_they_hold(committed) -> None:
+    agent = make_agent(available=True)
+    stranger = make_agent()
+    with committed():
+        interaction = start_chat()
+    with committed():
+        item = services.accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
+        services.send_agent_message(agent=agent, work_item_id=item.pk, body="Hi!")
+    assert interaction.messages.filter(sender=Message.Sender.AGENT).get().body == "Hi!"
+    with pytest.raises(NotFound):
+        services.send_agent_message(agent=stranger, work_item_id=item.pk, body="Hi!")
+    with pytest.raises(InvalidInput):
+        services.send_agent_message(agent=agent, work_item_id=item.pk, body="   ")
+
+
+def test_customer_leaving_while_waiting_abandons_the_item(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    with committed():
+        services.customer_left(interaction_id=interaction.pk)
+    assert work_item_of(interaction).status == WorkItem.Status.ABANDONED
+    assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
+    interaction.refresh_from_db()
+    assert interaction.status == Interaction.Status.CLOSED
+
+
+def test_unknown_presence_status_is_refused() -> None:
+    agent = make_agent()
+    with pytest.raises(NotFound) as error:
+        services.set_presence(agent=agent, status_id=999_999)
+    assert error.value.field == "status_id"
+
+
+def test_sweep_is_safe_to_run_twice(committed) -> None:
+    make_agent(available=True)
+    with committed():
+        start_chat()
+    now = timezone.now() + timedelta(hours=1)
+    with committed():
+        services.run_sweep(now=now)
+        services.run_sweep(now=now)
+    assert Offer.objects.filter(outcome=Offer.Outcome.TIMED_OUT).count() == 1
