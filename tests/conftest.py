@@ -18,6 +18,8 @@ def _in_memory_channel_layer(settings) -> None:
     """Unit and consumer tests run on the embedded layer, whatever the environment says."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EMBEDDED_TICKER = False
+    settings.DEMO_TRAFFIC = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -25,3 +27,13 @@ def _in_memory_channel_layer(settings) -> None:
 def committed(django_capture_on_commit_callbacks):
     """Run a block as if its transaction committed: rounds and pushes happen, as in production."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def reference_data(transactional_db) -> None:
+    """Transactional tests flush every table afterwards, the migration's rows included."""
+    from django.apps import apps
+
+    from routing.reference import create_reference_data
+
+    create_reference_data(apps)
