@@ -59,7 +59,7 @@ class Agent(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
     )
-    capacity = models.PositiveSmallIntegerField(
+    capacity = models.SmallIntegerField(
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AGENT_CAPACITY)],
         help_text="Units of work the agent can hold at once; each item takes its routing "
@@ -125,7 +125,7 @@ class Skill(models.Model):
 class AgentSkill(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="skills")
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agents")
-    level = models.PositiveSmallIntegerField(
+    level = models.SmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(10)], help_text="1 (novice) to 10."
     )
 
@@ -144,17 +144,17 @@ class AgentSkill(models.Model):
 
 class RoutingConfig(models.Model):
     name = models.CharField(max_length=80, unique=True)
-    routing_priority = models.PositiveSmallIntegerField(
+    routing_priority = models.SmallIntegerField(
         default=10,
         validators=[MinValueValidator(1)],
         help_text="Queues with a lower number are served first (1 = first).",
     )
-    units_per_item = models.PositiveSmallIntegerField(
+    units_per_item = models.SmallIntegerField(
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AGENT_CAPACITY)],
         help_text="Capacity units one work item takes from an agent.",
     )
-    push_timeout_seconds = models.PositiveSmallIntegerField(
+    push_timeout_seconds = models.SmallIntegerField(
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PUSH_TIMEOUT_SECONDS)],
         help_text="How long an agent has to accept an offer before it returns to the queue.",

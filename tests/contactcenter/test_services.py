@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from contactcenter import services as crm
+from contactcenter.errors import Conflict, InvalidInput, NotFound
+from contactcenter.models import Case, ContactPoint, Customer, Interaction, Message
+from routing.models import WorkItem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_same_email_in_any_case_resolves_to_one_customer() -> None:
+    first = crm.start_web_chat(name="Maria Garcia", email="Maria@Example.com")
+    second = crm.start_web_chat(name="M. Garcia", email=" maria@example.com ")
+    assert Customer.objects.count() == 1
+    assert ContactPoint.objects.get().value == "maria@example.com"
+    assert first.case.customer == second.case.customer
+    assert second.case.customer.name == "Maria Garcia"
+
+
+def test_a_new_chat_continues_the_customers_open_case() -> None:
+    first = crm.start_web_chat(name="Maria", email="maria@example.com")
+    second = crm.start_web_chat(name="Maria", email="maria@example.com")
+    assert first.case == second.case
+    assert Case.objects.count() == 1
+    assert Interaction.objects.count() == 2
+
+
+def test_a_closed_case_is_not_reopened_by_a_new_chat() -> None:
+    first = crm.start_web_chat(name="Maria", email="maria@example.com")
+    Case.objects.filter(pk=first.case_id).update(status="closed", closed_at=first.started_at)
+    second = crm.start_web_chat(name="Maria", email="maria@example.com")
+    assert second.case != first.case
+
+
+def test_only_the_first_customer_message_enqueues_work() -> None:
+    interaction = crm.start_web_chat(name="Maria", email="maria@example.com")
+    crm.post_customer_message(interaction_id=interaction.pk, body="Hello")
+    crm.post_customer_message(interaction_id=interaction.pk, body="Anyone?")
+    assert WorkItem.objects.filter(interaction=interaction).count() == 1
+    assert list(interaction.messages.values_list("body", flat=True)) == ["Hello", "Anyone?"]
+
+
+@pytest.mark.parametrize(
+    ("name", "email", "field"),
+    [("", "a@example.com", "name"), ("A" * 121, "a@example.com", "name"), ("Ann", "nope", "email")],
+)
+def test_bad_chat_start_names_the_field_and_stores_nothing(name, email, field) -> None:
+    with pytest.raises(InvalidInput) as error:
+        crm.start_web_chat(name=name, email=email)
+    assert error.value.field == field
+    assert Customer.objects.count() == 0
+
+
+def test_messages_to_a_closed_or_unknown_conversation_are_refused() -> None:
+    interaction = crm.start_web_chat(name="Maria", email="maria@example.com")
+    crm.close_interaction(interaction)
+    with pytest.raises(Conflict):
+        crm.post_customer_message(interaction_id=interaction.pk, body="Hello?")
+    with pytest.raises(NotFound):
+        crm.post_customer_message(interaction_id=424242, body="Hello?")
+    assert Message.objects.count() == 0

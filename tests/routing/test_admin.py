@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import pytest
+
+from routing.models import Agent, RoutingConfig
+from tests.factories import chat_queue, make_agent, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(make_user("boss", is_staff=True, is_superuser=True))
+    return client
+
+
+def routing_config_form(**overrides) -> dict:
+    return {
+        "name": "Voice",
+        "routing_priority": 1,
+        "units_per_item": 2,
+        "push_timeout_seconds": 20,
+        **overrides,
+    }
+
+
+def test_admin_creates_a_valid_routing_config(admin_client) -> None:
+    make_agent(capacity=6)
+    response = admin_client.post("/admin/routing/routingconfig/add/", routing_config_form())
+    assert response.status_code == 302
+    assert RoutingConfig.objects.filter(name="Voice").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("push_timeout_seconds", 0, "greater than or equal to 1"),
+        ("units_per_item", 7, "more than any agent"),
+        ("units_per_item", -1, "greater than or equal to 1"),
+        ("routing_priority", 0, "greater than or equal to 1"),
+    ],
+)
+def test_admin_rejects_nonsense_routing_configs(admin_client, field, value, message) -> None:
+    make_agent(capacity=6)
+    response = admin_client.post(
+        "/admin/routing/routingconfig/add/", routing_config_form(**{field: value})
+    )
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    assert not RoutingConfig.objects.filter(name="Voice").exists()
+
+
+def agent_form(agent: Agent, capacity) -> dict:
+    return {
+        "user": agent.user_id,
+        "capacity": capacity,
+        "status": "",
+        "skills-TOTAL_FORMS": 0,
+        "skills-INITIAL_FORMS": 0,
+        "Queue_members-TOTAL_FORMS": 0,
+        "Queue_members-INITIAL_FORMS": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"),
+    [(-1, "greater than or equal to 1"), (0, "greater than or equal to 1"), (1, "never take")],
+)
+def test_admin_rejects_nonsense_agent_capacity(admin_client, capacity, message) -> None:
+    agent = make_agent(capacity=6)
+    response = admin_client.post(f"/admin/routing/agent/{agent.pk}/change/", agent_form(agent, capacity))
+    assert response.status_code == 200, response.content[:500]
+    assert message in str(response.context["adminform"].form.errors["capacity"])
+    agent.refresh_from_db()
+    assert agent.capacity == 6
+
+
+def test_admin_refuses_a_queue_member_too_small_for_its_work(admin_client) -> None:
+    small = make_agent(capacity=1, queues=[])
+    queue = chat_queue()
+    response = admin_client.post(
+        f"/admin/routing/queue/{queue.pk}/change/",
+        {"name": queue.name, "routing_config": queue.routing_config_id, "members": [small.pk]},
+    )
+    assert response.status_code == 200
+    assert "more than their capacity" in str(response.context["adminform"].form.errors["members"])
+    assert not queue.members.filter(pk=small.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/admin/contactcenter/customer/",
+        "/admin/contactcenter/case/",
+        "/admin/contactcenter/interaction/",
+        "/admin/contactcenter/message/",
+        "/admin/contactcenter/contactpoint/",
+        "/admin/routing/agent/",
+        "/admin/routing/queue/",
+        "/admin/routing/routingconfig/",
+        "/admin/routing/presencestatus/",
+        "/admin/routing/servicechannel/",
+        "/admin/routing/workitem/",
+        "/admin/routing/offer/",
+        "/admin/routing/skill/",
+    ],
+)
+def test_every_admin_list_renders(admin_client, page) -> None:
+    make_agent()
+    assert admin_client.get(page).status_code == 200
+    assert admin_client.get(page + "?q=maria").status_code == 200
