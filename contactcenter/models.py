@@ -127,7 +127,8 @@ class Message(models.Model):
     )
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
-    provider_message_id = models.CharField(
+    # NULL, not "", for "no provider id": the unique constraint must ignore those rows.
+    provider_message_id = models.CharField(  # noqa: DJ001
         max_length=200,
         null=True,
         blank=True,

@@ -116,7 +116,12 @@ def append_message(
 
 
 def post_agent_message(
-    *, interaction: Interaction, author: AbstractBaseUser, body: str, work_item_id: int, agent_id: int
+    *,
+    interaction: Interaction,
+    author: AbstractBaseUser,
+    body: str,
+    work_item_id: int,
+    agent_id: int,
 ) -> Message:
     body = _validated_body(body)
     if interaction.status != Interaction.Status.OPEN:

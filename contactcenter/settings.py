@@ -250,5 +250,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # Eager tasks would log every routing round in the server's console.
+        "celery.app.trace": {"level": "WARNING" if EMBEDDED else "INFO"},
+        "kombu.connection": {"level": "ERROR" if EMBEDDED else "WARNING"},
+    },
 }

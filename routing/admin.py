@@ -8,10 +8,10 @@ from django.http import HttpRequest
 
 from routing.models import (
     Agent,
+    AgentSkill,
     Offer,
     PresenceStatus,
     Queue,
-    AgentSkill,
     RoutingConfig,
     ServiceChannel,
     Skill,
@@ -84,9 +84,7 @@ class QueueAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 member_count=Count("members", distinct=True),
-                waiting=Count(
-                    "work_items", filter=Q(work_items__status="queued"), distinct=True
-                ),
+                waiting=Count("work_items", filter=Q(work_items__status="queued"), distinct=True),
             )
         )
 

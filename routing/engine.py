@@ -61,10 +61,7 @@ def serving_order(items: Iterable[WaitingItem]) -> list[WaitingItem]:
 
 def _preference_key(agent: AgentState, free_units: int) -> tuple:
     # Agents who never worked count as idle the longest.
-    if agent.idle_since is None:
-        idle_rank = (0, 0)
-    else:
-        idle_rank = (1, agent.idle_since.timestamp())
+    idle_rank = (0, 0) if agent.idle_since is None else (1, agent.idle_since.timestamp())
     return (-free_units, idle_rank, agent.id)
 
 

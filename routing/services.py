@@ -318,4 +318,3 @@ def run_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     expire_offers(now=now)
     return len(run_round(now=now))
-

@@ -30,7 +30,9 @@ def queue_rows(now: datetime) -> list[dict[str, Any]]:
             "id": queue.pk,
             "name": queue.name,
             "waiting": queue.waiting,
-            "longest_wait_seconds": int((now - queue.oldest).total_seconds()) if queue.oldest else 0,
+            "longest_wait_seconds": int((now - queue.oldest).total_seconds())
+            if queue.oldest
+            else 0,
             "oldest_enqueued_at": queue.oldest.isoformat() if queue.oldest else None,
         }
         for queue in queues

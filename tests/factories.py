@@ -55,7 +55,9 @@ def make_agent(
     return agent
 
 
-def make_queue(name: str, *, routing_priority: int = 10, units: int = 2, timeout: int = 30) -> Queue:
+def make_queue(
+    name: str, *, routing_priority: int = 10, units: int = 2, timeout: int = 30
+) -> Queue:
     config = RoutingConfig.objects.create(
         name=f"{name} config",
         routing_priority=routing_priority,
@@ -65,7 +67,9 @@ def make_queue(name: str, *, routing_priority: int = 10, units: int = 2, timeout
     return Queue.objects.create(name=name, routing_config=config)
 
 
-def start_chat(name: str = "Maria Garcia", email: str | None = None, body: str = "Hello") -> Interaction:
+def start_chat(
+    name: str = "Maria Garcia", email: str | None = None, body: str = "Hello"
+) -> Interaction:
     email = email or name.lower().replace(" ", ".") + f"{next(_numbers)}@example.com"
     interaction = crm.start_web_chat(name=name, email=email)
     crm.post_customer_message(interaction_id=interaction.pk, body=body)

@@ -122,8 +122,6 @@ def work_open_chats(rng: random.Random, agents: dict[int, Agent]) -> None:
                     name=item.interaction.case.customer.name.split()[0],
                     n=rng.randint(10000, 99999),
                 )
-                routing_services.send_agent_message(
-                    agent=agent, work_item_id=item.pk, body=reply
-                )
+                routing_services.send_agent_message(agent=agent, work_item_id=item.pk, body=reply)
         except DomainError:
             continue

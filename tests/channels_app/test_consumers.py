@@ -113,7 +113,7 @@ async def test_oversized_message_is_refused_and_the_chat_goes_on() -> None:
 
 @pytest.mark.parametrize("path", ["/ws/agent/", "/ws/supervisor/"])
 async def test_unauthenticated_sockets_are_refused(path) -> None:
-    communicator, connected, code = await connect(path)
+    _communicator, connected, code = await connect(path)
     assert not connected
     assert code == 4401
 
@@ -221,7 +221,11 @@ async def test_an_agent_cannot_accept_another_agents_offer_over_the_socket() -> 
         ({"type": "presence.set", "data": {"status_id": 999999}}, "not_found", "status_id"),
         ({"type": "message.send", "data": {"work_item_id": 1}}, "invalid_frame", "body"),
         ({"type": "work.close", "data": {"work_item_id": 424242}}, "not_found", "work_item_id"),
-        ({"type": "offer.decline", "data": {"offer_id": 1, "reason": 5}}, "invalid_frame", "reason"),
+        (
+            {"type": "offer.decline", "data": {"offer_id": 1, "reason": 5}},
+            "invalid_frame",
+            "reason",
+        ),
     ],
 )
 async def test_bad_agent_frames_get_an_error_frame(frame, code, field) -> None:

@@ -68,7 +68,9 @@ def agent_form(agent: Agent, capacity) -> dict:
 )
 def test_admin_rejects_nonsense_agent_capacity(admin_client, capacity, message) -> None:
     agent = make_agent(capacity=6)
-    response = admin_client.post(f"/admin/routing/agent/{agent.pk}/change/", agent_form(agent, capacity))
+    response = admin_client.post(
+        f"/admin/routing/agent/{agent.pk}/change/", agent_form(agent, capacity)
+    )
     assert response.status_code == 200, response.content[:500]
     assert message in str(response.context["adminform"].form.errors["capacity"])
     agent.refresh_from_db()

@@ -1,0 +1,101 @@
+"""A visitor and an agent chat in real Chromium against a real Daphne."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+SCREENSHOTS = os.environ.get("CC_SCREENSHOTS") == "1"
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+def log_in(page: Page, base: str, username: str, password: str, next_path: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={next_path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}{next_path}")
+
+
+def test_agent_receives_accepts_and_answers_a_visitor_chat(server_url, browser) -> None:
+    agent_context = browser.new_context(viewport=VIEWPORT)
+    visitor_context = browser.new_context(viewport=VIEWPORT)
+    agent = agent_context.new_page()
+    visitor = visitor_context.new_page()
+    try:
+        log_in(agent, server_url, "agent01", "agent-demo", "/console/")
+        expect(agent.get_by_text("Connected", exact=True)).to_be_visible()
+        agent.get_by_label("Presence").select_option(label="Available")
+        expect(agent.locator("#capacity")).to_contain_text("0/6")
+
+        visitor.goto(f"{server_url}/chat/")
+        visitor.get_by_label("Your name").fill("Vera Visitor")
+        visitor.get_by_label("Your email").fill("vera@example.com")
+        visitor.get_by_role("button", name="Start chat").click()
+        visitor.get_by_label("Message").fill("Hello, my parcel is late")
+        visitor.get_by_role("button", name="Send").click()
+        expect(visitor.get_by_role("status").first).to_contain_text("Waiting")
+
+        offers = agent.get_by_role("region", name="Offers")
+        expect(offers).to_contain_text("Vera Visitor")
+        expect(offers).to_contain_text("Hello, my parcel is late")
+        expect(offers).to_contain_text("Expires in")
+        offers.get_by_role("button", name="Accept").click()
+
+        expect(agent.get_by_role("tab", name="Vera Visitor")).to_be_visible()
+        expect(agent.locator("#capacity")).to_contain_text("2/6")
+        expect(visitor.get_by_role("status").first).to_contain_text("Ada Lovelace")
+        agent.get_by_label("Reply").fill("Hi Vera, let me check that parcel.")
+        agent.get_by_role("button", name="Send").click()
+
+        conversation = visitor.get_by_role("log", name="Conversation")
+        expect(conversation).to_contain_text("Hi Vera, let me check that parcel.")
+        visitor.get_by_label("Message").fill("Thank you!")
+        visitor.get_by_role("button", name="Send").click()
+        expect(agent.get_by_role("log", name="Transcript")).to_contain_text("Thank you!")
+
+        if SCREENSHOTS:
+            DOCS.mkdir(exist_ok=True)
+            agent.screenshot(path=str(DOCS / "console.png"))
+            supervisor = browser.new_context(viewport=VIEWPORT).new_page()
+            log_in(supervisor, server_url, "supervisor", "supervisor-demo", "/supervisor/")
+            expect(supervisor.get_by_role("table", name="Agents")).to_contain_text("Vera Visitor")
+            supervisor.screenshot(path=str(DOCS / "supervisor.png"), full_page=True)
+
+        agent.get_by_role("button", name="Close").click()
+        expect(agent.get_by_role("tab", name="Vera Visitor")).to_have_count(0)
+        expect(visitor.get_by_role("status").first).to_contain_text("closed")
+        expect(agent.locator("#capacity")).to_contain_text("0/6")
+    finally:
+        agent_context.close()
+        visitor_context.close()
+
+
+def test_supervisor_view_updates_live_when_a_chat_waits(server_url, browser) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    visitor_context = browser.new_context(viewport=VIEWPORT)
+    try:
+        supervisor = context.new_page()
+        log_in(supervisor, server_url, "supervisor", "supervisor-demo", "/supervisor/")
+        queues = supervisor.get_by_role("table", name="Queues")
+        chat_row = queues.get_by_role("row").filter(has_text="Web chat")
+        expect(chat_row).to_be_visible()
+        before = chat_row.inner_text()
+
+        visitor = visitor_context.new_page()
+        visitor.goto(f"{server_url}/chat/")
+        visitor.get_by_label("Your name").fill("Walt Waiting")
+        visitor.get_by_label("Your email").fill("walt@example.com")
+        visitor.get_by_role("button", name="Start chat").click()
+        visitor.get_by_label("Message").fill("Is anyone there?")
+        visitor.get_by_role("button", name="Send").click()
+        expect(chat_row).not_to_have_text(before)
+        expect(chat_row).to_contain_text("1")
+    finally:
+        visitor_context.close()
+        context.close()
