@@ -1,0 +1,425 @@
+// Agent console: /console/ → /ws/agent/ (see docs/protocol.md).
+import {
+  appendToLog,
+  connectSocket,
+  el,
+  formatDuration,
+  messageItem,
+  secondsSince,
+  submitOnEnter,
+} from "../contactcenter/socket.js";
+
+const $ = (id) => document.getElementById(id);
+const presence = $("presence");
+const capacity = $("capacity");
+const statusTime = $("status-time");
+const connection = $("connection");
+const banner = $("error-banner");
+const announcer = $("announcer");
+const offerList = $("offer-list");
+const tabList = $("tabs");
+const work = $("work");
+
+const state = {
+  agent: null,
+  statuses: [],
+  offers: new Map(), // offer_id → {data, deadline, card, countdown, waited, buttons}
+  items: new Map(), // work_item_id → {data, messages, unread, draft}
+  activeId: null,
+  panel: null, // {id, log, reply, closeButton} of the rendered panel
+  lastSent: null, // {workItemId, body} of the last message.send
+};
+
+const socket = connectSocket("/ws/agent/", { onFrame, onStatusChange: showConnection });
+
+function send(type, data) {
+  if (socket.send(type, data)) return true;
+  showError("Not connected — please wait while we reconnect.");
+  return false;
+}
+
+// ---------- connection and errors ----------
+
+function showConnection(status, code) {
+  const text = {
+    connecting: "Connecting…",
+    connected: "Connected",
+    reconnecting: "Reconnecting…",
+    closed: "Disconnected",
+    refused: code === 4401 ? "Signed out — reload to log in" : "Not allowed to use the console",
+  }[status];
+  connection.textContent = text || status;
+  connection.dataset.state = status;
+  presence.disabled = status !== "connected" || !state.statuses.length;
+}
+
+function showError(message) {
+  banner.replaceChildren(
+    el("p", {}, message),
+    el("button", { type: "button", class: "button button--quiet", onclick: () => banner.replaceChildren() }, "Dismiss"),
+  );
+}
+
+function onError(data) {
+  showError(data.message || "Something went wrong.");
+  if (data.ref === "offer.accept" || data.ref === "offer.decline") {
+    for (const offer of state.offers.values()) setOfferButtons(offer, false);
+  }
+  if (data.ref === "presence.set") renderAgent();
+  if (data.ref === "work.close" && state.panel) state.panel.closeButton.disabled = false;
+  const last = state.lastSent;
+  if (data.ref === "message.send" && last && state.panel && state.panel.id === last.workItemId) {
+    if (!state.panel.reply.value) state.panel.reply.value = last.body;
+  }
+}
+
+// ---------- frames ----------
+
+function onFrame({ type, data }) {
+  switch (type) {
+    case "console.snapshot":
+      return applySnapshot(data);
+    case "agent.updated":
+      state.agent = data;
+      return renderAgent();
+    case "offer.created":
+      addOffer(data);
+      announcer.textContent = `New offer from ${data.customer_name}`;
+      return renderOffers();
+    case "offer.closed":
+      state.offers.delete(data.offer_id);
+      return renderOffers();
+    case "work.assigned":
+      addItem(data);
+      return activate(data.work_item_id);
+    case "work.closed":
+      return removeItem(data.work_item_id);
+    case "message.created":
+      return addMessage(data);
+    case "error":
+      return onError(data);
+  }
+}
+
+function applySnapshot(data) {
+  state.agent = data.agent;
+  state.statuses = data.statuses || [];
+  state.offers.clear();
+  (data.offers || []).forEach(addOffer);
+  const previous = state.activeId;
+  const drafts = new Map([...state.items].map(([id, item]) => [id, item.draft]));
+  if (state.panel) drafts.set(state.panel.id, state.panel.reply.value);
+  state.items.clear();
+  state.panel = null;
+  for (const item of data.work_items || []) {
+    addItem(item);
+    state.items.get(item.work_item_id).draft = drafts.get(item.work_item_id) || "";
+  }
+  state.activeId = state.items.has(previous) ? previous : firstItemId();
+  renderAgent();
+  renderOffers();
+  renderTabs();
+  renderPanel();
+  presence.disabled = !socket.isOpen || !state.statuses.length;
+}
+
+// ---------- agent: presence, capacity, time in status ----------
+
+function renderAgent() {
+  const agent = state.agent;
+  if (!agent) return;
+  const options = [];
+  if (agent.status_id == null) {
+    options.push(el("option", { value: "", disabled: true, selected: true }, "Offline"));
+  }
+  const known = state.statuses.some((s) => s.id === agent.status_id);
+  if (agent.status_id != null && !known) {
+    options.push(el("option", { value: agent.status_id, selected: true }, agent.status_name));
+  }
+  for (const status of state.statuses) {
+    options.push(
+      el("option", { value: status.id, selected: status.id === agent.status_id }, status.name),
+    );
+  }
+  presence.replaceChildren(...options);
+  presence.value = agent.status_id == null ? "" : String(agent.status_id);
+  capacity.textContent = `Capacity: ${agent.used_units}/${agent.capacity}`;
+  capacity.dataset.full = String(agent.used_units >= agent.capacity);
+  tickStatusTime();
+}
+
+function tickStatusTime() {
+  const agent = state.agent;
+  if (!agent) return;
+  const name = agent.status_name || "Offline";
+  statusTime.textContent = agent.status_since
+    ? `${name} for ${formatDuration(secondsSince(agent.status_since))}`
+    : name;
+}
+
+presence.addEventListener("change", () => {
+  const statusId = Number(presence.value);
+  if (!statusId) return;
+  if (!send("presence.set", { status_id: statusId })) renderAgent();
+});
+
+// ---------- offers ----------
+
+function addOffer(data) {
+  const offer = {
+    data,
+    deadline: Date.now() + Math.max(0, Number(data.remaining_seconds) || 0) * 1000,
+    answered: false,
+  };
+  const countdown = el("p", { class: "offer__countdown" });
+  const waited = el("span");
+  const accept = el("button", { type: "button", class: "button button--primary" }, "Accept");
+  const decline = el("button", { type: "button", class: "button" }, "Decline");
+  accept.addEventListener("click", () => answer(offer, "offer.accept", { offer_id: data.offer_id }));
+  decline.addEventListener("click", () =>
+    answer(offer, "offer.decline", { offer_id: data.offer_id, reason: "" }),
+  );
+  offer.card = el(
+    "article",
+    { class: "offer", "aria-label": `Offer from ${data.customer_name}` },
+    el("h3", { class: "offer__customer" }, data.customer_name),
+    el("p", { class: "offer__meta" }, `${data.channel} · ${data.queue}`),
+    data.preview ? el("blockquote", { class: "offer__preview" }, data.preview) : null,
+    el("p", { class: "offer__meta" }, "Waited ", waited),
+    countdown,
+    el("div", { class: "offer__actions" }, accept, decline),
+  );
+  Object.assign(offer, { countdown, waited, buttons: [accept, decline] });
+  state.offers.set(data.offer_id, offer);
+  tickOffer(offer);
+}
+
+function answer(offer, type, data) {
+  offer.answered = true;
+  setOfferButtons(offer);
+  if (!send(type, data)) {
+    offer.answered = false;
+    setOfferButtons(offer);
+  }
+}
+
+function remainingSeconds(offer) {
+  return Math.max(0, Math.ceil((offer.deadline - Date.now()) / 1000));
+}
+
+function setOfferButtons(offer, answered = offer.answered) {
+  offer.answered = answered;
+  const disabled = answered || remainingSeconds(offer) === 0;
+  for (const button of offer.buttons) button.disabled = disabled;
+}
+
+function tickOffer(offer) {
+  const left = remainingSeconds(offer);
+  offer.countdown.textContent = left > 0 ? `Expires in ${left}s` : "Expired";
+  offer.card.dataset.expired = String(left === 0);
+  offer.waited.textContent = formatDuration(secondsSince(offer.data.waiting_since));
+  setOfferButtons(offer);
+}
+
+function renderOffers() {
+  offerList.replaceChildren(...[...state.offers.values()].map((offer) => offer.card));
+  $("offers-empty").hidden = state.offers.size > 0;
+}
+
+// ---------- work items: tabs and the active panel ----------
+
+function addItem(data) {
+  const existing = state.items.get(data.work_item_id);
+  const item = existing || { messages: [], ids: new Set(), unread: false, draft: "" };
+  item.data = data;
+  for (const message of data.messages || []) {
+    if (!item.ids.has(message.id)) {
+      item.ids.add(message.id);
+      item.messages.push(message);
+    }
+  }
+  state.items.set(data.work_item_id, item);
+}
+
+function firstItemId() {
+  const first = state.items.keys().next();
+  return first.done ? null : first.value;
+}
+
+function removeItem(id) {
+  if (!state.items.has(id)) return;
+  const keys = [...state.items.keys()];
+  const index = keys.indexOf(id);
+  state.items.delete(id);
+  if (state.activeId === id) {
+    const rest = keys.filter((key) => key !== id);
+    state.activeId = rest.length ? rest[Math.min(index, rest.length - 1)] : null;
+    state.panel = null;
+    renderTabs();
+    renderPanel();
+  } else {
+    renderTabs();
+  }
+}
+
+function addMessage(message) {
+  let id = message.work_item_id;
+  if (!state.items.has(id)) {
+    // Fall back to the interaction when the message names no work item of ours.
+    id = [...state.items.keys()].find(
+      (key) => state.items.get(key).data.interaction_id === message.interaction_id,
+    );
+  }
+  const item = state.items.get(id);
+  if (!item || item.ids.has(message.id)) return;
+  item.ids.add(message.id);
+  item.messages.push(message);
+  if (state.activeId === id && state.panel) {
+    appendToLog(state.panel.log, messageItem(message, "agent"));
+  } else if (message.sender !== "agent") {
+    item.unread = true;
+    renderTabs();
+  }
+}
+
+function activate(id, focusTab = false) {
+  if (!state.items.has(id)) return;
+  if (state.panel && state.items.has(state.panel.id)) {
+    state.items.get(state.panel.id).draft = state.panel.reply.value;
+  }
+  state.activeId = id;
+  state.items.get(id).unread = false;
+  renderTabs(focusTab);
+  renderPanel();
+}
+
+function renderTabs(focusTab = false) {
+  const hadFocus = tabList.contains(document.activeElement);
+  const tabs = [...state.items].map(([id, item]) => {
+    const active = id === state.activeId;
+    return el(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        id: `tab-${id}`,
+        class: "tab",
+        "aria-selected": String(active),
+        "aria-controls": "work",
+        "aria-describedby": item.unread ? "unread-hint" : null,
+        tabindex: active ? "0" : "-1",
+        "data-unread": String(item.unread),
+        onclick: () => activate(id),
+      },
+      el("span", { class: "tab__name" }, item.data.customer_name),
+      el("span", { class: "tab__dot", "aria-hidden": "true" }),
+    );
+  });
+  tabList.replaceChildren(...tabs);
+  $("tabs-empty").hidden = state.items.size > 0;
+  if (focusTab || hadFocus) {
+    const current = $(`tab-${state.activeId}`);
+    if (current) current.focus();
+  }
+}
+
+tabList.addEventListener("keydown", (event) => {
+  const keys = [...state.items.keys()];
+  const index = keys.indexOf(state.activeId);
+  if (index < 0) return;
+  const moves = {
+    ArrowDown: index + 1,
+    ArrowRight: index + 1,
+    ArrowUp: index - 1,
+    ArrowLeft: index - 1,
+    Home: 0,
+    End: keys.length - 1,
+  };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  activate(keys[(moves[event.key] + keys.length) % keys.length], true);
+});
+
+function renderPanel() {
+  const item = state.items.get(state.activeId);
+  if (!item) {
+    state.panel = null;
+    work.removeAttribute("role");
+    work.removeAttribute("aria-labelledby");
+    work.replaceChildren(el("p", { class: "work__empty muted" }, "Accept an offer to start a conversation."));
+    return;
+  }
+  const data = item.data;
+  const log = el("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Transcript" });
+  log.append(...item.messages.map((message) => messageItem(message, "agent")));
+  const reply = el("textarea", {
+    id: "reply",
+    name: "body",
+    rows: "3",
+    maxlength: "4000",
+    "aria-describedby": "reply-hint",
+  });
+  reply.value = item.draft || "";
+  submitOnEnter(reply);
+  const closeButton = el("button", { type: "button", class: "button button--danger" }, "Close");
+  closeButton.addEventListener("click", () => {
+    closeButton.disabled = true;
+    if (!send("work.close", { work_item_id: data.work_item_id })) closeButton.disabled = false;
+  });
+  const form = el(
+    "form",
+    { class: "composer" },
+    el("label", { for: "reply" }, "Reply"),
+    el(
+      "div",
+      { class: "composer__row" },
+      reply,
+      el("button", { type: "submit", class: "button button--primary" }, "Send"),
+    ),
+    el("p", { id: "reply-hint", class: "hint" }, "Enter sends, Shift+Enter adds a new line."),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = reply.value.trim();
+    if (!body) return;
+    if (send("message.send", { work_item_id: data.work_item_id, body })) {
+      state.lastSent = { workItemId: data.work_item_id, body };
+      reply.value = "";
+    }
+  });
+
+  work.setAttribute("role", "tabpanel");
+  work.setAttribute("aria-labelledby", `tab-${data.work_item_id}`);
+  work.replaceChildren(
+    el(
+      "header",
+      { class: "work__head" },
+      el(
+        "div",
+        {},
+        el("h2", {}, data.customer_name),
+        el(
+          "p",
+          { class: "muted" },
+          data.customer_email,
+          " · Case ",
+          data.case_number,
+          " · ",
+          `${data.channel} · ${data.queue}`,
+        ),
+      ),
+      closeButton,
+    ),
+    log,
+    form,
+  );
+  state.panel = { id: data.work_item_id, log, reply, closeButton };
+  log.scrollTop = log.scrollHeight;
+}
+
+// ---------- clock ----------
+
+setInterval(() => {
+  tickStatusTime();
+  for (const offer of state.offers.values()) tickOffer(offer);
+}, 1000);

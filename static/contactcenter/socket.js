@@ -1,0 +1,182 @@
+// Shared helpers for every page: the websocket client and a tiny DOM builder.
+// Server text only ever reaches the DOM through text nodes (never innerHTML).
+
+const REFUSED_CODES = new Set([4401, 4403]);
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 10000;
+
+/**
+ * Open a websocket to `path` on this host and keep it open.
+ * Callbacks: onFrame(frame) with frame = {type, v, data}; onOpen(); onStatusChange(status, code)
+ * where status is "connecting" | "connected" | "reconnecting" | "refused" | "closed".
+ * Set `reconnect: false` for a socket whose server state dies with it (the visitor chat).
+ */
+export function connectSocket(path, { onFrame, onOpen, onStatusChange, reconnect = true } = {}) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const url = `${scheme}//${location.host}${path}`;
+  let ws = null;
+  let delay = FIRST_DELAY_MS;
+  let timer = null;
+  let stopped = false;
+
+  const report = (status, code) => onStatusChange && onStatusChange(status, code);
+
+  function open() {
+    timer = null;
+    ws = new WebSocket(url);
+    const socket = ws;
+    socket.addEventListener("open", () => {
+      report("connected");
+      if (onOpen) onOpen();
+    });
+    socket.addEventListener("message", (event) => {
+      // Back-off resets only once the server has really talked to us.
+      delay = FIRST_DELAY_MS;
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (frame && typeof frame.type === "string" && onFrame) {
+        onFrame({ type: frame.type, v: frame.v, data: frame.data || {} });
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      if (socket !== ws) return;
+      if (stopped) return report("closed", event.code);
+      if (REFUSED_CODES.has(event.code)) {
+        stopped = true;
+        return report("refused", event.code);
+      }
+      if (!reconnect) {
+        stopped = true;
+        return report("closed", event.code);
+      }
+      report("reconnecting", event.code);
+      const wait = Math.min(MAX_DELAY_MS, delay * (0.8 + Math.random() * 0.4));
+      delay = Math.min(MAX_DELAY_MS, delay * 2);
+      timer = setTimeout(open, wait);
+    });
+  }
+
+  // Back online: retry now instead of waiting out the back-off.
+  window.addEventListener("online", () => {
+    if (timer !== null) {
+      clearTimeout(timer);
+      open();
+    }
+  });
+  // Leaving the page closes the socket; that is not a reason to show "Reconnecting…".
+  window.addEventListener("pagehide", () => {
+    stopped = true;
+  });
+
+  report("connecting");
+  open();
+
+  return {
+    /** Send one frame; returns false when the socket is not open. */
+    send(type, data = {}) {
+      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify({ type, v: 1, data }));
+      return true;
+    },
+    get isOpen() {
+      return Boolean(ws) && ws.readyState === WebSocket.OPEN;
+    },
+    close() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      if (ws) ws.close(1000);
+    },
+  };
+}
+
+/** 75 → "1:15", 3725 → "1:02:05". Negative or missing values count as 0. */
+export function formatDuration(seconds) {
+  const total = Math.max(0, Math.floor(Number(seconds) || 0));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+/** Whole seconds from an ISO time until `nowMs` (0 when unknown or in the future). */
+export function secondsSince(iso, nowMs = Date.now()) {
+  const then = Date.parse(iso);
+  return Number.isNaN(then) ? 0 : Math.max(0, Math.floor((nowMs - then) / 1000));
+}
+
+/** Local clock time of an ISO string or Date: "14:05" or, with seconds, "14:05:09". */
+export function clockTime(value, withSeconds = false) {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return "";
+  const options = { hour: "2-digit", minute: "2-digit", hour12: false };
+  if (withSeconds) options.second = "2-digit";
+  return date.toLocaleTimeString([], options);
+}
+
+/**
+ * el("button", {type: "button", class: "x", onclick: fn}, "Text", childNode, [more])
+ * Attributes: "class"; on* functions become listeners; true → empty attribute;
+ * false/null/undefined are skipped. Strings become text nodes.
+ */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      node.addEventListener(key.slice(2), value);
+    } else if (key === "class") {
+      node.className = value;
+    } else {
+      node.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** One chat message as a list item; `ownSender` is the sender shown as "me" on this page. */
+export function messageItem(message, ownSender) {
+  const kind =
+    message.sender === "system" ? "system" : message.sender === ownSender ? "own" : "other";
+  return el(
+    "li",
+    { class: `msg msg--${kind}`, "data-message-id": message.id },
+    el(
+      "div",
+      { class: "msg__meta" },
+      el("span", { class: "msg__author" }, message.author_name || message.sender),
+      " ",
+      el("time", { datetime: message.created_at }, clockTime(message.created_at)),
+    ),
+    el("p", { class: "msg__body" }, message.body),
+  );
+}
+
+/** Append to a scrolling log, following the bottom only if the reader was already there. */
+export function appendToLog(log, item) {
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(item);
+  if (atBottom) log.scrollTop = log.scrollHeight;
+}
+
+/** Enter submits the form, Shift+Enter inserts a newline (IME composition is left alone). */
+export function submitOnEnter(textarea) {
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      textarea.form.requestSubmit();
+    }
+  });
+}
