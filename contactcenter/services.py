@@ -77,7 +77,7 @@ def post_customer_message(*, interaction_id: int, body: str) -> Message:
     body = _validated_body(body)
     with transaction.atomic():
         interaction = (
-            Interaction.objects.select_for_update()
+            Interaction.objects.select_for_update(of=("self",))
             .select_related("case__customer")
             .filter(pk=interaction_id)
             .first()

@@ -89,7 +89,7 @@ def _make_offer(
     try:
         with transaction.atomic():
             agent = (
-                Agent.objects.select_for_update()
+                Agent.objects.select_for_update(of=("self",))
                 .filter(pk=agent_id, status__channels__id=item.channel_id)
                 .first()
             )
@@ -226,7 +226,7 @@ def set_presence(*, agent: Agent, status_id: int | None, now: datetime | None = 
             agent.status_since = now
             agent.save(update_fields=["status", "status_since"])
         open_channels = set(status.channels.values_list("pk", flat=True)) if status else set()
-        stranded = Offer.objects.select_for_update().filter(
+        stranded = Offer.objects.select_for_update(of=("self",)).filter(
             agent=agent, outcome=Offer.Outcome.PENDING
         )
         for offer in stranded.exclude(work_item__channel_id__in=open_channels):

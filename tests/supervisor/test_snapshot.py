@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from routing import services
+from routing.models import Offer
+from supervisor.selectors import dashboard_snapshot
+from tests.factories import make_agent, make_queue, start_chat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_snapshot_counts_waiting_work_and_each_agents_load(committed) -> None:
+    ada = make_agent("ada", first_name="Ada", capacity=4, available=True)
+    make_agent("bob", first_name="Bob")
+    make_queue("Empty")
+    with committed():
+        start_chat("First")
+        start_chat("Second")
+        start_chat("Third")
+    with committed():
+        offer = Offer.objects.filter(agent=ada).order_by("pk").first()
+        services.accept_offer(agent=ada, offer_id=offer.pk)
+    now = timezone.now() + timedelta(seconds=30)
+    snapshot = dashboard_snapshot(now)
+
+    queues = {row["name"]: row for row in snapshot["queues"]}
+    assert queues["Web chat"]["waiting"] == 1
+    assert 29 <= queues["Web chat"]["longest_wait_seconds"] <= 31
+    assert queues["Empty"] == {
+        "id": queues["Empty"]["id"],
+        "name": "Empty",
+        "waiting": 0,
+        "longest_wait_seconds": 0,
+        "oldest_enqueued_at": None,
+    }
+    agents = {row["name"]: row for row in snapshot["agents"]}
+    assert agents["Ada"]["status_name"] == "Available"
+    assert agents["Ada"]["used_units"] == 4
+    assert sorted(item["state"] for item in agents["Ada"]["items"]) == ["assigned", "offered"]
+    assert agents["Bob"] == {
+        **agents["Bob"],
+        "status_name": "Offline",
+        "used_units": 0,
+        "items": [],
+    }
+
+
+def test_snapshot_costs_the_same_queries_however_much_work_there_is(
+    committed, django_assert_num_queries
+) -> None:
+    for n in range(3):
+        make_agent(f"agent{n}", available=True)
+    with committed():
+        start_chat("One")
+    with django_assert_num_queries(3) as small:
+        dashboard_snapshot(timezone.now())
+    for n in range(3, 12):
+        make_agent(f"agent{n}", available=True)
+    with committed():
+        for n in range(20):
+            start_chat(f"Customer {n}")
+    with django_assert_num_queries(len(small.captured_queries)):
+        dashboard_snapshot(timezone.now())
