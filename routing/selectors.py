@@ -237,7 +237,11 @@ def work_item_payloads(items: list[WorkItem]) -> list[dict[str, Any]]:
 
 def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
     agent = Agent.objects.select_related("user", "status").get(pk=agent.pk)
-    offers = list(Offer.objects.filter(agent=agent, outcome=Offer.Outcome.PENDING))
+    offers = list(
+        Offer.objects.filter(agent=agent, outcome=Offer.Outcome.PENDING).order_by(
+            "created_at", "id"
+        )
+    )
     items = list(
         work_items_with_context()
         .filter(agent=agent, status=WorkItem.Status.ASSIGNED)
