@@ -71,11 +71,11 @@ def make_simulated_agents_available() -> None:
             routing_services.set_presence(agent=agent, status_id=available.pk)
 
 
-def demo_tick(rng: random.Random) -> None:
+def demo_tick(rng: random.Random, *, think_seconds: float = 3) -> None:
     if WorkItem.objects.filter(status=WorkItem.Status.QUEUED).count() < MAX_WAITING:
         start_customer_chat(rng)
     agents = {agent.pk: agent for agent in simulated_agents()}
-    answer_offers(rng, agents)
+    answer_offers(rng, agents, think_seconds=think_seconds)
     work_open_chats(rng, agents)
 
 
@@ -86,8 +86,9 @@ def start_customer_chat(rng: random.Random) -> None:
     crm.post_customer_message(interaction_id=interaction.pk, body=opener)
 
 
-def answer_offers(rng: random.Random, agents: dict[int, Agent]) -> None:
-    settle = timezone.now() - timedelta(seconds=3)
+def answer_offers(rng: random.Random, agents: dict[int, Agent], *, think_seconds: float) -> None:
+    """Simulated agents answer offers once they have been on screen for a moment."""
+    settle = timezone.now() - timedelta(seconds=think_seconds)
     pending = Offer.objects.filter(
         outcome=Offer.Outcome.PENDING, agent_id__in=list(agents), created_at__lte=settle
     )
@@ -103,25 +104,36 @@ def answer_offers(rng: random.Random, agents: dict[int, Agent]) -> None:
 
 
 def work_open_chats(rng: random.Random, agents: dict[int, Agent]) -> None:
-    items = WorkItem.objects.filter(
-        status=WorkItem.Status.ASSIGNED, agent_id__in=list(agents)
-    ).select_related("interaction__case__customer")
+    """Simulated agents answer and close; customers answer every agent, people included."""
+    demo_emails = [email for _, email in demo_customer_addresses()]
+    items = (
+        WorkItem.objects.filter(
+            status=WorkItem.Status.ASSIGNED,
+            interaction__case__customer__contact_points__value__in=demo_emails,
+        )
+        .distinct()
+        .select_related("interaction__case__customer")
+    )
     for item in items:
         if rng.random() < 0.5:
             continue
-        agent = agents[item.agent_id]
-        said = item.interaction.messages.exclude(sender=Message.Sender.SYSTEM).count()
+        last = item.interaction.messages.exclude(sender=Message.Sender.SYSTEM).last()
         try:
-            if said >= 6 or rng.random() < 0.08:
-                routing_services.close_work(agent=agent, work_item_id=item.pk)
-            elif item.interaction.messages.last().sender == Message.Sender.AGENT:
+            if last is not None and last.sender == Message.Sender.AGENT:
                 reply = rng.choice(CUSTOMER_FOLLOW_UPS).format(n=rng.randint(10000, 99999))
                 crm.post_customer_message(interaction_id=item.interaction_id, body=reply)
-            else:
-                reply = rng.choice(AGENT_REPLIES).format(
-                    name=item.interaction.case.customer.name.split()[0],
-                    n=rng.randint(10000, 99999),
-                )
-                routing_services.send_agent_message(agent=agent, work_item_id=item.pk, body=reply)
+            elif item.agent_id in agents:
+                simulate_agent_turn(rng, agents[item.agent_id], item)
         except DomainError:
             continue
+
+
+def simulate_agent_turn(rng: random.Random, agent: Agent, item: WorkItem) -> None:
+    said = item.interaction.messages.exclude(sender=Message.Sender.SYSTEM).count()
+    if said >= 6 or rng.random() < 0.08:
+        routing_services.close_work(agent=agent, work_item_id=item.pk)
+        return
+    reply = rng.choice(AGENT_REPLIES).format(
+        name=item.interaction.case.customer.name.split()[0], n=rng.randint(10000, 99999)
+    )
+    routing_services.send_agent_message(agent=agent, work_item_id=item.pk, body=reply)
