@@ -22,6 +22,15 @@ def log_in(page: Page, base: str, username: str, password: str, next_path: str) 
     page.wait_for_url(f"{base}{next_path}")
 
 
+def start_visitor_chat(page: Page, base: str, name: str, email: str, first_message: str) -> None:
+    page.goto(f"{base}/chat/")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Your email").fill(email)
+    page.get_by_role("button", name="Start chat").click()
+    page.get_by_label("Message").fill(first_message)
+    page.get_by_role("button", name="Send").click()
+
+
 def offline_status_id(page: Page) -> str:
     return (
         page.get_by_label("Presence").locator("option", has_text="Offline").get_attribute("value")
@@ -39,12 +48,9 @@ def test_agent_receives_accepts_and_answers_a_visitor_chat(server_url, browser) 
         agent.get_by_label("Presence").select_option(label="Available")
         expect(agent.locator("#capacity")).to_contain_text("0/6")
 
-        visitor.goto(f"{server_url}/chat/")
-        visitor.get_by_label("Your name").fill("Vera Visitor")
-        visitor.get_by_label("Your email").fill("vera@example.com")
-        visitor.get_by_role("button", name="Start chat").click()
-        visitor.get_by_label("Message").fill("Hello, my parcel is late")
-        visitor.get_by_role("button", name="Send").click()
+        start_visitor_chat(
+            visitor, server_url, "Vera Visitor", "vera@example.com", "Hello, my parcel is late"
+        )
         expect(visitor.get_by_role("status").first).to_contain_text("Waiting")
 
         offers = agent.get_by_role("region", name="Offers")
@@ -96,12 +102,9 @@ def test_supervisor_view_updates_live_when_a_chat_waits(server_url, browser) -> 
         before = chat_row.inner_text()
 
         visitor = visitor_context.new_page()
-        visitor.goto(f"{server_url}/chat/")
-        visitor.get_by_label("Your name").fill("Walt Waiting")
-        visitor.get_by_label("Your email").fill("walt@example.com")
-        visitor.get_by_role("button", name="Start chat").click()
-        visitor.get_by_label("Message").fill("Is anyone there?")
-        visitor.get_by_role("button", name="Send").click()
+        start_visitor_chat(
+            visitor, server_url, "Walt Waiting", "walt@example.com", "Is anyone there?"
+        )
         expect(chat_row).not_to_have_text(before)
         expect(chat_row.get_by_role("cell").first).to_have_text("1")
     finally:

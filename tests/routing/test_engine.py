@@ -134,6 +134,16 @@ item_strategy = st.builds(
 )
 
 
+def loads_after(
+    assignments: list[Assignment], items: list[WaitingItem], agents: list[AgentState]
+) -> dict[int, int]:
+    units = {i.id: i.units for i in items}
+    load = {a.id: a.used_units for a in agents}
+    for assignment in assignments:
+        load[assignment.agent_id] += units[assignment.item_id]
+    return load
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     items=st.lists(item_strategy, max_size=40, unique_by=lambda i: i.id),
@@ -144,13 +154,12 @@ def test_plan_never_breaks_eligibility_or_capacity(items, agents) -> None:
     by_item = {i.id: i for i in items}
     by_agent = {a.id: a for a in agents}
     assert len({a.item_id for a in assignments}) == len(assignments), "an item offered twice"
-    load = {a.id: a.used_units for a in agents}
     for assignment in assignments:
         it, ag = by_item[assignment.item_id], by_agent[assignment.agent_id]
         assert it.channel_id in ag.open_channel_ids
         assert it.queue_id in ag.queue_ids
         assert ag.id not in it.excluded_agent_ids
-        load[ag.id] += it.units
+    load = loads_after(assignments, items, agents)
     for ag in agents:
         if load[ag.id] != ag.used_units:
             assert load[ag.id] <= ag.capacity, "an agent was overfilled"
@@ -164,10 +173,7 @@ def test_plan_never_breaks_eligibility_or_capacity(items, agents) -> None:
 def test_an_unassigned_item_had_no_eligible_agent_with_room_left(items, agents) -> None:
     assignments = plan(items, agents)
     assigned = {a.item_id for a in assignments}
-    load = {a.id: a.used_units for a in agents}
-    by_item = {i.id: i for i in items}
-    for a in assignments:
-        load[a.agent_id] += by_item[a.item_id].units
+    load = loads_after(assignments, items, agents)
     for it in items:
         if it.id in assigned:
             continue
