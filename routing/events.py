@@ -37,12 +37,22 @@ def agent_updated(agent_id: int, payload: dict[str, Any]) -> None:
 
 
 def chat_status(
-    interaction_id: int, *, state: str, position: int | None = None, agent_name: str | None = None
+    interaction_id: int,
+    *,
+    state: str,
+    position: int | None = None,
+    agents_available: int | None = None,
+    agent_name: str | None = None,
 ) -> None:
     publish(
         interaction_group(interaction_id),
         "chat.status",
-        {"state": state, "position": position, "agent_name": agent_name},
+        {
+            "state": state,
+            "position": position,
+            "agents_available": agents_available,
+            "agent_name": agent_name,
+        },
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from contactcenter.errors import NotFound
 from contactcenter.models import ContactPoint, Message
@@ -74,12 +74,29 @@ def current_assignment(interaction_id: int) -> tuple[int | None, int | None]:
     return row if row is not None else (None, None)
 
 
+def waiting_line(queue_id: int) -> list[tuple[int, int]]:
+    """(interaction id, channel id) of the items waiting in a queue, next to be served first."""
+    return list(
+        WorkItem.objects.filter(queue_id=queue_id, status=WorkItem.Status.QUEUED)
+        .order_by("-priority", "enqueued_at", "id")
+        .values_list("interaction_id", "channel_id")
+    )
+
+
 def queue_position(item: WorkItem) -> int:
-    """1 for the next item to be served in its queue."""
-    ahead = WorkItem.objects.filter(
-        queue_id=item.queue_id, status=WorkItem.Status.QUEUED, priority__gte=item.priority
-    ).filter(enqueued_at__lt=item.enqueued_at)
+    """1 for the next item to be served in its queue, in the order of ``waiting_line``."""
+    waiting = WorkItem.objects.filter(queue_id=item.queue_id, status=WorkItem.Status.QUEUED)
+    ahead = waiting.filter(
+        Q(priority__gt=item.priority)
+        | Q(priority=item.priority, enqueued_at__lt=item.enqueued_at)
+        | Q(priority=item.priority, enqueued_at=item.enqueued_at, pk__lt=item.pk)
+    )
     return ahead.count() + 1
+
+
+def agents_available(queue_id: int, channel_id: int) -> int:
+    """Members of the queue whose presence accepts the channel right now."""
+    return Agent.objects.filter(queues=queue_id, status__channels=channel_id).distinct().count()
 
 
 # --- the engine's snapshot -------------------------------------------------------------------

@@ -53,7 +53,12 @@ def enqueue(interaction: Interaction, *, now: datetime | None = None) -> WorkIte
         units=queue.routing_config.units_per_item,
         enqueued_at=now,
     )
-    events.chat_status(interaction.pk, state="waiting", position=selectors.queue_position(item))
+    events.chat_status(
+        interaction.pk,
+        state="waiting",
+        position=selectors.queue_position(item),
+        agents_available=selectors.agents_available(queue.pk, channel.pk),
+    )
     events.queue_changed()
     request_round()
     return item
@@ -79,7 +84,25 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
             )
             if offer is not None:
                 offers.append(offer)
+        announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
         return offers
+
+
+def announce_queue_positions(queue_ids: set[int]) -> None:
+    """Tell every visitor still waiting in these queues their new place in line."""
+    for queue_id in queue_ids:
+        waiting = selectors.waiting_line(queue_id)
+        available = {
+            channel_id: selectors.agents_available(queue_id, channel_id)
+            for channel_id in {channel_id for _, channel_id in waiting}
+        }
+        for position, (interaction_id, channel_id) in enumerate(waiting, start=1):
+            events.chat_status(
+                interaction_id,
+                state="waiting",
+                position=position,
+                agents_available=available[channel_id],
+            )
 
 
 def _make_offer(
@@ -203,6 +226,7 @@ def _requeue(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> 
     WorkItem.objects.filter(
         pk=offer.work_item_id, status=WorkItem.Status.OFFERED, agent_id=offer.agent_id
     ).update(status=WorkItem.Status.QUEUED, agent=None)
+    announce_queue_positions({offer.work_item.queue_id})
     events.agent_updated(offer.agent_id, _agent_payload(offer.agent_id))
     events.queue_changed()
     request_round()
@@ -232,6 +256,8 @@ def set_presence(*, agent: Agent, status_id: int | None, now: datetime | None = 
         for offer in stranded.exclude(work_item__channel_id__in=open_channels):
             _requeue(offer, outcome=Offer.Outcome.CANCELLED, now=now)
         events.agent_updated(agent.pk, _agent_payload(agent.pk))
+        # Waiting visitors learn whether anyone is there to answer them.
+        announce_queue_positions(set(agent.queues.values_list("pk", flat=True)))
         request_round()
     return agent
 
@@ -304,6 +330,7 @@ def customer_left(*, interaction_id: int, now: datetime | None = None) -> None:
             item.closed_at = now
             item.save(update_fields=["status", "agent", "closed_at"])
             crm.close_interaction(item.interaction, now=now)
+            announce_queue_positions({item.queue_id})
             if offered_to is not None:
                 events.agent_updated(offered_to, _agent_payload(offered_to))
                 request_round()

@@ -57,10 +57,14 @@ function onStatus(data) {
   showConversation();
   statusLine.dataset.state = data.state;
   if (data.state === "waiting") {
-    statusLine.textContent =
+    const line =
       data.position == null
         ? "Waiting for an agent"
         : `Waiting for an agent — you are number ${data.position} in line`;
+    statusLine.textContent =
+      data.agents_available === 0
+        ? `${line}. No agent is available right now; stay here and the first one back will answer.`
+        : line;
   } else if (data.state === "connected") {
     statusLine.textContent = `You are chatting with ${data.agent_name || "an agent"}`;
   } else if (data.state === "closed") {

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+import routing.services as routing_services
 from contactcenter.asgi import application
 from contactcenter.models import Customer, Message
 from routing.models import Offer, WorkItem
@@ -62,8 +63,38 @@ async def test_visitor_message_is_stored_echoed_and_the_visitor_is_told_they_wai
     assert echoed["data"]["body"] == "Where is my order?"
     assert echoed["data"]["sender"] == "customer"
     waiting = await receive_until(visitor, "chat.status")
-    assert waiting["data"] == {"state": "waiting", "position": 1, "agent_name": None}
+    assert waiting["data"] == {
+        "state": "waiting",
+        "position": 1,
+        "agents_available": 0,
+        "agent_name": None,
+    }
     await visitor.disconnect()
+
+
+async def test_waiting_visitors_see_their_place_in_line_move_and_whether_anyone_is_there() -> None:
+    agent = await database_sync_to_async(make_agent)(capacity=2)
+    first, _ = await start_visitor(name="First Customer", email="first@example.com")
+    await send(first, "chat.message", body="Hello")
+    assert (await receive_until(first, "chat.status"))["data"]["position"] == 1
+    second, _ = await start_visitor(name="Second Customer", email="second@example.com")
+    await send(second, "chat.message", body="Hello too")
+    told = (await receive_until(second, "chat.status"))["data"]
+    assert (told["position"], told["agents_available"]) == (2, 0)
+
+    available_id = await database_sync_to_async(lambda: status("Available").pk)()
+    await database_sync_to_async(routing_services.set_presence)(agent=agent, status_id=available_id)
+    moved = (await receive_until(second, "chat.status"))["data"]
+    while moved["position"] != 1:
+        moved = (await receive_until(second, "chat.status"))["data"]
+    assert moved == {
+        "state": "waiting",
+        "position": 1,
+        "agents_available": 1,
+        "agent_name": None,
+    }
+    await first.disconnect()
+    await second.disconnect()
 
 
 @pytest.mark.parametrize(
