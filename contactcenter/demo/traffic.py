@@ -19,7 +19,7 @@ import contactcenter.services as crm
 import routing.services as routing_services
 from contactcenter.demo.seed import HUMAN_AGENTS, demo_customer_addresses
 from contactcenter.errors import DomainError
-from contactcenter.models import Message
+from contactcenter.models import Interaction, Message
 from routing.models import Agent, Offer, PresenceStatus, WorkItem
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,16 @@ def demo_tick(rng: random.Random, *, think_seconds: float = 3) -> None:
 
 
 def start_customer_chat(rng: random.Random) -> None:
-    name, email = rng.choice(demo_customer_addresses())
+    """A demo customer who is not chatting already starts a chat."""
+    chatting = set(
+        Interaction.objects.filter(
+            status=Interaction.Status.OPEN, case__customer__contact_points__kind="email"
+        ).values_list("case__customer__contact_points__value", flat=True)
+    )
+    idle = [(name, email) for name, email in demo_customer_addresses() if email not in chatting]
+    if not idle:
+        return
+    name, email = rng.choice(idle)
     interaction = crm.start_web_chat(name=name, email=email)
     opener = rng.choice(OPENERS).format(n=rng.randint(10000, 99999))
     crm.post_customer_message(interaction_id=interaction.pk, body=opener)

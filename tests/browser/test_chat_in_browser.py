@@ -105,6 +105,7 @@ def test_supervisor_view_updates_live_when_a_chat_waits(server_url, browser) -> 
         start_visitor_chat(
             visitor, server_url, "Walt Waiting", "walt@example.com", "Is anyone there?"
         )
+        expect(visitor.get_by_role("status").first).to_contain_text("No agent is available")
         expect(chat_row).not_to_have_text(before)
         expect(chat_row.get_by_role("cell").first).to_have_text("1")
     finally:

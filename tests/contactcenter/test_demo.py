@@ -6,7 +6,7 @@ import pytest
 
 from contactcenter.demo.seed import HUMAN_AGENTS, seed_demo
 from contactcenter.demo.traffic import demo_tick, make_simulated_agents_available
-from contactcenter.models import Case, Customer
+from contactcenter.models import Case, Customer, Interaction
 from routing.models import Agent, Offer, WorkItem
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +34,6 @@ def test_demo_traffic_keeps_customers_chatting_with_simulated_agents_only(commit
     humans = Agent.objects.filter(user__username__in=HUMAN_AGENTS)
     assert not WorkItem.objects.filter(agent__in=humans).exists()
     assert all(agent.status is None for agent in humans)
+    open_chats = Interaction.objects.filter(status="open")
+    customers = [interaction.case.customer_id for interaction in open_chats]
+    assert len(customers) == len(set(customers)), "a demo customer chats twice at once"
