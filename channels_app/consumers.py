@@ -44,15 +44,30 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             await self.handle_frame(frame)
         except DomainError as error:
             await self.send_error(error, ref=ref)
+        except Exception:
+            # A bug must not cost the user their socket: log it, answer with an error frame.
+            logger.exception("frame %s failed", ref)
+            await self.send_error(
+                DomainError("Something went wrong on our side; nothing was changed."),
+                ref=ref,
+                code="internal_error",
+            )
 
     async def handle_frame(self, frame: Frame) -> None:
         raise FrameError("unknown_type", f"Unknown frame type {frame.type!r}.", field="type")
 
-    async def send_error(self, error: DomainError, *, ref: str | None) -> None:
+    async def send_error(
+        self, error: DomainError, *, ref: str | None, code: str | None = None
+    ) -> None:
         await self.send_json(
             envelope(
                 "error",
-                {"code": error.code, "message": error.message, "field": error.field, "ref": ref},
+                {
+                    "code": code or error.code,
+                    "message": error.message,
+                    "field": error.field,
+                    "ref": ref,
+                },
             )
         )
 

@@ -9,6 +9,8 @@ from typing import Any
 from contactcenter.errors import DomainError
 
 MAX_FRAME_BYTES = 16 * 1024
+# The largest id a 64-bit primary key holds; a bigger number would overflow in the database.
+MAX_ID = 2**63 - 1
 
 
 class FrameError(DomainError):
@@ -39,7 +41,7 @@ class Frame:
         if value is None and nullable and name in self.data:
             return None
         # bool is an int in Python; a true/false id is a client bug, not id 1/0.
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
             raise FrameError("invalid_frame", f"{name}: a positive integer is required", field=name)
         return value
 

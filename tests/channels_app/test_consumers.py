@@ -249,6 +249,8 @@ async def test_an_agent_cannot_accept_another_agents_offer_over_the_socket() -> 
         ({"type": "offer.accept", "data": {}}, "invalid_frame", "offer_id"),
         ({"type": "offer.accept", "data": {"offer_id": "7"}}, "invalid_frame", "offer_id"),
         ({"type": "offer.accept", "data": {"offer_id": True}}, "invalid_frame", "offer_id"),
+        ({"type": "offer.accept", "data": {"offer_id": 10**30}}, "invalid_frame", "offer_id"),
+        ({"type": "offer.accept", "data": {"offer_id": -3}}, "invalid_frame", "offer_id"),
         ({"type": "presence.set", "data": {"status_id": 999999}}, "not_found", "status_id"),
         ({"type": "message.send", "data": {"work_item_id": 1}}, "invalid_frame", "body"),
         ({"type": "work.close", "data": {"work_item_id": 424242}}, "not_found", "work_item_id"),
