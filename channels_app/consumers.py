@@ -112,14 +112,15 @@ class VisitorChatConsumer(FrameConsumer):
         interaction = await database_sync_to_async(crm.start_web_chat)(name=name, email=email)
         self.interaction_id = interaction.pk
         await self.channel_layer.group_add(interaction_group(interaction.pk), self.channel_name)
-        customer_name = await database_sync_to_async(lambda: interaction.case.customer.name)()
+        # The visitor hears back the name they typed, never the name stored for that email:
+        # anyone can type an address, and it must not reveal whose it is.
         await self.send_json(
             envelope(
                 "chat.started",
                 {
                     "interaction_id": interaction.pk,
                     "case_number": interaction.case.number,
-                    "customer_name": customer_name,
+                    "customer_name": name.strip(),
                 },
             )
         )
@@ -146,6 +147,7 @@ class AgentConsumer(FrameConsumer):
         self.group = agent_group(self.agent.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await database_sync_to_async(routing_services.console_opened)(agent=self.agent)
         snapshot = await database_sync_to_async(routing_selectors.console_snapshot)(
             self.agent, timezone.now()
         )
@@ -154,6 +156,7 @@ class AgentConsumer(FrameConsumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await database_sync_to_async(routing_services.console_closed)(agent=self.agent)
 
     async def handle_frame(self, frame: Frame) -> None:
         call = database_sync_to_async

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
 PROTOCOL_VERSION = 1
@@ -28,12 +31,44 @@ def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 def publish(group: str, event_type: str, data: dict[str, Any]) -> None:
     """Send one event to a group's sockets once the current transaction commits."""
     message = {"type": "push.frame", "frame": envelope(event_type, data)}
-    transaction.on_commit(partial(_group_send, group, message))
+
+    def send() -> None:
+        _group_send(group, message)
+
+    after_commit(send)
+
+
+def publish_current(group: str, event_type: str, read: Callable[[], dict[str, Any]]) -> None:
+    """Send an event whose data is read after the commit, so it shows the committed state.
+
+    Used for state snapshots (an agent's load) that a concurrent transaction may change
+    between this one's read and its commit.
+    """
+
+    def send_committed_state() -> None:
+        _group_send(group, {"type": "push.frame", "frame": envelope(event_type, read())})
+
+    after_commit(send_committed_state)
 
 
 def nudge_supervisors() -> None:
     """Tell dashboards that something changed; each dashboard coalesces nudges."""
-    transaction.on_commit(partial(_group_send, SUPERVISORS_GROUP, {"type": "dashboard.changed"}))
+
+    def nudge() -> None:
+        _group_send(SUPERVISORS_GROUP, {"type": "dashboard.changed"})
+
+    after_commit(nudge)
+
+
+def after_commit(callback: Callable[[], Any]) -> None:
+    """Run a side effect after the commit; if it fails, log it and let the others run.
+
+    The data is already committed by then, so a failed push or task dispatch must not stop
+    the pushes queued after it: the periodic sweep and the next snapshot repair what it missed.
+    Django names a failed callback by its ``__qualname__``, so callbacks are functions, not
+    ``functools.partial`` objects.
+    """
+    transaction.on_commit(callback, robust=True)
 
 
 def _group_send(group: str, message: dict[str, Any]) -> None:

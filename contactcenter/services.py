@@ -21,8 +21,22 @@ MAX_NAME_LENGTH = 120
 MAX_MESSAGE_LENGTH = 4000
 
 
+def clean_text(value: str, *, field: str, max_length: int, label: str) -> str:
+    """Stripped text that every database stores as written, or InvalidInput naming the field.
+
+    PostgreSQL refuses NUL characters and UTF-8 cannot encode lone surrogates, both of which
+    JSON lets a client send; they are refused here rather than failing at the database.
+    """
+    text = (value or "").strip()
+    if "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text):
+        raise InvalidInput(f"{label} contains characters that cannot be stored.", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"{label} is longer than {max_length} characters.", field=field)
+    return text
+
+
 def normalize_email(raw: str) -> str:
-    email = (raw or "").strip().lower()
+    email = clean_text(raw, field="email", max_length=254, label="Email").lower()
     try:
         validate_email(email)
     except ValidationError as exc:
@@ -51,11 +65,9 @@ def open_case_for(customer: Customer, *, subject: str) -> Case:
 
 
 def start_web_chat(*, name: str, email: str) -> Interaction:
-    name = (name or "").strip()
+    name = clean_text(name, field="name", max_length=MAX_NAME_LENGTH, label="Name")
     if not name:
         raise InvalidInput("Enter your name.", field="name")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"Name is longer than {MAX_NAME_LENGTH} characters.", field="name")
     email = normalize_email(email)
     with transaction.atomic():
         customer = resolve_customer_by_email(email=email, name=name)
@@ -64,11 +76,9 @@ def start_web_chat(*, name: str, email: str) -> Interaction:
 
 
 def _validated_body(body: str) -> str:
-    body = (body or "").strip()
+    body = clean_text(body, field="body", max_length=MAX_MESSAGE_LENGTH, label="Message")
     if not body:
         raise InvalidInput("Write a message first.", field="body")
-    if len(body) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput(f"Message is longer than {MAX_MESSAGE_LENGTH} characters.", field="body")
     return body
 
 

@@ -219,6 +219,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 2, minimum=1)
+# An agent whose last console closed this long ago is set offline (a reload takes less).
+CONSOLE_GRACE_SECONDS = env_int("CONSOLE_GRACE_SECONDS", 30, minimum=0)
 CELERY_BEAT_SCHEDULE = {
     "routing-sweep": {
         "task": "routing.tasks.run_sweep",

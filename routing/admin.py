@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest
 
+import routing.services as routing_services
 from routing.models import (
     Agent,
     AgentSkill,
@@ -130,7 +131,19 @@ class AgentAdmin(admin.ModelAdmin):
     list_select_related = ["user", "status"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
+    # Presence changes go through the routing service (offers end, a round runs, consoles
+    # hear of it), so the form shows presence but only the action below changes it.
+    readonly_fields = ["status", "status_since", "last_work_ended_at"]
     inlines = [AgentSkillInline, QueueMembershipInline]
+    actions = ["sign_out"]
+
+    @admin.action(description="Set the selected agents offline")
+    def sign_out(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
+        signed_out = 0
+        for agent in queryset.exclude(status=None):
+            routing_services.set_presence(agent=agent, status_id=None)
+            signed_out += 1
+        self.message_user(request, f"{signed_out} agent(s) set offline.", messages.SUCCESS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:
         return (
@@ -149,6 +162,19 @@ class AgentAdmin(admin.ModelAdmin):
         return agent.used or 0
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Routing records change only through the routing services; admin shows them for audit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class OfferInline(admin.TabularInline):
     model = Offer
     extra = 0
@@ -161,7 +187,7 @@ class OfferInline(admin.TabularInline):
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(admin.ModelAdmin):
+class WorkItemAdmin(ReadOnlyAdmin):
     list_display = ["id", "status", "queue", "channel", "priority", "agent", "enqueued_at"]
     list_filter = ["status", "queue", "channel"]
     list_select_related = ["queue", "channel", "agent__user"]
@@ -172,7 +198,7 @@ class WorkItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(ReadOnlyAdmin):
     list_display = ["id", "work_item", "agent", "outcome", "created_at", "responded_at"]
     list_filter = ["outcome", "created_at"]
     list_select_related = ["work_item", "agent__user"]

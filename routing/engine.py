@@ -7,8 +7,8 @@ Rules of this first cut:
 - items are served by queue routing priority (1 first), then item priority (higher first),
   then age (oldest first), then id;
 - an agent is eligible when their presence accepts the item's channel, they are a member of
-  the item's queue, they have not been offered the item before, and their free capacity units
-  cover the item's units;
+  the item's queue, they have not declined or missed the item before, and their free
+  capacity units cover the item's units;
 - among eligible agents the one with the most free units wins (spreads load), ties going to
   the agent idle the longest, then the lowest id, so a plan is deterministic.
 """

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactcenter.realtime import agent_group, interaction_group, nudge_supervisors, publish
+from contactcenter.realtime import (
+    agent_group,
+    interaction_group,
+    nudge_supervisors,
+    publish,
+    publish_current,
+)
+from routing.selectors import agent_payload_by_id
 
 
 def offer_created(agent_id: int, payload: dict[str, Any]) -> None:
@@ -31,8 +38,9 @@ def work_closed(agent_id: int, work_item_id: int) -> None:
     nudge_supervisors()
 
 
-def agent_updated(agent_id: int, payload: dict[str, Any]) -> None:
-    publish(agent_group(agent_id), "agent.updated", payload)
+def agent_updated(agent_id: int) -> None:
+    """The agent's presence or load changed; the console gets the committed state."""
+    publish_current(agent_group(agent_id), "agent.updated", lambda: agent_payload_by_id(agent_id))
     nudge_supervisors()
 
 
@@ -41,6 +49,7 @@ def chat_status(
     *,
     state: str,
     position: int | None = None,
+    position_beyond: int | None = None,
     agents_available: int | None = None,
     agent_name: str | None = None,
 ) -> None:
@@ -50,6 +59,7 @@ def chat_status(
         {
             "state": state,
             "position": position,
+            "position_beyond": position_beyond,
             "agents_available": agents_available,
             "agent_name": agent_name,
         },

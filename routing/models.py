@@ -75,6 +75,11 @@ class Agent(models.Model):
     )
     status_since = models.DateTimeField(auto_now_add=True)
     last_work_ended_at = models.DateTimeField(null=True, blank=True)
+    # Open console sockets, so that an agent who closes the browser stops receiving work.
+    console_connections = models.PositiveSmallIntegerField(default=0, editable=False)
+    console_left_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the last console closed."
+    )
 
     class Meta:
         ordering = ["user__username"]
@@ -274,6 +279,9 @@ class Offer(models.Model):
         TIMED_OUT = "timed_out", "Timed out"
         CANCELLED = "cancelled", "Cancelled"
 
+    # The outcomes after which the agent is not offered the same item again.
+    REFUSALS = (Outcome.DECLINED, Outcome.TIMED_OUT)
+
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="offers")
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="offers")
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
@@ -290,8 +298,13 @@ class Offer(models.Model):
             ),
         ]
         constraints = [
-            # An agent who declined or missed an item is never offered it again.
-            models.UniqueConstraint(fields=["work_item", "agent"], name="offer_once_per_agent"),
+            # An agent who declined or missed an item is never offered it again; an offer
+            # cancelled by the system (the agent went on a break) does not count against them.
+            models.UniqueConstraint(
+                fields=["work_item", "agent"],
+                condition=~Q(outcome="cancelled"),
+                name="offer_once_per_agent",
+            ),
             models.UniqueConstraint(
                 fields=["work_item"],
                 condition=Q(outcome="pending"),

@@ -15,8 +15,8 @@ from routing import engine
 from routing.models import Agent, Offer, PresenceStatus, WorkItem
 
 ACTIVE_STATUSES = (WorkItem.Status.OFFERED, WorkItem.Status.ASSIGNED)
-# A round looks at this many of the first-served waiting items; the periodic sweep picks up
-# the rest as agents free up.
+# A round looks at this many of the first-served waiting items that some free agent could
+# take; the next round picks up the rest as agents free up.
 ROUND_ITEM_LIMIT = 2000
 
 
@@ -74,12 +74,12 @@ def current_assignment(interaction_id: int) -> tuple[int | None, int | None]:
     return row if row is not None else (None, None)
 
 
-def waiting_line(queue_id: int) -> list[tuple[int, int]]:
-    """(interaction id, channel id) of the items waiting in a queue, next to be served first."""
+def waiting_line(queue_id: int, *, limit: int) -> list[tuple[int, int]]:
+    """(interaction id, channel id) of the first items waiting in a queue, next served first."""
     return list(
         WorkItem.objects.filter(queue_id=queue_id, status=WorkItem.Status.QUEUED)
         .order_by("-priority", "enqueued_at", "id")
-        .values_list("interaction_id", "channel_id")
+        .values_list("interaction_id", "channel_id")[:limit]
     )
 
 
@@ -102,10 +102,28 @@ def agents_available(queue_id: int, channel_id: int) -> int:
 # --- the engine's snapshot -------------------------------------------------------------------
 
 
-def waiting_items() -> tuple[list[engine.WaitingItem], dict[int, int]]:
-    """Waiting items for the engine, and each one's push time-out in seconds."""
+def waiting_items(
+    agents: Iterable[engine.AgentState],
+) -> tuple[list[engine.WaitingItem], dict[int, int]]:
+    """Waiting items that one of these agents could take, with each one's push time-out.
+
+    Only queues and channels with an agent open for them and free capacity are read, so a
+    long line in a queue nobody serves cannot crowd the others out of a round.
+    """
+    servable = {
+        (queue_id, channel_id)
+        for agent in agents
+        if agent.free_units > 0
+        for queue_id in agent.queue_ids
+        for channel_id in agent.open_channel_ids
+    }
+    if not servable:
+        return [], {}
+    in_servable_pool = Q()
+    for queue_id, channel_id in sorted(servable):
+        in_servable_pool |= Q(queue_id=queue_id, channel_id=channel_id)
     rows = list(
-        WorkItem.objects.filter(status=WorkItem.Status.QUEUED)
+        WorkItem.objects.filter(in_servable_pool, status=WorkItem.Status.QUEUED)
         .order_by("queue__routing_config__routing_priority", "-priority", "enqueued_at", "id")
         .values(
             "id",
@@ -119,9 +137,10 @@ def waiting_items() -> tuple[list[engine.WaitingItem], dict[int, int]]:
         )[:ROUND_ITEM_LIMIT]
     )
     excluded: dict[int, set[int]] = {row["id"]: set() for row in rows}
-    for item_id, agent_id in Offer.objects.filter(work_item_id__in=list(excluded)).values_list(
-        "work_item_id", "agent_id"
-    ):
+    refusals = Offer.objects.filter(
+        work_item_id__in=list(excluded), outcome__in=Offer.REFUSALS
+    ).values_list("work_item_id", "agent_id")
+    for item_id, agent_id in refusals:
         excluded[item_id].add(agent_id)
     items = [
         engine.WaitingItem(
@@ -177,6 +196,10 @@ def agent_payload(agent: Agent, *, used: int | None = None) -> dict[str, Any]:
         "capacity": agent.capacity,
         "used_units": used,
     }
+
+
+def agent_payload_by_id(agent_id: int) -> dict[str, Any]:
+    return agent_payload(Agent.objects.select_related("user", "status").get(pk=agent_id))
 
 
 def status_payloads() -> list[dict[str, Any]]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 import contactcenter.services as crm
-from contactcenter.errors import Conflict, InvalidInput, NotFound
+from contactcenter.errors import Conflict, NotFound
 from contactcenter.models import Interaction, Message
+from contactcenter.realtime import after_commit
 from routing import engine, events, selectors
 from routing.models import Agent, Offer, PresenceStatus, ServiceChannel, WorkItem
 
@@ -23,13 +26,15 @@ from routing.models import Agent, Offer, PresenceStatus, ServiceChannel, WorkIte
 # from the same snapshot would only race for the same rows. Across processes the row locks
 # and guarded updates below keep the result correct.
 _ROUND_LOCK = threading.Lock()
+# Waiting visitors told their exact place in line; the rest learn they are further back.
+ANNOUNCED_POSITIONS = 100
 
 
 def request_round() -> None:
     """Run a routing round once the current transaction commits."""
     from routing import tasks
 
-    transaction.on_commit(tasks.run_routing_round.delay)
+    after_commit(tasks.run_routing_round.delay)
 
 
 # --- intake -----------------------------------------------------------------------------------
@@ -53,10 +58,12 @@ def enqueue(interaction: Interaction, *, now: datetime | None = None) -> WorkIte
         units=queue.routing_config.units_per_item,
         enqueued_at=now,
     )
+    position = selectors.queue_position(item)
     events.chat_status(
         interaction.pk,
         state="waiting",
-        position=selectors.queue_position(item),
+        position=position if position <= ANNOUNCED_POSITIONS else None,
+        position_beyond=ANNOUNCED_POSITIONS if position > ANNOUNCED_POSITIONS else None,
         agents_available=selectors.agents_available(queue.pk, channel.pk),
     )
     events.queue_changed()
@@ -71,10 +78,11 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
     """Offer waiting items to the best eligible agents; returns the offers made."""
     with _ROUND_LOCK:
         now = now or timezone.now()
-        items, timeouts = selectors.waiting_items()
+        agents = selectors.agent_states()
+        items, timeouts = selectors.waiting_items(agents)
         if not items:
             return []
-        assignments = engine.plan(items, selectors.agent_states())
+        assignments = engine.plan(items, agents)
         by_id = {item.id: item for item in items}
         offers = []
         for assignment in assignments:
@@ -89,9 +97,14 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
 
 
 def announce_queue_positions(queue_ids: set[int]) -> None:
-    """Tell every visitor still waiting in these queues their new place in line."""
+    """Tell the visitors at the head of these queues their new place in line.
+
+    Only the first ``ANNOUNCED_POSITIONS`` hear it, so a move costs a bounded number of
+    pushes however long the line is; the others were told at enqueue that more than that
+    many are ahead of them, which stays true until they reach the head.
+    """
     for queue_id in queue_ids:
-        waiting = selectors.waiting_line(queue_id)
+        waiting = selectors.waiting_line(queue_id, limit=ANNOUNCED_POSITIONS)
         available = {
             channel_id: selectors.agents_available(queue_id, channel_id)
             for channel_id in {channel_id for _, channel_id in waiting}
@@ -130,16 +143,11 @@ def _make_offer(
                 work_item_id=item.id, agent=agent, created_at=now, expires_at=now + timeout
             )
             events.offer_created(agent.pk, selectors.offer_payloads([offer], now)[0])
-            events.agent_updated(agent.pk, _agent_payload(agent.pk))
+            events.agent_updated(agent.pk)
             return offer
     except IntegrityError:
         # Another round offered this item to this agent first: nothing was written.
         return None
-
-
-def _agent_payload(agent_id: int) -> dict:
-    agent = Agent.objects.select_related("user", "status").get(pk=agent_id)
-    return selectors.agent_payload(agent)
 
 
 # --- offers -----------------------------------------------------------------------------------
@@ -177,9 +185,7 @@ def decline_offer(
     *, agent: Agent, offer_id: int, reason: str = "", now: datetime | None = None
 ) -> None:
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if len(reason) > 200:
-        raise InvalidInput("Reason is longer than 200 characters.", field="reason")
+    reason = crm.clean_text(reason, field="reason", max_length=200, label="Reason")
     with transaction.atomic():
         offer = selectors.access_offer(agent, offer_id, for_update=True)
         if offer.outcome != Offer.Outcome.PENDING:
@@ -227,7 +233,7 @@ def _requeue(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> 
         pk=offer.work_item_id, status=WorkItem.Status.OFFERED, agent_id=offer.agent_id
     ).update(status=WorkItem.Status.QUEUED, agent=None)
     announce_queue_positions({offer.work_item.queue_id})
-    events.agent_updated(offer.agent_id, _agent_payload(offer.agent_id))
+    events.agent_updated(offer.agent_id)
     events.queue_changed()
     request_round()
 
@@ -255,11 +261,49 @@ def set_presence(*, agent: Agent, status_id: int | None, now: datetime | None = 
         )
         for offer in stranded.exclude(work_item__channel_id__in=open_channels):
             _requeue(offer, outcome=Offer.Outcome.CANCELLED, now=now)
-        events.agent_updated(agent.pk, _agent_payload(agent.pk))
+        events.agent_updated(agent.pk)
         # Waiting visitors learn whether anyone is there to answer them.
         announce_queue_positions(set(agent.queues.values_list("pk", flat=True)))
         request_round()
     return agent
+
+
+def console_opened(*, agent: Agent) -> None:
+    """An agent's console connected: they are at their desk again."""
+    Agent.objects.filter(pk=agent.pk).update(
+        console_connections=F("console_connections") + 1, console_left_at=None
+    )
+
+
+def console_closed(*, agent: Agent, now: datetime | None = None) -> None:
+    """An agent's console disconnected; when it was the last one, start the grace period."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = Agent.objects.select_for_update().get(pk=agent.pk)
+        row.console_connections = max(row.console_connections - 1, 0)
+        if row.console_connections == 0:
+            row.console_left_at = now
+        row.save(update_fields=["console_connections", "console_left_at"])
+
+
+def sign_out_absent_agents(*, now: datetime | None = None) -> int:
+    """Set offline the agents whose last console closed more than the grace period ago.
+
+    Without this an agent who closes the browser stays available and every item offered to
+    them waits out the push time-out. Agents who never opened a console (presence set by
+    an admin or by the demo's simulated agents) are left alone.
+    """
+    now = now or timezone.now()
+    absent = Agent.objects.filter(
+        status__isnull=False,
+        console_connections=0,
+        console_left_at__lte=now - timedelta(seconds=settings.CONSOLE_GRACE_SECONDS),
+    )
+    signed_out = 0
+    for agent in absent:
+        set_presence(agent=agent, status_id=None, now=now)
+        signed_out += 1
+    return signed_out
 
 
 # --- work -------------------------------------------------------------------------------------
@@ -296,7 +340,7 @@ def close_work(*, agent: Agent, work_item_id: int, now: datetime | None = None) 
         crm.close_interaction(item.interaction, now=now)
         events.work_closed(agent.pk, item.pk)
         events.chat_status(item.interaction_id, state="closed")
-        events.agent_updated(agent.pk, _agent_payload(agent.pk))
+        events.agent_updated(agent.pk)
         request_round()
     return item
 
@@ -305,11 +349,18 @@ def customer_left(*, interaction_id: int, now: datetime | None = None) -> None:
     """The customer closed the chat: waiting work is abandoned, the agent is told."""
     now = now or timezone.now()
     with transaction.atomic():
-        items = WorkItem.objects.select_for_update().filter(
+        # Offers are locked before their work items, the order every other transition uses,
+        # so that a concurrent accept or time-out cannot deadlock with this one.
+        pending = list(
+            Offer.objects.select_for_update(of=("self",)).filter(
+                work_item__interaction_id=interaction_id, outcome=Offer.Outcome.PENDING
+            )
+        )
+        items = WorkItem.objects.select_for_update(of=("self",)).filter(
             interaction_id=interaction_id,
             status__in=[WorkItem.Status.QUEUED, *selectors.ACTIVE_STATUSES],
         )
-        for item in items:
+        for item in items.select_related("interaction"):
             if item.status == WorkItem.Status.ASSIGNED:
                 crm.append_message(
                     item.interaction,
@@ -319,11 +370,9 @@ def customer_left(*, interaction_id: int, now: datetime | None = None) -> None:
                     agent_id=item.agent_id,
                 )
                 continue
-            pending = Offer.objects.select_for_update().filter(
-                work_item=item, outcome=Offer.Outcome.PENDING
-            )
             for offer in pending:
-                _end_offer(offer, outcome=Offer.Outcome.CANCELLED, now=now)
+                if offer.work_item_id == item.pk:
+                    _end_offer(offer, outcome=Offer.Outcome.CANCELLED, now=now)
             offered_to = item.agent_id
             item.status = WorkItem.Status.ABANDONED
             item.agent = None
@@ -332,7 +381,7 @@ def customer_left(*, interaction_id: int, now: datetime | None = None) -> None:
             crm.close_interaction(item.interaction, now=now)
             announce_queue_positions({item.queue_id})
             if offered_to is not None:
-                events.agent_updated(offered_to, _agent_payload(offered_to))
+                events.agent_updated(offered_to)
                 request_round()
             events.queue_changed()
 
@@ -341,7 +390,9 @@ def customer_left(*, interaction_id: int, now: datetime | None = None) -> None:
 
 
 def run_sweep(*, now: datetime | None = None) -> int:
-    """The periodic safety net: time out overdue offers, then run a round. Returns offers made."""
+    """The periodic safety net: time out overdue offers, set absent agents offline, then run a
+    round. Returns the number of offers made."""
     now = now or timezone.now()
     expire_offers(now=now)
+    sign_out_absent_agents(now=now)
     return len(run_round(now=now))

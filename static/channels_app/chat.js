@@ -57,10 +57,12 @@ function onStatus(data) {
   showConversation();
   statusLine.dataset.state = data.state;
   if (data.state === "waiting") {
-    const line =
-      data.position == null
-        ? "Waiting for an agent"
-        : `Waiting for an agent — you are number ${data.position} in line`;
+    let line = "Waiting for an agent";
+    if (data.position != null) {
+      line = `Waiting for an agent — you are number ${data.position} in line`;
+    } else if (data.position_beyond != null) {
+      line = `Waiting for an agent — more than ${data.position_beyond} people are ahead of you`;
+    }
     statusLine.textContent =
       data.agents_available === 0
         ? `${line}. No agent is available right now; stay here and the first one back will answer.`

@@ -66,6 +66,7 @@ async def test_visitor_message_is_stored_echoed_and_the_visitor_is_told_they_wai
     assert waiting["data"] == {
         "state": "waiting",
         "position": 1,
+        "position_beyond": None,
         "agents_available": 0,
         "agent_name": None,
     }
@@ -90,6 +91,7 @@ async def test_waiting_visitors_see_their_place_in_line_move_and_whether_anyone_
     assert moved == {
         "state": "waiting",
         "position": 1,
+        "position_beyond": None,
         "agents_available": 1,
         "agent_name": None,
     }
@@ -117,6 +119,16 @@ async def test_waiting_visitors_see_their_place_in_line_move_and_whether_anyone_
             None,
         ),
         (json.dumps({"type": "chat.message", "data": {"body": "hi"}}), "not_started", None),
+        (
+            json.dumps({"type": "chat.start", "data": {"name": "A\u0000n", "email": "a@b.co"}}),
+            "invalid_frame",
+            "name",
+        ),
+        (
+            '{"type": "chat.start", "data": {"name": "Ann", "email": "\\ud800@b.co"}}',
+            "invalid_frame",
+            "email",
+        ),
     ],
 )
 async def test_bad_visitor_frames_get_an_error_frame_and_store_nothing(raw, code, field) -> None:
@@ -299,3 +311,46 @@ async def test_visitor_leaving_while_waiting_abandons_the_chat() -> None:
     await visitor.disconnect()
     item = await database_sync_to_async(WorkItem.objects.get)()
     assert item.status == WorkItem.Status.ABANDONED
+
+
+async def test_a_visitor_hears_the_name_they_typed_not_the_one_stored_for_the_email() -> None:
+    first, _ = await start_visitor(name="Maria Garcia", email="maria@example.com")
+    await first.disconnect()
+    impostor, started = await start_visitor(name="Someone Else", email="maria@example.com")
+    assert started["data"]["customer_name"] == "Someone Else"
+    await impostor.disconnect()
+
+
+async def test_visitors_beyond_the_announced_positions_are_told_how_far_back_they_are(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(routing_services, "ANNOUNCED_POSITIONS", 1)
+    first, _ = await start_visitor(name="First Customer", email="first@example.com")
+    await send(first, "chat.message", body="Hello")
+    assert (await receive_until(first, "chat.status"))["data"]["position"] == 1
+    second, _ = await start_visitor(name="Second Customer", email="second@example.com")
+    await send(second, "chat.message", body="Hello too")
+    told = (await receive_until(second, "chat.status"))["data"]
+    assert (told["position"], told["position_beyond"]) == (None, 1)
+
+    await first.disconnect()
+    moved = (await receive_until(second, "chat.status"))["data"]
+    assert (moved["position"], moved["position_beyond"]) == (1, None)
+    await second.disconnect()
+
+
+async def test_the_console_socket_counts_open_consoles_for_the_absence_sweep() -> None:
+    agent = await database_sync_to_async(make_agent)()
+    reload_agent = database_sync_to_async(lambda: type(agent).objects.get(pk=agent.pk))
+    first, _, _ = await connect("/ws/agent/", agent.user)
+    await receive_until(first, "console.snapshot")
+    second, _, _ = await connect("/ws/agent/", agent.user)
+    await receive_until(second, "console.snapshot")
+    assert (await reload_agent()).console_connections == 2
+    await first.disconnect()
+    row = await reload_agent()
+    assert (row.console_connections, row.console_left_at) == (1, None)
+    await second.disconnect()
+    row = await reload_agent()
+    assert row.console_connections == 0
+    assert row.console_left_at is not None

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from routing.models import Agent, RoutingConfig
-from tests.factories import chat_queue, make_agent, make_user
+from routing.models import Agent, Offer, RoutingConfig, WorkItem
+from tests.factories import chat_queue, make_agent, make_user, start_chat, status, work_item_of
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,6 @@ def agent_form(agent: Agent, capacity) -> dict:
     return {
         "user": agent.user_id,
         "capacity": capacity,
-        "status": "",
         "skills-TOTAL_FORMS": 0,
         "skills-INITIAL_FORMS": 0,
         "Queue_members-TOTAL_FORMS": 0,
@@ -111,3 +110,53 @@ def test_every_admin_list_renders(admin_client, page) -> None:
     make_agent()
     assert admin_client.get(page).status_code == 200
     assert admin_client.get(page + "?q=maria").status_code == 200
+
+
+def test_work_items_and_offers_are_shown_but_change_only_through_routing(
+    admin_client, committed
+) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    item = work_item_of(interaction)
+    offer = Offer.objects.get(work_item=item)
+    page = admin_client.get(f"/admin/routing/workitem/{item.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="status"' not in page.content
+    refused = admin_client.post(
+        f"/admin/routing/workitem/{item.pk}/change/", {"status": "closed", "agent": agent.pk}
+    )
+    assert refused.status_code == 403
+    assert (
+        admin_client.post(f"/admin/routing/offer/{offer.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    item.refresh_from_db()
+    assert item.status == WorkItem.Status.OFFERED
+    assert Offer.objects.filter(pk=offer.pk).exists()
+
+
+def test_admin_sets_agents_offline_through_routing_and_their_offers_return(
+    admin_client, committed
+) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    form = agent_form(agent, 6)
+    form["status"] = status("Available").pk
+    with committed():
+        admin_client.post(f"/admin/routing/agent/{agent.pk}/change/", form)
+    agent.refresh_from_db()
+    assert agent.status == status("Available"), "presence is not a form field"
+
+    with committed():
+        response = admin_client.post(
+            "/admin/routing/agent/",
+            {"action": "sign_out", "_selected_action": [agent.pk]},
+            follow=True,
+        )
+    assert "1 agent(s) set offline." in response.content.decode()
+    agent.refresh_from_db()
+    assert agent.status is None
+    assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
+    assert work_item_of(interaction).status == WorkItem.Status.QUEUED

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.models import Interaction, Message
-from routing import services
+from routing import selectors, services
 from routing.models import Offer, WorkItem
 from tests.factories import make_agent, make_queue, start_chat, status, work_item_of
 
@@ -214,3 +214,114 @@ def test_sweep_is_safe_to_run_twice(committed) -> None:
         services.run_sweep(now=now)
         services.run_sweep(now=now)
     assert Offer.objects.filter(outcome=Offer.Outcome.TIMED_OUT).count() == 1
+
+
+def test_offer_cancelled_by_a_break_is_offered_again_when_the_agent_returns(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    with committed():
+        services.set_presence(agent=agent, status_id=status("Break").pk)
+    with committed():
+        services.set_presence(agent=agent, status_id=status("Available").pk)
+    item = work_item_of(interaction)
+    assert (item.status, item.agent) == (WorkItem.Status.OFFERED, agent)
+    outcomes = list(
+        Offer.objects.filter(agent=agent).order_by("id").values_list("outcome", flat=True)
+    )
+    assert outcomes == [Offer.Outcome.CANCELLED, Offer.Outcome.PENDING]
+
+
+def test_a_long_line_nobody_serves_does_not_crowd_out_a_served_queue(
+    committed, monkeypatch
+) -> None:
+    monkeypatch.setattr(selectors, "ROUND_ITEM_LIMIT", 2)
+    unserved = make_queue("Nobody here", routing_priority=1)
+    with committed():
+        for n in range(3):
+            stranded = start_chat(f"Early {n}")
+            WorkItem.objects.filter(interaction=stranded).update(queue=unserved)
+        served = start_chat("Late Customer")
+    agent = make_agent(available=True)
+    with committed():
+        services.run_round()
+    assert work_item_of(served).agent == agent
+    assert WorkItem.objects.filter(queue=unserved, status=WorkItem.Status.QUEUED).count() == 3
+
+
+def test_agent_whose_console_closed_goes_offline_after_the_grace_period(
+    committed, settings
+) -> None:
+    settings.CONSOLE_GRACE_SECONDS = 30
+    agent = make_agent(available=True)
+    services.console_opened(agent=agent)
+    with committed():
+        interaction = start_chat()
+    left_at = timezone.now()
+    services.console_closed(agent=agent, now=left_at)
+    with committed():
+        services.sign_out_absent_agents(now=left_at + timedelta(seconds=29))
+    agent.refresh_from_db()
+    assert agent.status == status("Available")
+
+    with committed():
+        assert services.sign_out_absent_agents(now=left_at + timedelta(seconds=31)) == 1
+    agent.refresh_from_db()
+    assert agent.status is None
+    assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
+    assert work_item_of(interaction).status == WorkItem.Status.QUEUED
+
+
+def test_agent_who_reopens_the_console_in_time_stays_available(committed) -> None:
+    agent = make_agent(available=True)
+    services.console_opened(agent=agent)
+    services.console_opened(agent=agent)
+    left_at = timezone.now()
+    services.console_closed(agent=agent, now=left_at)
+    later = left_at + timedelta(hours=1)
+    assert services.sign_out_absent_agents(now=later) == 0, "a second tab is still open"
+    services.console_closed(agent=agent, now=left_at)
+    services.console_opened(agent=agent)
+    assert services.sign_out_absent_agents(now=later) == 0, "the console came back"
+    agent.refresh_from_db()
+    assert (agent.status, agent.console_connections) == (status("Available"), 1)
+
+
+def test_agents_without_a_console_keep_the_presence_an_admin_gave_them() -> None:
+    agent = make_agent(available=True)
+    assert services.sign_out_absent_agents(now=timezone.now() + timedelta(days=1)) == 0
+    agent.refresh_from_db()
+    assert agent.status == status("Available")
+
+
+@pytest.mark.parametrize("text", ["nul\x00inside", "lone \ud800 surrogate"])
+def test_text_a_database_cannot_store_is_refused_with_the_field(committed, text) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    offer = pending_offer(agent)
+    with pytest.raises(InvalidInput) as error:
+        services.decline_offer(agent=agent, offer_id=offer.pk, reason=text)
+    assert error.value.field == "reason"
+    with committed():
+        item = services.accept_offer(agent=agent, offer_id=offer.pk)
+    with pytest.raises(InvalidInput) as error:
+        services.send_agent_message(agent=agent, work_item_id=item.pk, body=text)
+    assert error.value.field == "body"
+    assert not interaction.messages.filter(sender=Message.Sender.AGENT).exists()
+
+
+def test_a_failing_push_does_not_stop_the_routing_round(committed, settings, caplog) -> None:
+    # The channel layer is unreachable (a closed port): pushes fail after the commit, and
+    # the round queued behind them must still run.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    assert work_item_of(interaction).agent == agent
+    assert "on_commit" in caplog.text
