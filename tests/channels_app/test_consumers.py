@@ -54,6 +54,16 @@ async def start_visitor(name: str = "Maria Garcia", email: str = "maria@example.
     return visitor, started
 
 
+async def two_visitors_in_line():
+    """Two visitors wait in the chat queue; returns both and what the second was told."""
+    first, _ = await start_visitor(name="First Customer", email="first@example.com")
+    await send(first, "chat.message", body="Hello")
+    assert (await receive_until(first, "chat.status"))["data"]["position"] == 1
+    second, _ = await start_visitor(name="Second Customer", email="second@example.com")
+    await send(second, "chat.message", body="Hello too")
+    return first, second, (await receive_until(second, "chat.status"))["data"]
+
+
 async def test_visitor_message_is_stored_echoed_and_the_visitor_is_told_they_wait() -> None:
     visitor, started = await start_visitor()
     assert started["v"] == 1
@@ -75,12 +85,7 @@ async def test_visitor_message_is_stored_echoed_and_the_visitor_is_told_they_wai
 
 async def test_waiting_visitors_see_their_place_in_line_move_and_whether_anyone_is_there() -> None:
     agent = await database_sync_to_async(make_agent)(capacity=2)
-    first, _ = await start_visitor(name="First Customer", email="first@example.com")
-    await send(first, "chat.message", body="Hello")
-    assert (await receive_until(first, "chat.status"))["data"]["position"] == 1
-    second, _ = await start_visitor(name="Second Customer", email="second@example.com")
-    await send(second, "chat.message", body="Hello too")
-    told = (await receive_until(second, "chat.status"))["data"]
+    first, second, told = await two_visitors_in_line()
     assert (told["position"], told["agents_available"]) == (2, 0)
 
     available_id = await database_sync_to_async(lambda: status("Available").pk)()
@@ -325,12 +330,7 @@ async def test_visitors_beyond_the_announced_positions_are_told_how_far_back_the
     monkeypatch,
 ) -> None:
     monkeypatch.setattr(routing_services, "ANNOUNCED_POSITIONS", 1)
-    first, _ = await start_visitor(name="First Customer", email="first@example.com")
-    await send(first, "chat.message", body="Hello")
-    assert (await receive_until(first, "chat.status"))["data"]["position"] == 1
-    second, _ = await start_visitor(name="Second Customer", email="second@example.com")
-    await send(second, "chat.message", body="Hello too")
-    told = (await receive_until(second, "chat.status"))["data"]
+    first, second, told = await two_visitors_in_line()
     assert (told["position"], told["position_beyond"]) == (None, 1)
 
     await first.disconnect()
