@@ -8,6 +8,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.utils import timezone
 
 import contactcenter.services as crm
@@ -147,16 +148,32 @@ class AgentConsumer(FrameConsumer):
         self.group = agent_group(self.agent.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await database_sync_to_async(routing_services.console_opened)(agent=self.agent)
+        await database_sync_to_async(routing_services.console_alive)(agent=self.agent)
+        self.heartbeat = asyncio.create_task(self.report_alive())
         snapshot = await database_sync_to_async(routing_selectors.console_snapshot)(
             self.agent, timezone.now()
         )
         await self.send_json(envelope("console.snapshot", snapshot))
 
     async def disconnect(self, code: int) -> None:
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-            await database_sync_to_async(routing_services.console_closed)(agent=self.agent)
+
+    async def report_alive(self) -> None:
+        """While this console is open, keep the absence sweep from signing the agent out.
+
+        A closed tab or a dead server process simply stops reporting, so nothing needs
+        cleaning up after a crash.
+        """
+        while True:
+            await asyncio.sleep(settings.CONSOLE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(routing_services.console_alive)(agent=self.agent)
+            except Exception:
+                logger.exception("console heartbeat of agent %s failed", self.agent.pk)
 
     async def handle_frame(self, frame: Frame) -> None:
         call = database_sync_to_async

@@ -219,8 +219,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 2, minimum=1)
-# An agent whose last console closed this long ago is set offline (a reload takes less).
-CONSOLE_GRACE_SECONDS = env_int("CONSOLE_GRACE_SECONDS", 30, minimum=0)
+# An agent with no open console for this long is set offline (a reload takes less). Open
+# consoles report in several times per grace period.
+CONSOLE_GRACE_SECONDS = env_int("CONSOLE_GRACE_SECONDS", 30, minimum=3)
+CONSOLE_HEARTBEAT_SECONDS = CONSOLE_GRACE_SECONDS / 3
 CELERY_BEAT_SCHEDULE = {
     "routing-sweep": {
         "task": "routing.tasks.run_sweep",

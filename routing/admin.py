@@ -137,7 +137,7 @@ class AgentAdmin(admin.ModelAdmin):
     inlines = [AgentSkillInline, QueueMembershipInline]
     actions = ["sign_out"]
 
-    @admin.action(description="Set the selected agents offline")
+    @admin.action(description="Set the selected agents offline", permissions=["change"])
     def sign_out(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
         signed_out = 0
         for agent in queryset.exclude(status=None):

@@ -75,10 +75,10 @@ class Agent(models.Model):
     )
     status_since = models.DateTimeField(auto_now_add=True)
     last_work_ended_at = models.DateTimeField(null=True, blank=True)
-    # Open console sockets, so that an agent who closes the browser stops receiving work.
-    console_connections = models.PositiveSmallIntegerField(default=0, editable=False)
-    console_left_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When the last console closed."
+    # Refreshed by every open console while it is open, so that an agent who closes the
+    # browser (or whose server process dies) stops receiving work after a grace period.
+    console_seen_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Last sign of life of an open console."
     )
 
     class Meta:

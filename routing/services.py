@@ -7,12 +7,12 @@ running at once can neither offer one item twice nor overfill an agent.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 import contactcenter.services as crm
@@ -21,6 +21,8 @@ from contactcenter.models import Interaction, Message
 from contactcenter.realtime import after_commit
 from routing import engine, events, selectors
 from routing.models import Agent, Offer, PresenceStatus, ServiceChannel, WorkItem
+
+logger = logging.getLogger(__name__)
 
 # Rounds in one process take turns: the engine plans from a snapshot, and two rounds planning
 # from the same snapshot would only race for the same rows. Across processes the row locks
@@ -58,13 +60,10 @@ def enqueue(interaction: Interaction, *, now: datetime | None = None) -> WorkIte
         units=queue.routing_config.units_per_item,
         enqueued_at=now,
     )
-    position = selectors.queue_position(item)
-    events.chat_status(
+    _announce_position(
         interaction.pk,
-        state="waiting",
-        position=position if position <= ANNOUNCED_POSITIONS else None,
-        position_beyond=ANNOUNCED_POSITIONS if position > ANNOUNCED_POSITIONS else None,
-        agents_available=selectors.agents_available(queue.pk, channel.pk),
+        selectors.queue_position(item),
+        selectors.agents_available(queue.pk, channel.pk),
     )
     events.queue_changed()
     request_round()
@@ -99,23 +98,30 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
 def announce_queue_positions(queue_ids: set[int]) -> None:
     """Tell the visitors at the head of these queues their new place in line.
 
-    Only the first ``ANNOUNCED_POSITIONS`` hear it, so a move costs a bounded number of
-    pushes however long the line is; the others were told at enqueue that more than that
-    many are ahead of them, which stays true until they reach the head.
+    Only the first ``ANNOUNCED_POSITIONS`` hear their place, so a move costs a bounded number
+    of pushes however long the line is. The visitor just behind them hears that they are
+    beyond it (an item returned to the line can push them there); the rest were told so at
+    enqueue, which stays true until they reach the head.
     """
     for queue_id in queue_ids:
-        waiting = selectors.waiting_line(queue_id, limit=ANNOUNCED_POSITIONS)
+        waiting = selectors.waiting_line(queue_id, limit=ANNOUNCED_POSITIONS + 1)
         available = {
             channel_id: selectors.agents_available(queue_id, channel_id)
             for channel_id in {channel_id for _, channel_id in waiting}
         }
         for position, (interaction_id, channel_id) in enumerate(waiting, start=1):
-            events.chat_status(
-                interaction_id,
-                state="waiting",
-                position=position,
-                agents_available=available[channel_id],
-            )
+            _announce_position(interaction_id, position, available[channel_id])
+
+
+def _announce_position(interaction_id: int, position: int, agents_available: int) -> None:
+    beyond = position > ANNOUNCED_POSITIONS
+    events.chat_status(
+        interaction_id,
+        state="waiting",
+        position=None if beyond else position,
+        position_beyond=ANNOUNCED_POSITIONS if beyond else None,
+        agents_available=agents_available,
+    )
 
 
 def _make_offer(
@@ -161,24 +167,34 @@ def accept_offer(*, agent: Agent, offer_id: int, now: datetime | None = None) ->
             raise Conflict(f"This offer was already {offer.get_outcome_display().lower()}.")
         expired = offer.expires_at <= now
         if not expired:
-            _end_offer(offer, outcome=Offer.Outcome.ACCEPTED, now=now)
-            WorkItem.objects.filter(
+            claimed = WorkItem.objects.filter(
                 pk=offer.work_item_id, status=WorkItem.Status.OFFERED, agent=agent
             ).update(status=WorkItem.Status.ASSIGNED, accepted_at=now)
-            item = selectors.work_items_with_context().get(pk=offer.work_item_id)
-            crm.append_message(
-                item.interaction,
-                sender=Message.Sender.SYSTEM,
-                body=f"{agent.name} joined the chat.",
-                work_item_id=item.pk,
-                agent_id=agent.pk,
-            )
-            events.work_assigned(agent.pk, selectors.work_item_payloads([item])[0])
-            events.chat_status(item.interaction_id, state="connected", agent_name=agent.name)
-            return item
+            if claimed:
+                return _start_work(offer, agent, now=now)
+            # The customer left while the offer was on its way: the offer ends with the item.
+            _end_offer(offer, outcome=Offer.Outcome.CANCELLED, now=now)
+    if not expired:
+        events.agent_updated(agent.pk)
+        raise Conflict("The customer has left; this chat is no longer waiting.")
     # Outside the atomic block above, so the time-out is kept while the agent hears "too late".
     expire_offer(offer_id=offer_id, now=now)
     raise Conflict("This offer has expired.")
+
+
+def _start_work(offer: Offer, agent: Agent, *, now: datetime) -> WorkItem:
+    _end_offer(offer, outcome=Offer.Outcome.ACCEPTED, now=now)
+    item = selectors.work_items_with_context().get(pk=offer.work_item_id)
+    crm.append_message(
+        item.interaction,
+        sender=Message.Sender.SYSTEM,
+        body=f"{agent.name} joined the chat.",
+        work_item_id=item.pk,
+        agent_id=agent.pk,
+    )
+    events.work_assigned(agent.pk, selectors.work_item_payloads([item])[0])
+    events.chat_status(item.interaction_id, state="connected", agent_name=agent.name)
+    return item
 
 
 def decline_offer(
@@ -228,12 +244,23 @@ def _end_offer(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -
 
 def _requeue(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> None:
     """End a pending offer and put its item back in the queue, keeping its place in line."""
+    queue_id = _return_to_queue(offer, outcome=outcome, now=now, reason=reason)
+    _line_moved(offer.agent_id, {queue_id})
+
+
+def _return_to_queue(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> int:
+    """The data half of ``_requeue``; returns the item's queue."""
     _end_offer(offer, outcome=outcome, now=now, reason=reason)
     WorkItem.objects.filter(
         pk=offer.work_item_id, status=WorkItem.Status.OFFERED, agent_id=offer.agent_id
     ).update(status=WorkItem.Status.QUEUED, agent=None)
-    announce_queue_positions({offer.work_item.queue_id})
-    events.agent_updated(offer.agent_id)
+    return offer.work_item.queue_id
+
+
+def _line_moved(agent_id: int, queue_ids: set[int]) -> None:
+    """After items returned to their queues: tell the waiting, the agent, and route again."""
+    announce_queue_positions(queue_ids)
+    events.agent_updated(agent_id)
     events.queue_changed()
     request_round()
 
@@ -256,53 +283,49 @@ def set_presence(*, agent: Agent, status_id: int | None, now: datetime | None = 
             agent.status_since = now
             agent.save(update_fields=["status", "status_since"])
         open_channels = set(status.channels.values_list("pk", flat=True)) if status else set()
-        stranded = Offer.objects.select_for_update(of=("self",)).filter(
-            agent=agent, outcome=Offer.Outcome.PENDING
+        stranded = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("work_item")
+            .filter(agent=agent, outcome=Offer.Outcome.PENDING)
+            .exclude(work_item__channel_id__in=open_channels)
         )
-        for offer in stranded.exclude(work_item__channel_id__in=open_channels):
-            _requeue(offer, outcome=Offer.Outcome.CANCELLED, now=now)
-        events.agent_updated(agent.pk)
-        # Waiting visitors learn whether anyone is there to answer them.
-        announce_queue_positions(set(agent.queues.values_list("pk", flat=True)))
-        request_round()
+        returned_to = {
+            _return_to_queue(offer, outcome=Offer.Outcome.CANCELLED, now=now) for offer in stranded
+        }
+        # Waiting visitors of every queue the agent serves learn whether anyone is there.
+        _line_moved(agent.pk, returned_to | set(agent.queues.values_list("pk", flat=True)))
     return agent
 
 
-def console_opened(*, agent: Agent) -> None:
-    """An agent's console connected: they are at their desk again."""
-    Agent.objects.filter(pk=agent.pk).update(
-        console_connections=F("console_connections") + 1, console_left_at=None
-    )
-
-
-def console_closed(*, agent: Agent, now: datetime | None = None) -> None:
-    """An agent's console disconnected; when it was the last one, start the grace period."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        row = Agent.objects.select_for_update().get(pk=agent.pk)
-        row.console_connections = max(row.console_connections - 1, 0)
-        if row.console_connections == 0:
-            row.console_left_at = now
-        row.save(update_fields=["console_connections", "console_left_at"])
+def console_alive(*, agent: Agent, now: datetime | None = None) -> None:
+    """An open console reports that the agent is at their desk."""
+    Agent.objects.filter(pk=agent.pk).update(console_seen_at=now or timezone.now())
 
 
 def sign_out_absent_agents(*, now: datetime | None = None) -> int:
-    """Set offline the agents whose last console closed more than the grace period ago.
+    """Set offline the agents with a presence whose consoles stopped reporting in.
 
     Without this an agent who closes the browser stays available and every item offered to
-    them waits out the push time-out. Agents who never opened a console (presence set by
-    an admin or by the demo's simulated agents) are left alone.
+    them waits out the push time-out. Agents who never opened a console (the demo's simulated
+    agents) are left alone. Their assigned work stays theirs: it shows on the supervisor view
+    and on their console when they return.
     """
     now = now or timezone.now()
-    absent = Agent.objects.filter(
-        status__isnull=False,
-        console_connections=0,
-        console_left_at__lte=now - timedelta(seconds=settings.CONSOLE_GRACE_SECONDS),
-    )
+    cutoff = now - timedelta(seconds=settings.CONSOLE_GRACE_SECONDS)
+    absent = Agent.objects.filter(status__isnull=False, console_seen_at__lte=cutoff)
     signed_out = 0
-    for agent in absent:
-        set_presence(agent=agent, status_id=None, now=now)
-        signed_out += 1
+    for agent_id in list(absent.values_list("pk", flat=True)):
+        try:
+            with transaction.atomic():
+                # Checked again under the row lock: a console may have reported in meanwhile.
+                agent = absent.select_for_update().filter(pk=agent_id).first()
+                if agent is None:
+                    continue
+                set_presence(agent=agent, status_id=None, now=now)
+                signed_out += 1
+        except Exception:
+            # One agent's failure must not keep the others at an empty desk or stop the sweep.
+            logger.exception("could not sign out absent agent %s", agent_id)
     return signed_out
 
 
@@ -345,45 +368,70 @@ def close_work(*, agent: Agent, work_item_id: int, now: datetime | None = None) 
     return item
 
 
+class _OfferedMeanwhile(Exception):
+    """A round offered the item between reading its offers and locking it."""
+
+
 def customer_left(*, interaction_id: int, now: datetime | None = None) -> None:
     """The customer closed the chat: waiting work is abandoned, the agent is told."""
     now = now or timezone.now()
-    with transaction.atomic():
-        # Offers are locked before their work items, the order every other transition uses,
-        # so that a concurrent accept or time-out cannot deadlock with this one.
-        pending = list(
-            Offer.objects.select_for_update(of=("self",)).filter(
-                work_item__interaction_id=interaction_id, outcome=Offer.Outcome.PENDING
-            )
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                _abandon_work(interaction_id, now=now, strict=attempt < attempts)
+            return
+        except _OfferedMeanwhile:
+            continue
+
+
+def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
+    # Offers are locked before their work items, the order every other transition uses, so
+    # that a concurrent accept or time-out cannot deadlock with this one. A round may offer
+    # the item in between; then the read is stale and the caller starts over (after the last
+    # try, accepting that offer finds the item gone and ends it).
+    pending = list(
+        Offer.objects.select_for_update(of=("self",)).filter(
+            work_item__interaction_id=interaction_id, outcome=Offer.Outcome.PENDING
         )
-        items = WorkItem.objects.select_for_update(of=("self",)).filter(
+    )
+    items = list(
+        WorkItem.objects.select_for_update(of=("self",))
+        .filter(
             interaction_id=interaction_id,
             status__in=[WorkItem.Status.QUEUED, *selectors.ACTIVE_STATUSES],
         )
-        for item in items.select_related("interaction"):
-            if item.status == WorkItem.Status.ASSIGNED:
-                crm.append_message(
-                    item.interaction,
-                    sender=Message.Sender.SYSTEM,
-                    body="The customer left the chat.",
-                    work_item_id=item.pk,
-                    agent_id=item.agent_id,
-                )
-                continue
-            for offer in pending:
-                if offer.work_item_id == item.pk:
-                    _end_offer(offer, outcome=Offer.Outcome.CANCELLED, now=now)
-            offered_to = item.agent_id
-            item.status = WorkItem.Status.ABANDONED
-            item.agent = None
-            item.closed_at = now
-            item.save(update_fields=["status", "agent", "closed_at"])
-            crm.close_interaction(item.interaction, now=now)
-            announce_queue_positions({item.queue_id})
-            if offered_to is not None:
-                events.agent_updated(offered_to)
-                request_round()
-            events.queue_changed()
+        .select_related("interaction")
+    )
+    offered = {offer.work_item_id for offer in pending}
+    if strict and any(
+        item.status == WorkItem.Status.OFFERED and item.pk not in offered for item in items
+    ):
+        raise _OfferedMeanwhile
+    for item in items:
+        if item.status == WorkItem.Status.ASSIGNED:
+            crm.append_message(
+                item.interaction,
+                sender=Message.Sender.SYSTEM,
+                body="The customer left the chat.",
+                work_item_id=item.pk,
+                agent_id=item.agent_id,
+            )
+            continue
+        for offer in pending:
+            if offer.work_item_id == item.pk:
+                _end_offer(offer, outcome=Offer.Outcome.CANCELLED, now=now)
+        offered_to = item.agent_id
+        item.status = WorkItem.Status.ABANDONED
+        item.agent = None
+        item.closed_at = now
+        item.save(update_fields=["status", "agent", "closed_at"])
+        crm.close_interaction(item.interaction, now=now)
+        announce_queue_positions({item.queue_id})
+        if offered_to is not None:
+            events.agent_updated(offered_to)
+            request_round()
+        events.queue_changed()
 
 
 # --- sweeps -----------------------------------------------------------------------------------

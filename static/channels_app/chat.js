@@ -61,7 +61,7 @@ function onStatus(data) {
     if (data.position != null) {
       line = `Waiting for an agent — you are number ${data.position} in line`;
     } else if (data.position_beyond != null) {
-      line = `Waiting for an agent — more than ${data.position_beyond} people are ahead of you`;
+      line = `Waiting for an agent — at least ${data.position_beyond} people are ahead of you`;
     }
     statusLine.textContent =
       data.agents_available === 0

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -339,18 +340,40 @@ async def test_visitors_beyond_the_announced_positions_are_told_how_far_back_the
     await second.disconnect()
 
 
-async def test_the_console_socket_counts_open_consoles_for_the_absence_sweep() -> None:
+async def test_an_open_console_reports_in_until_it_closes(settings) -> None:
+    settings.CONSOLE_HEARTBEAT_SECONDS = 0.05
     agent = await database_sync_to_async(make_agent)()
-    reload_agent = database_sync_to_async(lambda: type(agent).objects.get(pk=agent.pk))
-    first, _, _ = await connect("/ws/agent/", agent.user)
-    await receive_until(first, "console.snapshot")
-    second, _, _ = await connect("/ws/agent/", agent.user)
-    await receive_until(second, "console.snapshot")
-    assert (await reload_agent()).console_connections == 2
-    await first.disconnect()
-    row = await reload_agent()
-    assert (row.console_connections, row.console_left_at) == (1, None)
-    await second.disconnect()
-    row = await reload_agent()
-    assert row.console_connections == 0
-    assert row.console_left_at is not None
+    last_seen = database_sync_to_async(
+        lambda: type(agent).objects.values_list("console_seen_at", flat=True).get(pk=agent.pk)
+    )
+    console, _, _ = await connect("/ws/agent/", agent.user)
+    await receive_until(console, "console.snapshot")
+    opened = await last_seen()
+    assert opened is not None
+    await asyncio.sleep(0.3)
+    reported = await last_seen()
+    assert reported > opened
+    await console.disconnect()
+    await asyncio.sleep(0.1)  # a report already on its way to the database may still land
+    after_close = await last_seen()
+    await asyncio.sleep(0.3)
+    assert await last_seen() == after_close, "a closed console no longer reports in"
+
+
+async def test_visitor_pushed_back_behind_the_announced_places_is_told_so(monkeypatch) -> None:
+    monkeypatch.setattr(routing_services, "ANNOUNCED_POSITIONS", 1)
+    agent = await database_sync_to_async(make_agent)(capacity=2, available=True)
+    console, _, _ = await connect("/ws/agent/", agent.user)
+    await receive_until(console, "console.snapshot")
+    first, _ = await start_visitor(name="First Customer", email="first@example.com")
+    await send(first, "chat.message", body="Hello")
+    offer = (await receive_until(console, "offer.created"))["data"]
+    second, _ = await start_visitor(name="Second Customer", email="second@example.com")
+    await send(second, "chat.message", body="Hello too")
+    assert (await receive_until(second, "chat.status"))["data"]["position"] == 1
+
+    await send(console, "offer.decline", offer_id=offer["offer_id"])
+    told = (await receive_until(second, "chat.status"))["data"]
+    assert (told["position"], told["position_beyond"]) == (None, 1)
+    for communicator in (console, first, second):
+        await communicator.disconnect()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from routing.models import Agent, Offer, RoutingConfig, WorkItem
 from tests.factories import chat_queue, make_agent, make_user, start_chat, status, work_item_of
@@ -160,3 +161,18 @@ def test_admin_sets_agents_offline_through_routing_and_their_offers_return(
     assert agent.status is None
     assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
     assert work_item_of(interaction).status == WorkItem.Status.QUEUED
+
+
+def test_staff_who_may_only_view_agents_cannot_set_them_offline(client) -> None:
+    viewer = make_user(is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_agent", content_type__app_label="routing")
+    )
+    client.force_login(viewer)
+    agent = make_agent(available=True)
+    page = client.get("/admin/routing/agent/")
+    assert page.status_code == 200
+    assert b"sign_out" not in page.content
+    client.post("/admin/routing/agent/", {"action": "sign_out", "_selected_action": [agent.pk]})
+    agent.refresh_from_db()
+    assert agent.status == status("Available")

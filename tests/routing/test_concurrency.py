@@ -7,17 +7,20 @@ SQLite runs one writer at a time, so these run in the PostgreSQL rerun of this s
 from __future__ import annotations
 
 import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
+import psycopg
 import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
 from contactcenter.errors import Conflict
 from routing import services
-from routing.models import Offer, WorkItem
-from tests.factories import make_agent, start_chat, work_item_of
+from routing.models import Agent, Offer, WorkItem
+from tests.factories import make_agent, start_chat, status, work_item_of
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -50,6 +53,8 @@ def race(*transitions) -> list[BaseException]:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    stuck = [thread for thread in threads if thread.is_alive()]
+    assert not stuck, f"{len(stuck)} transition(s) still waiting for a lock after 30 s"
     return failures
 
 
@@ -77,3 +82,69 @@ def test_accept_customer_leaving_and_time_out_racing_never_deadlock_or_split() -
         else:
             assert item.status == WorkItem.Status.ABANDONED
             assert item.agent is None
+
+
+def test_a_round_offering_the_item_while_the_customer_leaves_leaves_no_live_offer() -> None:
+    agent = make_agent(capacity=2)
+    interaction = start_chat()
+    item = work_item_of(interaction)
+    # Available without the round a presence change would trigger: the test runs it.
+    Agent.objects.filter(pk=agent.pk).update(status=status("Available"))
+    with held_row_lock("routing_workitem", item.pk) as waiting:
+        # The round queues for the item's row first, then the departure: it has read the
+        # item's (no) offers and waits for the row too. The round gets the row first.
+        round_thread = start(services.run_round)
+        waiting(1)
+        leave_thread = start(partial(services.customer_left, interaction_id=interaction.pk))
+        waiting(2)
+    for thread in (round_thread, leave_thread):
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    assert work_item_of(interaction).status == WorkItem.Status.ABANDONED
+    assert Offer.objects.get(work_item=item).outcome == Offer.Outcome.CANCELLED
+
+
+def start(transition) -> threading.Thread:
+    def run() -> None:
+        try:
+            transition()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@contextmanager
+def held_row_lock(table: str, pk: int):
+    """Hold one row's lock from another connection; yields a wait for N blocked sessions."""
+    with psycopg.connect(**postgres_params()) as holder:
+        holder.execute(f"select 1 from {table} where id = %s for update", [pk])
+
+        def waiting(count: int) -> None:
+            for _ in range(300):
+                # Activity statistics are a snapshot per transaction unless cleared.
+                holder.execute("select pg_stat_clear_snapshot()")
+                blocked = holder.execute(
+                    "select count(*) from pg_stat_activity"
+                    " where datname = current_database() and wait_event_type = 'Lock'"
+                ).fetchone()[0]
+                if blocked >= count:
+                    return
+                time.sleep(0.01)
+            raise AssertionError(f"{count} session(s) never queued for the lock")
+
+        yield waiting
+        holder.rollback()
+
+
+def postgres_params() -> dict:
+    settings = connection.settings_dict
+    return {
+        "dbname": settings["NAME"],
+        "user": settings["USER"],
+        "password": settings["PASSWORD"],
+        "host": settings["HOST"],
+        "port": settings["PORT"] or 5432,
+    }
