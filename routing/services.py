@@ -174,8 +174,8 @@ def accept_offer(*, agent: Agent, offer_id: int, now: datetime | None = None) ->
                 return _start_work(offer, agent, now=now)
             # The customer left while the offer was on its way: the offer ends with the item.
             _end_offer(offer, outcome=Offer.Outcome.CANCELLED, now=now)
+            events.agent_updated(agent.pk)
     if not expired:
-        events.agent_updated(agent.pk)
         raise Conflict("The customer has left; this chat is no longer waiting.")
     # Outside the atomic block above, so the time-out is kept while the agent hears "too late".
     expire_offer(offer_id=offer_id, now=now)
