@@ -185,13 +185,7 @@ def accept_offer(*, agent: Agent, offer_id: int, now: datetime | None = None) ->
 def _start_work(offer: Offer, agent: Agent, *, now: datetime) -> WorkItem:
     _end_offer(offer, outcome=Offer.Outcome.ACCEPTED, now=now)
     item = selectors.work_items_with_context().get(pk=offer.work_item_id)
-    crm.append_message(
-        item.interaction,
-        sender=Message.Sender.SYSTEM,
-        body=f"{agent.name} joined the chat.",
-        work_item_id=item.pk,
-        agent_id=agent.pk,
-    )
+    _system_note(item, f"{agent.name} joined the chat.", agent_id=agent.pk)
     events.work_assigned(agent.pk, selectors.work_item_payloads([item])[0])
     events.chat_status(item.interaction_id, state="connected", agent_name=agent.name)
     return item
@@ -353,19 +347,24 @@ def close_work(*, agent: Agent, work_item_id: int, now: datetime | None = None) 
         item.closed_at = now
         item.save(update_fields=["status", "closed_at"])
         Agent.objects.filter(pk=agent.pk).update(last_work_ended_at=now)
-        crm.append_message(
-            item.interaction,
-            sender=Message.Sender.SYSTEM,
-            body=f"{agent.name} closed the chat.",
-            work_item_id=item.pk,
-            agent_id=agent.pk,
-        )
+        _system_note(item, f"{agent.name} closed the chat.", agent_id=agent.pk)
         crm.close_interaction(item.interaction, now=now)
         events.work_closed(agent.pk, item.pk)
         events.chat_status(item.interaction_id, state="closed")
         events.agent_updated(agent.pk)
         request_round()
     return item
+
+
+def _system_note(item: WorkItem, body: str, *, agent_id: int) -> None:
+    """A line in the transcript that both the customer and the agent see."""
+    crm.append_message(
+        item.interaction,
+        sender=Message.Sender.SYSTEM,
+        body=body,
+        work_item_id=item.pk,
+        agent_id=agent_id,
+    )
 
 
 class _OfferedMeanwhile(Exception):
@@ -410,13 +409,7 @@ def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
         raise _OfferedMeanwhile
     for item in items:
         if item.status == WorkItem.Status.ASSIGNED:
-            crm.append_message(
-                item.interaction,
-                sender=Message.Sender.SYSTEM,
-                body="The customer left the chat.",
-                work_item_id=item.pk,
-                agent_id=item.agent_id,
-            )
+            _system_note(item, "The customer left the chat.", agent_id=item.agent_id)
             continue
         for offer in pending:
             if offer.work_item_id == item.pk:
