@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test install install-test chromium lint format migrate clean
+.PHONY: demo test bench install install-test chromium lint format migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ chromium:
 
 migrate: install
 	$(PY) manage.py migrate --noinput
+
+# Benchmarks print `name value unit` lines and write bench/results.json.
+bench: install
+	$(PY) bench/engine_plan.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -81,7 +81,7 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
         items, timeouts = selectors.waiting_items(agents)
         if not items:
             return []
-        assignments = engine.plan(items, agents)
+        assignments = engine.plan(items, agents, now)
         by_id = {item.id: item for item in items}
         offers = []
         for assignment in assignments:
