@@ -191,6 +191,7 @@ class _Desk:
         "free",
         "idle_rank",
         "last_offered",
+        "limits",
         "state",
         "version",
     )
@@ -200,6 +201,7 @@ class _Desk:
         self.free = state.free_units
         self.active = state.active_items
         self.channel_items = dict(state.channel_items)
+        self.limits = state.channel_limits
         self.idle_rank = _idle_rank(state.idle_since)
         # (offered at all, when, the turn within this round): a round's offers share ``now``.
         self.last_offered = (*_idle_rank(state.last_offered_at), 0)
@@ -224,7 +226,7 @@ class _Desk:
         """What keeps this agent from one more item on the channel, or None."""
         if channel_id in self.blocked:
             return WaitReason.BLOCKED_BY_OTHER_WORK
-        limit = self.state.channel_limits.get(channel_id)
+        limit = self.limits.get(channel_id)
         if limit is not None and self.channel_items.get(channel_id, 0) >= limit:
             return WaitReason.CHANNEL_LIMIT
         if self.free < units:
@@ -288,13 +290,17 @@ class _Candidates:
         if self.by_skill is None:
             self.by_skill = self._index()
         # Start from the need the fewest agents meet, then check the others on those only.
-        narrowest: list[_Desk] | None = None
+        narrowest: list[_Desk] = []
+        narrowest_need = None
         for need in needs:
             levels, desks = self.by_skill.get(need.skill_id, ([], []))
             meeting = desks[: bisect.bisect_right(levels, -need.min_level)]
-            if narrowest is None or len(meeting) < len(narrowest):
-                narrowest = meeting
-        return [desk for desk in narrowest or () if _has_skills(desk.state, needs)]
+            if narrowest_need is None or len(meeting) < len(narrowest):
+                narrowest, narrowest_need = meeting, need
+        others = tuple(need for need in needs if need is not narrowest_need)
+        if not others:
+            return narrowest
+        return [desk for desk in narrowest if _has_skills(desk.state, others)]
 
     def _index(self) -> dict[int, tuple[list[int], list[_Desk]]]:
         entries: dict[int, list[tuple[int, int, _Desk]]] = defaultdict(list)
@@ -313,13 +319,17 @@ def _level_then_id(row: tuple[int, int, _Desk]) -> tuple[int, int]:
 
 
 class _Pool:
-    """Agents statically eligible for one kind of item, best first under its model."""
+    """Agents statically eligible for one kind of item, best first under its model.
 
-    __slots__ = ("channel_id", "heap", "key", "percent", "units")
+    Most pools serve one or two items per round, so the heap is built on the second use;
+    the first is a plain scan for the best key.
+    """
+
+    __slots__ = ("candidates", "channel_id", "heap", "key", "percent", "scanned", "units")
 
     def __init__(
         self,
-        desks: Iterable[_Desk],
+        desks: list[_Desk],
         *,
         key: Callable[[_Desk], tuple],
         channel_id: int,
@@ -330,10 +340,9 @@ class _Pool:
         self.channel_id = channel_id
         self.units = units
         self.percent = percent
-        self.heap = [
-            (key(desk), desk.state.id, desk.version, desk) for desk in desks if self.usable(desk)
-        ]
-        heapq.heapify(self.heap)
+        self.candidates: list[_Desk] | None = desks
+        self.scanned = False
+        self.heap: list[tuple] = []
 
     def units_for(self, desk: _Desk) -> int:
         if self.percent is None:
@@ -343,20 +352,43 @@ class _Pool:
     def usable(self, desk: _Desk) -> bool:
         return desk.room_for(self.channel_id, self.units_for(desk)) is None
 
+    def usable_of(self, desks: Iterable[_Desk]) -> list[_Desk]:
+        """``usable`` over many agents, inlined: pool building is the engine's hot loop."""
+        if self.percent is not None:
+            return [desk for desk in desks if self.usable(desk)]
+        channel, units = self.channel_id, self.units
+        return [
+            desk
+            for desk in desks
+            if desk.free >= units
+            and channel not in desk.blocked
+            and (
+                channel not in desk.limits
+                or desk.channel_items.get(channel, 0) < desk.limits[channel]
+            )
+        ]
+
     def best(self, excluded: frozenset[int]) -> tuple[_Desk, tuple] | None:
         """The best usable agent not excluded; agents who cannot take this work leave."""
+        if self.candidates is not None:
+            if not self.scanned:
+                self.scanned = True
+                return self._scan(excluded)
+            self.heap = [
+                (self.key(d), d.state.id, d.version, d) for d in self.usable_of(self.candidates)
+            ]
+            heapq.heapify(self.heap)
+            self.candidates = None
         heap = self.heap
         set_aside = []
         found = None
         while heap:
             key, agent_id, version, desk = heap[0]
             if version != desk.version:
+                # The agent took work since this entry was made: re-rank them, or let them go.
                 heapq.heappop(heap)
                 if self.usable(desk):
                     heapq.heappush(heap, (self.key(desk), agent_id, desk.version, desk))
-                continue
-            if not self.usable(desk):
-                heapq.heappop(heap)
                 continue
             if agent_id in excluded:
                 set_aside.append(heapq.heappop(heap))
@@ -367,9 +399,21 @@ class _Pool:
             heapq.heappush(heap, entry)
         return found
 
+    def _scan(self, excluded: frozenset[int]) -> tuple[_Desk, tuple] | None:
+        usable = self.usable_of(self.candidates)
+        self.candidates = usable
+        best = None
+        for desk in usable:
+            if desk.state.id in excluded:
+                continue
+            key = (self.key(desk), desk.state.id)
+            if best is None or key < best[1]:
+                best = (desk, key)
+        return None if best is None else (best[0], best[1][0])
+
     def refresh(self, desk: _Desk) -> None:
         """Put an agent back at their new place after they took an item from this pool."""
-        if self.usable(desk):
+        if self.candidates is None and self.usable(desk):
             heapq.heappush(self.heap, (self.key(desk), desk.state.id, desk.version, desk))
 
 
