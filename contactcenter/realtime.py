@@ -30,12 +30,7 @@ def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def publish(group: str, event_type: str, data: dict[str, Any]) -> None:
     """Send one event to a group's sockets once the current transaction commits."""
-    message = {"type": "push.frame", "frame": envelope(event_type, data)}
-
-    def send() -> None:
-        _group_send(group, message)
-
-    after_commit(send)
+    publish_current(group, event_type, lambda: data)
 
 
 def publish_current(group: str, event_type: str, read: Callable[[], dict[str, Any]]) -> None:

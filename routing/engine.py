@@ -116,9 +116,7 @@ class WaitingItem:
         return tuple(need for need in self.skills if need.applies(waited))
 
     def units_for(self, capacity: int) -> int:
-        if self.capacity_percent is None:
-            return self.units
-        return max(math.ceil(capacity * self.capacity_percent / 100), 1)
+        return _units(self.units, self.capacity_percent, capacity)
 
     def prefers(self, now: datetime) -> int | None:
         if self.preferred_agent_id is not None and (
@@ -166,6 +164,13 @@ class Explanation:
     missing_skills: dict[tuple[int, int], int]
     eligible_agent_ids: tuple[int, ...]
     waiting_for_preferred_agent: int | None = None
+
+
+def _units(units: int, percent: int | None, capacity: int) -> int:
+    """Units one item takes from an agent: fixed, or a share of the agent's capacity."""
+    if percent is None:
+        return units
+    return max(math.ceil(capacity * percent / 100), 1)
 
 
 def serving_order(items: Iterable[WaitingItem], now: datetime) -> list[WaitingItem]:
@@ -345,9 +350,7 @@ class _Pool:
         self.heap: list[tuple] = []
 
     def units_for(self, desk: _Desk) -> int:
-        if self.percent is None:
-            return self.units
-        return max(math.ceil(desk.state.capacity * self.percent / 100), 1)
+        return _units(self.units, self.percent, desk.state.capacity)
 
     def usable(self, desk: _Desk) -> bool:
         return desk.room_for(self.channel_id, self.units_for(desk)) is None
