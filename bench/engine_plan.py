@@ -10,7 +10,6 @@ stays meaningful on a noisy shared machine.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import report
 from routing.engine import AgentState, RoutingModel, SkillNeed, WaitingItem, plan
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -28,7 +28,6 @@ CHAT, VOICE, EMAIL = 1, 2, 3
 QUEUES = 20
 SKILLS = 50
 MODELS = list(RoutingModel)
-RESULTS = Path(__file__).with_name("results.json")
 
 
 def make_agents(count: int, rng: random.Random) -> list[AgentState]:
@@ -151,11 +150,7 @@ def main() -> None:
         )
     if "engine_plan_ms_10k" in results:
         results["engine_plan_ms"] = results["engine_plan_ms_10k"]
-    for name, (value, unit) in results.items():
-        print(f"{name} {value} {unit}")
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing.update({name: {"value": v, "unit": u} for name, (v, u) in results.items()})
-    RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    report(results)
 
 
 if __name__ == "__main__":
