@@ -179,15 +179,18 @@ class AgentConsumer(FrameConsumer):
         call = database_sync_to_async
         if frame.type == "presence.set":
             status_id = frame.identifier("status_id", nullable=True)
-            await call(routing_services.set_presence)(agent=self.agent, status_id=status_id)
+            await call(routing_services.set_presence)(
+                agent=self.agent, status_id=status_id, changed_by=self.agent.user
+            )
         elif frame.type == "offer.accept":
             offer_id = frame.identifier("offer_id")
             await call(routing_services.accept_offer)(agent=self.agent, offer_id=offer_id)
         elif frame.type == "offer.decline":
             offer_id = frame.identifier("offer_id")
-            reason = frame.text("reason", max_length=200, required=False)
+            reason_id = frame.identifier("reason_id", nullable=True, required=False)
+            note = frame.text("note", max_length=200, required=False)
             await call(routing_services.decline_offer)(
-                agent=self.agent, offer_id=offer_id, reason=reason
+                agent=self.agent, offer_id=offer_id, reason_id=reason_id, note=note
             )
         elif frame.type == "message.send":
             work_item_id = frame.identifier("work_item_id")

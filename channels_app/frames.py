@@ -36,9 +36,11 @@ class Frame:
             )
         return value
 
-    def identifier(self, name: str, *, nullable: bool = False) -> int | None:
+    def identifier(self, name: str, *, nullable: bool = False, required: bool = True) -> int | None:
+        """A positive integer id; ``nullable`` allows an explicit null, ``required=False`` also
+        allows leaving it out."""
         value = self.data.get(name)
-        if value is None and nullable and name in self.data:
+        if value is None and ((nullable and name in self.data) or not required):
             return None
         # bool is an int in Python; a true/false id is a client bug, not id 1/0.
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:

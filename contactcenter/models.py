@@ -19,6 +19,12 @@ class ChannelKind(models.TextChoices):
 class Customer(models.Model):
     name = models.CharField(max_length=120)
     notes = models.TextField(blank=True)
+    tier = models.CharField(
+        max_length=40, blank=True, help_text="Service tier, e.g. “gold”; intake rules route by it."
+    )
+    language = models.CharField(
+        max_length=16, blank=True, help_text="Preferred language code, e.g. “de”."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

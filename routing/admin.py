@@ -4,12 +4,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
 import routing.services as routing_services
+from contactcenter.errors import Conflict
+from routing import intake
 from routing.models import (
     Agent,
+    AgentChannelLimit,
     AgentSkill,
+    AgentStatusChange,
+    DeclineReason,
+    IntakeRule,
+    IntakeRuleSkill,
     Offer,
     PresenceStatus,
     Queue,
@@ -17,14 +27,23 @@ from routing.models import (
     ServiceChannel,
     Skill,
     WorkItem,
+    WorkItemSkill,
 )
 
 
 @admin.register(ServiceChannel)
 class ServiceChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "default_queue"]
+    list_display = ["name", "kind", "default_queue", "max_items_per_agent", "blocked_channels"]
     list_select_related = ["default_queue"]
     search_fields = ["name", "kind"]
+    filter_horizontal = ["blocks"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ServiceChannel]:
+        return super().get_queryset(request).prefetch_related("blocks")
+
+    @admin.display(description="While held, blocks")
+    def blocked_channels(self, channel: ServiceChannel) -> str:
+        return ", ".join(blocked.name for blocked in channel.blocks.all()) or "nothing"
 
 
 @admin.register(PresenceStatus)
@@ -44,14 +63,42 @@ class PresenceStatusAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingConfig)
 class RoutingConfigAdmin(admin.ModelAdmin):
-    list_display = ["name", "routing_priority", "units_per_item", "push_timeout_seconds"]
+    list_display = [
+        "name",
+        "routing_priority",
+        "routing_model",
+        "units_per_item",
+        "capacity_percent",
+        "push_timeout_seconds",
+        "wrap_up_seconds",
+    ]
+    list_filter = ["routing_model"]
     search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name", "routing_priority", "routing_model"]}),
+        ("Capacity", {"fields": ["units_per_item", "capacity_percent", "wrap_up_seconds"]}),
+        ("Offers", {"fields": ["push_timeout_seconds", "status_after_missed_offer"]}),
+        (
+            "Waiting",
+            {"fields": ["aging_after_seconds", "aging_boost", "preferred_agent_seconds"]},
+        ),
+    ]
 
 
 class QueueAdminForm(forms.ModelForm):
     class Meta:
         model = Queue
-        fields = ["name", "routing_config", "members"]
+        fields = [
+            "name",
+            "routing_config",
+            "members",
+            "overflow_queue",
+            "overflow_after_seconds",
+            "max_wait_seconds",
+            "max_wait_action",
+            "max_wait_message",
+            "max_wait_priority",
+        ]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -73,8 +120,16 @@ class QueueAdminForm(forms.ModelForm):
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
     form = QueueAdminForm
-    list_display = ["name", "routing_config", "member_count", "waiting"]
-    list_select_related = ["routing_config"]
+    list_display = [
+        "name",
+        "routing_config",
+        "member_count",
+        "waiting",
+        "overflow_queue",
+        "overflow_after_seconds",
+        "max_wait_seconds",
+    ]
+    list_select_related = ["routing_config", "overflow_queue"]
     list_filter = ["routing_config"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
@@ -111,6 +166,28 @@ class AgentSkillInline(admin.TabularInline):
     autocomplete_fields = ["skill"]
 
 
+class AgentChannelLimitInline(admin.TabularInline):
+    model = AgentChannelLimit
+    extra = 0
+    verbose_name = "channel limit"
+    verbose_name_plural = "channel limits (override the channel's own)"
+
+
+class AgentStatusChangeInline(admin.TabularInline):
+    model = AgentStatusChange
+    fk_name = "agent"
+    extra = 0
+    fields = ["changed_at", "from_name", "to_name", "cause", "changed_by"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-changed_at", "-id"]
+    max_num = 0
+    verbose_name_plural = "status history"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AgentStatusChange]:
+        return super().get_queryset(request).select_related("changed_by")
+
+
 @admin.register(Skill)
 class SkillAdmin(admin.ModelAdmin):
     list_display = ["name", "description", "agent_count"]
@@ -133,15 +210,25 @@ class AgentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
     # Presence changes go through the routing service (offers end, a round runs, consoles
     # hear of it), so the form shows presence but only the action below changes it.
-    readonly_fields = ["status", "status_since", "last_work_ended_at"]
-    inlines = [AgentSkillInline, QueueMembershipInline]
+    readonly_fields = ["status", "status_since", "last_work_ended_at", "last_offered_at"]
+    inlines = [
+        AgentSkillInline,
+        QueueMembershipInline,
+        AgentChannelLimitInline,
+        AgentStatusChangeInline,
+    ]
     actions = ["sign_out"]
 
     @admin.action(description="Set the selected agents offline", permissions=["change"])
     def sign_out(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
         signed_out = 0
         for agent in queryset.exclude(status=None):
-            routing_services.set_presence(agent=agent, status_id=None)
+            routing_services.set_presence(
+                agent=agent,
+                status_id=None,
+                cause=AgentStatusChange.Cause.SUPERVISOR,
+                changed_by=request.user,
+            )
             signed_out += 1
         self.message_user(request, f"{signed_out} agent(s) set offline.", messages.SUCCESS)
 
@@ -150,10 +237,7 @@ class AgentAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                used=Sum(
-                    "work_items__units",
-                    filter=Q(work_items__status__in=["offered", "assigned"]),
-                )
+                used=Sum("work_items__units", filter=_held_by_agent(timezone.now()))
             )
         )
 
@@ -175,10 +259,38 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _held_by_agent(now) -> Q:
+    """``selectors.held_filter`` seen from the agent: offered, worked or in wrap-up."""
+    return Q(work_items__status__in=["offered", "assigned"]) | Q(
+        work_items__status="closed", work_items__wrap_up_until__gt=now
+    )
+
+
 class OfferInline(admin.TabularInline):
     model = Offer
     extra = 0
-    fields = ["agent", "outcome", "created_at", "expires_at", "responded_at", "decline_reason"]
+    fields = [
+        "agent",
+        "outcome",
+        "created_at",
+        "expires_at",
+        "responded_at",
+        "decline_reason",
+        "decline_note",
+        "routing_model",
+        "routing_key",
+    ]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class WorkItemSkillInline(admin.TabularInline):
+    model = WorkItemSkill
+    extra = 0
+    fields = ["skill", "min_level", "drop_after_seconds"]
     readonly_fields = fields
     can_delete = False
 
@@ -194,13 +306,142 @@ class WorkItemAdmin(ReadOnlyAdmin):
     search_fields = ["interaction__case__customer__name"]
     raw_id_fields = ["interaction", "agent"]
     date_hierarchy = "enqueued_at"
-    inlines = [OfferInline]
+    inlines = [WorkItemSkillInline, OfferInline]
 
 
 @admin.register(Offer)
 class OfferAdmin(ReadOnlyAdmin):
-    list_display = ["id", "work_item", "agent", "outcome", "created_at", "responded_at"]
-    list_filter = ["outcome", "created_at"]
-    list_select_related = ["work_item", "agent__user"]
-    search_fields = ["agent__user__username", "decline_reason"]
+    list_display = [
+        "id",
+        "work_item",
+        "agent",
+        "outcome",
+        "decline_reason",
+        "routing_model",
+        "created_at",
+        "responded_at",
+    ]
+    list_filter = ["outcome", "decline_reason", "routing_model", "created_at"]
+    list_select_related = ["work_item", "agent__user", "decline_reason"]
+    search_fields = ["agent__user__username", "decline_note"]
     raw_id_fields = ["work_item", "agent"]
+
+
+@admin.register(AgentStatusChange)
+class AgentStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "agent", "from_name", "to_name", "cause", "changed_by"]
+    list_filter = ["cause", "to_name", "changed_at"]
+    list_select_related = ["agent__user", "changed_by"]
+    search_fields = ["agent__user__username", "from_name", "to_name"]
+    date_hierarchy = "changed_at"
+
+
+@admin.register(DeclineReason)
+class DeclineReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["name"]
+
+
+class IntakeRuleSkillInline(admin.TabularInline):
+    model = IntakeRuleSkill
+    extra = 0
+    autocomplete_fields = ["skill"]
+
+
+class SampleContactForm(forms.Form):
+    channel = forms.ModelChoiceField(queryset=ServiceChannel.objects.all(), to_field_name="kind")
+    customer_tier = forms.CharField(max_length=40, required=False)
+    customer_language = forms.CharField(max_length=16, required=False)
+    first_message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    intent = forms.CharField(max_length=80, required=False, help_text="As the bot detects it.")
+
+    def contact(self) -> intake.Contact:
+        data = self.cleaned_data
+        return intake.Contact(
+            channel_kind=data["channel"].kind,
+            customer_tier=data["customer_tier"],
+            customer_language=data["customer_language"],
+            first_message=data["first_message"],
+            intent=data["intent"],
+        )
+
+
+CONDITION_FIELDS = ["channel", "customer_tier", "customer_language", "keywords", "intent"]
+
+
+@admin.register(IntakeRule)
+class IntakeRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "position",
+        "is_active",
+        "channel",
+        "customer_tier",
+        "customer_language",
+        "keywords",
+        "intent",
+        "queue",
+        "priority",
+    ]
+    list_editable = ["position", "is_active"]
+    list_select_related = ["channel", "queue"]
+    search_fields = ["name", "keywords", "intent"]
+    inlines = [IntakeRuleSkillInline]
+    change_list_template = "admin/routing/intakerule/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["name", "position", "is_active"]}),
+        ("When (empty matches anything)", {"fields": CONDITION_FIELDS}),
+        ("Then", {"fields": ["queue", "priority"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: IntakeRule | None = None) -> list:
+        # The default rule catches every contact the others leave: no conditions, always on.
+        if obj is not None and obj.is_default:
+            return [*CONDITION_FIELDS, "position", "is_active"]
+        return []
+
+    def has_delete_permission(self, request: HttpRequest, obj: IntakeRule | None = None) -> bool:
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_urls(self) -> list:
+        test_view = self.admin_site.admin_view(self.test_view)
+        return [
+            path("test/", test_view, name="routing_intakerule_test"),
+            *super().get_urls(),
+        ]
+
+    def test_view(self, request: HttpRequest) -> HttpResponse:
+        """Try the rules on a sample contact: which rule wins, and why the others did not."""
+        form = SampleContactForm(request.POST or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            contact = form.contact()
+            rules = intake.active_rules()
+            winner = intake.matching_rule(contact, rules)
+            decision = None
+            error = None
+            try:
+                decision = intake.decide(contact)
+            except Conflict as exc:
+                error = str(exc)
+            result = {
+                "winner": winner,
+                "decision": decision,
+                "error": error,
+                "skills": list(winner.skills.select_related("skill")),
+                "rules": [
+                    {"rule": rule, "matches": rule.is_default or intake.rule_matches(rule, contact)}
+                    for rule in rules
+                ],
+            }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Test intake rules against a sample contact",
+            "form": form,
+            "result": result,
+        }
+        return TemplateResponse(request, "admin/routing/intakerule/test_rules.html", context)

@@ -1,4 +1,9 @@
-"""Reference data a fresh install needs to route web chat: channels, presence, a chat queue."""
+"""Reference data a fresh install needs to route web chat: channels, presence, a chat queue,
+the default intake rule and decline reasons.
+
+Each part takes an app registry so that the migration that introduced its models can call it
+with its own historical models.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,18 @@ CHANNELS = [
 ]
 
 
+DECLINE_REASONS = ["Busy with another customer", "Not my area", "Going on a break", "Other"]
+MISSED_STATUS = "Missed offer"
+DEFAULT_RULE = "Everything else"
+
+
 def create_reference_data(apps: Any) -> None:
-    """Idempotent; takes an app registry so that a migration can call it with its own."""
+    """All of it, idempotently (tests call this after flushing the tables)."""
+    create_channels_and_presence(apps)
+    create_routing_semantics_data(apps)
+
+
+def create_channels_and_presence(apps: Any) -> None:
     ServiceChannel = apps.get_model("routing", "ServiceChannel")
     PresenceStatus = apps.get_model("routing", "PresenceStatus")
     RoutingConfig = apps.get_model("routing", "RoutingConfig")
@@ -38,3 +53,20 @@ def create_reference_data(apps: Any) -> None:
     if chat.default_queue_id is None:
         chat.default_queue = queue
         chat.save(update_fields=["default_queue"])
+
+
+def create_routing_semantics_data(apps: Any) -> None:
+    """The default intake rule, decline reasons, and the status a missed offer moves agents to."""
+    IntakeRule = apps.get_model("routing", "IntakeRule")
+    DeclineReason = apps.get_model("routing", "DeclineReason")
+    PresenceStatus = apps.get_model("routing", "PresenceStatus")
+    RoutingConfig = apps.get_model("routing", "RoutingConfig")
+
+    if not IntakeRule.objects.filter(is_default=True).exists():
+        IntakeRule.objects.create(name=DEFAULT_RULE, is_default=True, position=0)
+    for position, name in enumerate(DECLINE_REASONS, start=1):
+        DeclineReason.objects.get_or_create(name=name, defaults={"position": position})
+    missed, _ = PresenceStatus.objects.get_or_create(name=MISSED_STATUS, defaults={"position": 7})
+    RoutingConfig.objects.filter(name="Web chat", status_after_missed_offer__isnull=True).update(
+        status_after_missed_offer=missed
+    )

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from contactcenter.errors import NotFound
+from contactcenter.errors import Conflict, NotFound
 from contactcenter.models import ContactPoint, Message
 from contactcenter.selectors import customer_email, message_payload, transcripts
 from routing import engine
-from routing.models import Agent, Offer, PresenceStatus, WorkItem
+from routing.models import (
+    Agent,
+    AgentChannelLimit,
+    AgentSkill,
+    DeclineReason,
+    Offer,
+    PresenceStatus,
+    ServiceChannel,
+    WorkItem,
+    WorkItemSkill,
+)
 
 ACTIVE_STATUSES = (WorkItem.Status.OFFERED, WorkItem.Status.ASSIGNED)
 # A round looks at this many of the first-served waiting items that some free agent could
@@ -46,7 +60,7 @@ def access_work_item(agent: Agent, work_item_id: int, *, for_update: bool = Fals
     """A work item the agent is working on, or NotFound."""
     items = WorkItem.objects.filter(
         pk=work_item_id, agent=agent, status=WorkItem.Status.ASSIGNED
-    ).select_related("interaction", "agent__user")
+    ).select_related("interaction", "agent__user", "queue__routing_config")
     if for_update:
         items = items.select_for_update(of=("self",))
     item = items.first()
@@ -55,13 +69,87 @@ def access_work_item(agent: Agent, work_item_id: int, *, for_update: bool = Fals
     return item
 
 
-def used_units(agent_ids: Iterable[int]) -> dict[int, int]:
+def held_filter(now: datetime | None = None) -> Q:
+    """Work that holds an agent's capacity: offered, being worked, or in wrap-up."""
+    held = Q(status__in=ACTIVE_STATUSES)
+    return held | Q(status=WorkItem.Status.CLOSED, wrap_up_until__gt=now or timezone.now())
+
+
+@dataclass
+class Load:
+    """What an agent holds right now."""
+
+    units: int = 0
+    items: int = 0
+    per_channel: dict[int, int] = field(default_factory=dict)
+
+
+def loads(agent_ids: Iterable[int], now: datetime | None = None) -> dict[int, Load]:
     rows = (
-        WorkItem.objects.filter(agent_id__in=list(agent_ids), status__in=ACTIVE_STATUSES)
-        .values("agent_id")
-        .annotate(units=Sum("units"))
+        WorkItem.objects.filter(held_filter(now), agent_id__in=list(agent_ids))
+        .values("agent_id", "channel_id")
+        .annotate(units=Sum("units"), items=Count("id"))
     )
-    return {row["agent_id"]: row["units"] for row in rows}
+    by_agent: dict[int, Load] = defaultdict(Load)
+    for row in rows:
+        load = by_agent[row["agent_id"]]
+        load.units += row["units"]
+        load.items += row["items"]
+        load.per_channel[row["channel_id"]] = row["items"]
+    return dict(by_agent)
+
+
+def used_units(agent_ids: Iterable[int], now: datetime | None = None) -> dict[int, int]:
+    return {agent_id: load.units for agent_id, load in loads(agent_ids, now).items()}
+
+
+def channel_blocks() -> dict[int, frozenset[int]]:
+    """Channel -> the channels an agent holding one of its items is not offered."""
+    blocks: dict[int, set[int]] = defaultdict(set)
+    through = ServiceChannel.blocks.through
+    for from_id, to_id in through.objects.values_list(
+        "from_servicechannel_id", "to_servicechannel_id"
+    ):
+        blocks[from_id].add(to_id)
+    return {channel_id: frozenset(blocked) for channel_id, blocked in blocks.items()}
+
+
+def channel_limits(agent_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """Agent -> channel -> most items held at once: the channel's default, or the agent's own."""
+    defaults = dict(
+        ServiceChannel.objects.filter(max_items_per_agent__isnull=False).values_list(
+            "pk", "max_items_per_agent"
+        )
+    )
+    agent_ids = list(agent_ids)
+    limits = {agent_id: dict(defaults) for agent_id in agent_ids}
+    own = AgentChannelLimit.objects.filter(agent_id__in=agent_ids).values_list(
+        "agent_id", "channel_id", "max_items"
+    )
+    for agent_id, channel_id, max_items in own:
+        limits[agent_id][channel_id] = max_items
+    return limits
+
+
+def first_customer_message(interaction_id: int) -> str:
+    return _first_customer_messages([interaction_id]).get(interaction_id, "")
+
+
+def service_channel(kind: str) -> ServiceChannel:
+    channel = ServiceChannel.objects.filter(kind=kind).first()
+    if channel is None:
+        raise Conflict(f"No service channel for {kind} work is configured.")
+    return channel
+
+
+def last_agent_of(customer_id: int, *, exclude_interaction: int | None = None) -> int | None:
+    """The agent who most recently took work from this customer, on any channel."""
+    served = WorkItem.objects.filter(
+        interaction__case__customer_id=customer_id, accepted_at__isnull=False
+    )
+    if exclude_interaction is not None:
+        served = served.exclude(interaction_id=exclude_interaction)
+    return served.order_by("-accepted_at", "-id").values_list("agent_id", flat=True).first()
 
 
 def current_assignment(interaction_id: int) -> tuple[int | None, int | None]:
@@ -92,6 +180,18 @@ def queue_position(item: WorkItem) -> int:
         | Q(priority=item.priority, enqueued_at=item.enqueued_at, pk__lt=item.pk)
     )
     return ahead.count() + 1
+
+
+def waiting_since_before(queue_id: int, cutoff: datetime) -> list[int]:
+    """Items waiting in the queue that entered it before the cutoff, oldest first."""
+    entered = Coalesce("overflowed_at", "enqueued_at")
+    return list(
+        WorkItem.objects.filter(queue_id=queue_id, status=WorkItem.Status.QUEUED)
+        .annotate(entered=entered)
+        .filter(entered__lt=cutoff)
+        .order_by("entered", "id")
+        .values_list("pk", flat=True)
+    )
 
 
 def agents_available(queue_id: int, channel_id: int) -> int:
@@ -125,24 +225,45 @@ def waiting_items(
     rows = list(
         WorkItem.objects.filter(in_servable_pool, status=WorkItem.Status.QUEUED)
         .order_by("queue__routing_config__routing_priority", "-priority", "enqueued_at", "id")
-        .values(
-            "id",
-            "queue_id",
-            "channel_id",
-            "priority",
-            "enqueued_at",
-            "units",
-            "queue__routing_config__routing_priority",
-            "queue__routing_config__push_timeout_seconds",
-        )[:ROUND_ITEM_LIMIT]
+        .values("id", *_ITEM_FIELDS)[:ROUND_ITEM_LIMIT]
     )
-    excluded: dict[int, set[int]] = {row["id"]: set() for row in rows}
-    refusals = Offer.objects.filter(
-        work_item_id__in=list(excluded), outcome__in=Offer.REFUSALS
-    ).values_list("work_item_id", "agent_id")
+    items = _waiting_items_from_rows(rows)
+    timeouts = {row["id"]: row["queue__routing_config__push_timeout_seconds"] for row in rows}
+    return items, timeouts
+
+
+_ITEM_FIELDS = (
+    "queue_id",
+    "channel_id",
+    "priority",
+    "enqueued_at",
+    "units",
+    "preferred_agent_id",
+    "preferred_until",
+    "queue__routing_config__routing_priority",
+    "queue__routing_config__push_timeout_seconds",
+    "queue__routing_config__routing_model",
+    "queue__routing_config__capacity_percent",
+    "queue__routing_config__aging_after_seconds",
+    "queue__routing_config__aging_boost",
+)
+
+
+def _waiting_items_from_rows(rows: list[dict[str, Any]]) -> list[engine.WaitingItem]:
+    ids = [row["id"] for row in rows]
+    excluded: dict[int, set[int]] = defaultdict(set)
+    refusals = Offer.objects.filter(work_item_id__in=ids, outcome__in=Offer.REFUSALS).values_list(
+        "work_item_id", "agent_id"
+    )
     for item_id, agent_id in refusals:
         excluded[item_id].add(agent_id)
-    items = [
+    needs: dict[int, list[engine.SkillNeed]] = defaultdict(list)
+    skill_rows = WorkItemSkill.objects.filter(work_item_id__in=ids).values_list(
+        "work_item_id", "skill_id", "min_level", "drop_after_seconds"
+    )
+    for item_id, skill_id, min_level, drop_after in skill_rows:
+        needs[item_id].append(engine.SkillNeed(skill_id, min_level, drop_after))
+    return [
         engine.WaitingItem(
             id=row["id"],
             queue_id=row["queue_id"],
@@ -152,33 +273,62 @@ def waiting_items(
             enqueued_at=row["enqueued_at"],
             units=row["units"],
             excluded_agent_ids=frozenset(excluded[row["id"]]),
+            skills=tuple(needs[row["id"]]),
+            routing_model=engine.RoutingModel(row["queue__routing_config__routing_model"]),
+            capacity_percent=row["queue__routing_config__capacity_percent"],
+            aging_after_seconds=row["queue__routing_config__aging_after_seconds"],
+            aging_boost=row["queue__routing_config__aging_boost"],
+            preferred_agent_id=row["preferred_agent_id"],
+            preferred_until=row["preferred_until"],
         )
         for row in rows
     ]
-    timeouts = {row["id"]: row["queue__routing_config__push_timeout_seconds"] for row in rows}
-    return items, timeouts
 
 
-def agent_states() -> list[engine.AgentState]:
-    """Agents whose presence accepts at least one channel, with their load."""
-    agents = list(
-        Agent.objects.filter(status__channels__isnull=False)
-        .distinct()
-        .select_related("status")
-        .prefetch_related("status__channels", "queues")
+def waiting_item(work_item_id: int) -> engine.WaitingItem | None:
+    """One item as the engine sees it (whatever its status), for explanations."""
+    rows = list(WorkItem.objects.filter(pk=work_item_id).values("id", *_ITEM_FIELDS))
+    return _waiting_items_from_rows(rows)[0] if rows else None
+
+
+def agent_states(
+    now: datetime | None = None, *, include_offline: bool = False
+) -> list[engine.AgentState]:
+    """Agents whose presence accepts at least one channel (or all of them), with their load."""
+    agents = (
+        Agent.objects.all()
+        if include_offline
+        else Agent.objects.filter(status__channels__isnull=False).distinct()
     )
-    load = used_units(agent.pk for agent in agents)
-    return [
-        engine.AgentState(
-            id=agent.pk,
-            capacity=agent.capacity,
-            used_units=load.get(agent.pk, 0),
-            open_channel_ids=frozenset(channel.pk for channel in agent.status.channels.all()),
-            queue_ids=frozenset(queue.pk for queue in agent.queues.all()),
-            idle_since=agent.last_work_ended_at,
+    agents = list(agents.select_related("status").prefetch_related("status__channels", "queues"))
+    agent_ids = [agent.pk for agent in agents]
+    held = loads(agent_ids, now)
+    limits = channel_limits(agent_ids)
+    skills: dict[int, dict[int, int]] = defaultdict(dict)
+    for agent_id, skill_id, level in AgentSkill.objects.filter(agent_id__in=agent_ids).values_list(
+        "agent_id", "skill_id", "level"
+    ):
+        skills[agent_id][skill_id] = level
+    states = []
+    for agent in agents:
+        load = held.get(agent.pk, Load())
+        open_channels = agent.status.channels.all() if agent.status else ()
+        states.append(
+            engine.AgentState(
+                id=agent.pk,
+                capacity=agent.capacity,
+                used_units=load.units,
+                open_channel_ids=frozenset(channel.pk for channel in open_channels),
+                queue_ids=frozenset(queue.pk for queue in agent.queues.all()),
+                idle_since=agent.last_work_ended_at,
+                skills=skills[agent.pk],
+                active_items=load.items,
+                channel_items=load.per_channel,
+                channel_limits=limits[agent.pk],
+                last_offered_at=agent.last_offered_at,
+            )
         )
-        for agent in agents
-    ]
+    return states
 
 
 # --- payloads for the console --------------------------------------------------------------
@@ -290,6 +440,9 @@ def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
     return {
         "agent": agent_payload(agent),
         "statuses": status_payloads(),
+        "decline_reasons": list(
+            DeclineReason.objects.filter(is_active=True).values("id", "name")
+        ),
         "offers": offer_payloads(offers, now),
         "work_items": work_item_payloads(items),
     }

@@ -12,15 +12,26 @@ import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import contactcenter.services as crm
-from contactcenter.errors import Conflict, NotFound
+from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.models import Interaction, Message
 from contactcenter.realtime import after_commit
-from routing import engine, events, selectors
-from routing.models import Agent, Offer, PresenceStatus, ServiceChannel, WorkItem
+from routing import engine, events, intake, selectors
+from routing.models import (
+    Agent,
+    AgentStatusChange,
+    DeclineReason,
+    Offer,
+    PresenceStatus,
+    Queue,
+    WorkItem,
+    WorkItemSkill,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,33 +43,86 @@ _ROUND_LOCK = threading.Lock()
 ANNOUNCED_POSITIONS = 100
 
 
+# Set while a round is requested and has not started yet: triggers that find it set are
+# served by that round, so a burst of enqueues runs a handful of rounds, not one each. It
+# expires on its own in case the requested round is lost (the sweep routes meanwhile).
+ROUND_PENDING_KEY = "routing:round-pending"
+ROUND_PENDING_SECONDS = 5
+# How many rounds have started, for operators and for the tests that prove the coalescing.
+ROUNDS_STARTED_KEY = "routing:rounds-started"
+
+
 def request_round() -> None:
-    """Run a routing round once the current transaction commits."""
+    """Run a routing round once the current transaction commits, unless one is pending."""
+    after_commit(_dispatch_round)
+
+
+def _dispatch_round() -> None:
     from routing import tasks
 
-    after_commit(tasks.run_routing_round.delay)
+    if cache.add(ROUND_PENDING_KEY, 1, timeout=ROUND_PENDING_SECONDS):
+        tasks.run_routing_round.delay()
+
+
+def run_requested_round() -> list[Offer]:
+    """The requested round starts: later triggers need a round of their own."""
+    # Cleared before the snapshot is read, so that work committed after this point requests
+    # a new round and work committed before it is in this round's snapshot.
+    cache.delete(ROUND_PENDING_KEY)
+    if not cache.add(ROUNDS_STARTED_KEY, 1, timeout=None):
+        try:
+            cache.incr(ROUNDS_STARTED_KEY)
+        except ValueError:
+            cache.add(ROUNDS_STARTED_KEY, 1, timeout=None)
+    return run_round()
 
 
 # --- intake -----------------------------------------------------------------------------------
 
 
-def enqueue(interaction: Interaction, *, now: datetime | None = None) -> WorkItem:
-    """Put an interaction in its channel's queue."""
+def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None = None) -> WorkItem:
+    """Put an interaction in the queue its intake rule chooses, with the rule's skills and
+    priority, preferring the agent who last served the customer."""
     now = now or timezone.now()
-    channel = (
-        ServiceChannel.objects.select_related("default_queue__routing_config")
-        .filter(kind=interaction.channel)
-        .first()
+    customer = interaction.case.customer
+    decision = intake.decide(
+        intake.Contact(
+            channel_kind=interaction.channel,
+            customer_tier=customer.tier,
+            customer_language=customer.language,
+            first_message=selectors.first_customer_message(interaction.pk),
+            intent=intent,
+        )
     )
-    if channel is None or channel.default_queue is None:
-        raise Conflict(f"No queue takes {interaction.get_channel_display()} work yet.")
-    queue = channel.default_queue
+    channel = selectors.service_channel(interaction.channel)
+    queue = decision.queue
+    config = queue.routing_config
+    preferred_agent_id = None
+    if config.preferred_agent_seconds:
+        preferred_agent_id = selectors.last_agent_of(
+            customer.pk, exclude_interaction=interaction.pk
+        )
     item = WorkItem.objects.create(
         interaction=interaction,
         channel=channel,
         queue=queue,
-        units=queue.routing_config.units_per_item,
+        priority=decision.priority,
+        units=config.units_per_item,
         enqueued_at=now,
+        intake_rule=decision.rule,
+        preferred_agent_id=preferred_agent_id,
+        preferred_until=(
+            now + timedelta(seconds=config.preferred_agent_seconds) if preferred_agent_id else None
+        ),
+    )
+    WorkItemSkill.objects.bulk_create(
+        WorkItemSkill(
+            work_item=item,
+            skill_id=need.skill_id,
+            min_level=need.min_level,
+            drop_after_seconds=need.drop_after_seconds,
+        )
+        for need in decision.skills
     )
     _announce_position(
         interaction.pk,
@@ -77,17 +141,22 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
     """Offer waiting items to the best eligible agents; returns the offers made."""
     with _ROUND_LOCK:
         now = now or timezone.now()
-        agents = selectors.agent_states()
+        agents = selectors.agent_states(now)
         items, timeouts = selectors.waiting_items(agents)
         if not items:
             return []
-        assignments = engine.plan(items, agents, now)
+        blocks = selectors.channel_blocks()
+        assignments = engine.plan(items, agents, now, blocks=blocks)
         by_id = {item.id: item for item in items}
         offers = []
         for assignment in assignments:
             item = by_id[assignment.item_id]
             offer = _make_offer(
-                item, assignment.agent_id, now=now, timeout=timedelta(seconds=timeouts[item.id])
+                item,
+                assignment,
+                now=now,
+                timeout=timedelta(seconds=timeouts[item.id]),
+                blocks=blocks,
             )
             if offer is not None:
                 offers.append(offer)
@@ -125,35 +194,85 @@ def _announce_position(interaction_id: int, position: int, agents_available: int
 
 
 def _make_offer(
-    item: engine.WaitingItem, agent_id: int, *, now: datetime, timeout: timedelta
+    item: engine.WaitingItem,
+    assignment: engine.Assignment,
+    *,
+    now: datetime,
+    timeout: timedelta,
+    blocks: dict[int, frozenset[int]],
 ) -> Offer | None:
-    """Claim the item for the agent, re-checking the plan against the locked agent row."""
+    """Claim the item for the agent, re-checking the plan against the locked agent row.
+
+    The plan came from a snapshot that another round may have changed since: what the agent
+    holds (capacity, channel limits, blocking channels) is read again under the row lock,
+    which every round claiming for this agent must take first.
+    """
     try:
         with transaction.atomic():
             agent = (
                 Agent.objects.select_for_update(of=("self",))
-                .filter(pk=agent_id, status__channels__id=item.channel_id)
+                .filter(pk=assignment.agent_id, status__channels__id=item.channel_id)
                 .first()
             )
             if agent is None:
                 return None
-            used = selectors.used_units([agent.pk]).get(agent.pk, 0)
-            if used + item.units > agent.capacity:
+            units = item.units_for(agent.capacity)
+            if not _has_room(agent, item.channel_id, units, now=now, blocks=blocks):
                 return None
             claimed = WorkItem.objects.filter(pk=item.id, status=WorkItem.Status.QUEUED).update(
-                status=WorkItem.Status.OFFERED, agent=agent
+                status=WorkItem.Status.OFFERED, agent=agent, units=units
             )
             if claimed != 1:
                 return None
             offer = Offer.objects.create(
-                work_item_id=item.id, agent=agent, created_at=now, expires_at=now + timeout
+                work_item_id=item.id,
+                agent=agent,
+                created_at=now,
+                expires_at=now + timeout,
+                routing_model=assignment.model,
+                routing_key=_json_key(assignment.key),
             )
+            Agent.objects.filter(pk=agent.pk).update(last_offered_at=now)
             events.offer_created(agent.pk, selectors.offer_payloads([offer], now)[0])
             events.agent_updated(agent.pk)
             return offer
     except IntegrityError:
         # Another round offered this item to this agent first: nothing was written.
         return None
+
+
+def _has_room(
+    agent: Agent,
+    channel_id: int,
+    units: int,
+    *,
+    now: datetime,
+    blocks: dict[int, frozenset[int]],
+) -> bool:
+    load = selectors.loads([agent.pk], now).get(agent.pk, selectors.Load())
+    if load.units + units > agent.capacity:
+        return False
+    limit = selectors.channel_limits([agent.pk])[agent.pk].get(channel_id)
+    if limit is not None and load.per_channel.get(channel_id, 0) >= limit:
+        return False
+    return not any(
+        channel_id in blocks.get(held, frozenset())
+        for held, count in load.per_channel.items()
+        if count
+    )
+
+
+def _json_key(key: tuple) -> list:
+    """The engine's key as JSON: times become ISO strings, nested tuples lists."""
+    out = []
+    for part in key:
+        if isinstance(part, tuple):
+            out.append(_json_key(part))
+        elif isinstance(part, datetime):
+            out.append(part.isoformat())
+        else:
+            out.append(part)
+    return out
 
 
 # --- offers -----------------------------------------------------------------------------------
@@ -192,30 +311,66 @@ def _start_work(offer: Offer, agent: Agent, *, now: datetime) -> WorkItem:
 
 
 def decline_offer(
-    *, agent: Agent, offer_id: int, reason: str = "", now: datetime | None = None
+    *,
+    agent: Agent,
+    offer_id: int,
+    reason_id: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
 ) -> None:
+    """Decline with a reason from the configured list (required when the list has any)."""
     now = now or timezone.now()
-    reason = crm.clean_text(reason, field="reason", max_length=200, label="Reason")
+    note = crm.clean_text(note, field="note", max_length=200, label="Note")
+    reason = _decline_reason(reason_id)
     with transaction.atomic():
         offer = selectors.access_offer(agent, offer_id, for_update=True)
         if offer.outcome != Offer.Outcome.PENDING:
             raise Conflict(f"This offer was already {offer.get_outcome_display().lower()}.")
-        _requeue(offer, outcome=Offer.Outcome.DECLINED, now=now, reason=reason)
+        _requeue(offer, outcome=Offer.Outcome.DECLINED, now=now, reason=reason, note=note)
+
+
+def _decline_reason(reason_id: int | None) -> DeclineReason | None:
+    active = DeclineReason.objects.filter(is_active=True)
+    if reason_id is None:
+        if active.exists():
+            raise InvalidInput("Pick a reason for declining.", field="reason_id")
+        return None
+    reason = active.filter(pk=reason_id).first()
+    if reason is None:
+        raise InvalidInput(f"No decline reason {reason_id}.", field="reason_id")
+    return reason
 
 
 def expire_offer(*, offer_id: int, now: datetime | None = None) -> bool:
-    """Time out a pending offer whose push time-out has passed; False if it already ended."""
+    """Time out a pending offer whose push time-out has passed; False if it already ended.
+
+    The agent then moves to the routing configuration's missed-offer status, if it has one,
+    so that an agent who is not at their desk stops receiving work.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         offer = (
             Offer.objects.select_for_update()
+            .select_related("work_item__queue__routing_config")
             .filter(pk=offer_id, outcome=Offer.Outcome.PENDING, expires_at__lte=now)
             .first()
         )
         if offer is None:
             return False
         _requeue(offer, outcome=Offer.Outcome.TIMED_OUT, now=now)
-        return True
+    # A transaction of its own: presence locks the agent before their offers, the reverse
+    # of the order above.
+    missed_status_id = offer.work_item.queue.routing_config.status_after_missed_offer_id
+    if missed_status_id is not None:
+        agent = Agent.objects.get(pk=offer.agent_id)
+        if agent.status_id is not None and agent.status_id != missed_status_id:
+            set_presence(
+                agent=agent,
+                status_id=missed_status_id,
+                now=now,
+                cause=AgentStatusChange.Cause.MISSED_OFFER,
+            )
+    return True
 
 
 def expire_offers(*, now: datetime | None = None) -> int:
@@ -226,25 +381,47 @@ def expire_offers(*, now: datetime | None = None) -> int:
     return sum(expire_offer(offer_id=offer_id, now=now) for offer_id in list(due))
 
 
-def _end_offer(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> None:
+def _end_offer(
+    offer: Offer,
+    *,
+    outcome: str,
+    now: datetime,
+    reason: DeclineReason | None = None,
+    note: str = "",
+) -> None:
     offer.outcome = outcome
     offer.responded_at = now
     offer.decline_reason = reason
-    offer.save(update_fields=["outcome", "responded_at", "decline_reason"])
+    offer.decline_note = note
+    offer.save(update_fields=["outcome", "responded_at", "decline_reason", "decline_note"])
     events.offer_closed(
         agent_id=offer.agent_id, offer_id=offer.pk, work_item_id=offer.work_item_id, outcome=outcome
     )
 
 
-def _requeue(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> None:
+def _requeue(
+    offer: Offer,
+    *,
+    outcome: str,
+    now: datetime,
+    reason: DeclineReason | None = None,
+    note: str = "",
+) -> None:
     """End a pending offer and put its item back in the queue, keeping its place in line."""
-    queue_id = _return_to_queue(offer, outcome=outcome, now=now, reason=reason)
+    queue_id = _return_to_queue(offer, outcome=outcome, now=now, reason=reason, note=note)
     _line_moved(offer.agent_id, {queue_id})
 
 
-def _return_to_queue(offer: Offer, *, outcome: str, now: datetime, reason: str = "") -> int:
+def _return_to_queue(
+    offer: Offer,
+    *,
+    outcome: str,
+    now: datetime,
+    reason: DeclineReason | None = None,
+    note: str = "",
+) -> int:
     """The data half of ``_requeue``; returns the item's queue."""
-    _end_offer(offer, outcome=outcome, now=now, reason=reason)
+    _end_offer(offer, outcome=outcome, now=now, reason=reason, note=note)
     WorkItem.objects.filter(
         pk=offer.work_item_id, status=WorkItem.Status.OFFERED, agent_id=offer.agent_id
     ).update(status=WorkItem.Status.QUEUED, agent=None)
@@ -262,8 +439,16 @@ def _line_moved(agent_id: int, queue_ids: set[int]) -> None:
 # --- presence ---------------------------------------------------------------------------------
 
 
-def set_presence(*, agent: Agent, status_id: int | None, now: datetime | None = None) -> Agent:
-    """Change the agent's presence; offers on channels the new status does not accept end."""
+def set_presence(
+    *,
+    agent: Agent,
+    status_id: int | None,
+    now: datetime | None = None,
+    cause: str = AgentStatusChange.Cause.AGENT,
+    changed_by: AbstractBaseUser | None = None,
+) -> Agent:
+    """Change the agent's presence, recording who changed it and why; offers on channels the
+    new status does not accept end."""
     now = now or timezone.now()
     status = None
     if status_id is not None:
@@ -271,8 +456,18 @@ def set_presence(*, agent: Agent, status_id: int | None, now: datetime | None = 
         if status is None:
             raise NotFound(f"No presence status {status_id}.", field="status_id")
     with transaction.atomic():
-        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        agent = Agent.objects.select_for_update().select_related("status").get(pk=agent.pk)
         if agent.status_id != (status.pk if status else None):
+            AgentStatusChange.objects.create(
+                agent=agent,
+                from_status=agent.status,
+                to_status=status,
+                from_name=agent.status.name if agent.status else "Offline",
+                to_name=status.name if status else "Offline",
+                changed_at=now,
+                changed_by=changed_by,
+                cause=cause,
+            )
             agent.status = status
             agent.status_since = now
             agent.save(update_fields=["status", "status_since"])
@@ -315,7 +510,9 @@ def sign_out_absent_agents(*, now: datetime | None = None) -> int:
                 agent = absent.select_for_update().filter(pk=agent_id).first()
                 if agent is None:
                     continue
-                set_presence(agent=agent, status_id=None, now=now)
+                set_presence(
+                    agent=agent, status_id=None, now=now, cause=AgentStatusChange.Cause.ABSENT
+                )
                 signed_out += 1
         except Exception:
             # One agent's failure must not keep the others at an empty desk or stop the sweep.
@@ -339,13 +536,16 @@ def send_agent_message(*, agent: Agent, work_item_id: int, body: str) -> Message
 
 
 def close_work(*, agent: Agent, work_item_id: int, now: datetime | None = None) -> WorkItem:
-    """The agent finishes the item: the contact closes and their capacity frees up."""
+    """The agent finishes the item: the contact closes, and their capacity frees up once the
+    routing configuration's wrap-up time (after-contact work) has passed."""
     now = now or timezone.now()
     with transaction.atomic():
         item = selectors.access_work_item(agent, work_item_id, for_update=True)
+        wrap_up = item.queue.routing_config.wrap_up_seconds
         item.status = WorkItem.Status.CLOSED
         item.closed_at = now
-        item.save(update_fields=["status", "closed_at"])
+        item.wrap_up_until = now + timedelta(seconds=wrap_up) if wrap_up else None
+        item.save(update_fields=["status", "closed_at", "wrap_up_until"])
         Agent.objects.filter(pk=agent.pk).update(last_work_ended_at=now)
         _system_note(item, f"{agent.name} closed the chat.", agent_id=agent.pk)
         crm.close_interaction(item.interaction, now=now)
@@ -431,9 +631,93 @@ def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
 
 
 def run_sweep(*, now: datetime | None = None) -> int:
-    """The periodic safety net: time out overdue offers, set absent agents offline, then run a
-    round. Returns the number of offers made."""
+    """The periodic safety net and clock: time out overdue offers, set absent agents offline,
+    apply queue overflow and maximum waits, then run a round (which also routes work whose
+    wrap-up or skill widening came due). Returns the number of offers made."""
     now = now or timezone.now()
     expire_offers(now=now)
     sign_out_absent_agents(now=now)
+    apply_queue_limits(now=now)
     return len(run_round(now=now))
+
+
+# --- queue limits -----------------------------------------------------------------------------
+
+
+def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:
+    """Overflow items that waited too long in their queue, then apply maximum waits.
+
+    Returns (items overflowed, items that reached the maximum wait).
+    """
+    now = now or timezone.now()
+    overflowed = 0
+    for queue in Queue.objects.filter(overflow_queue__isnull=False).select_related(
+        "overflow_queue__routing_config"
+    ):
+        due = selectors.waiting_since_before(
+            queue.pk, now - timedelta(seconds=queue.overflow_after_seconds)
+        )
+        for item_id in due:
+            overflowed += _overflow(item_id, queue, now=now)
+    expired = 0
+    for queue in Queue.objects.filter(max_wait_seconds__isnull=False):
+        due = selectors.waiting_since_before(
+            queue.pk, now - timedelta(seconds=queue.max_wait_seconds)
+        )
+        for item_id in due:
+            expired += _max_wait_reached(item_id, queue, now=now)
+    return overflowed, expired
+
+
+def _overflow(item_id: int, queue: Queue, *, now: datetime) -> int:
+    target = queue.overflow_queue
+    with transaction.atomic():
+        # Guarded by status and queue: a round may have offered the item meanwhile.
+        moved = WorkItem.objects.filter(
+            pk=item_id, status=WorkItem.Status.QUEUED, queue=queue
+        ).update(
+            queue=target,
+            units=target.routing_config.units_per_item,
+            overflowed_from=queue,
+            overflowed_at=now,
+        )
+        if moved:
+            announce_queue_positions({queue.pk, target.pk})
+            events.queue_changed()
+            request_round()
+    return moved
+
+
+def _max_wait_reached(item_id: int, queue: Queue, *, now: datetime) -> int:
+    with transaction.atomic():
+        item = (
+            WorkItem.objects.select_for_update(of=("self",))
+            .select_related("interaction")
+            .filter(pk=item_id, status=WorkItem.Status.QUEUED, queue=queue)
+            .first()
+        )
+        if item is None:
+            return 0
+        if queue.max_wait_action == Queue.MaxWaitAction.RAISE_PRIORITY:
+            if item.priority >= queue.max_wait_priority:
+                return 0
+            item.priority = queue.max_wait_priority
+            item.save(update_fields=["priority"])
+        else:
+            item.status = WorkItem.Status.EXPIRED
+            item.closed_at = now
+            item.save(update_fields=["status", "closed_at"])
+            if queue.max_wait_message:
+                crm.append_message(
+                    item.interaction,
+                    sender=Message.Sender.SYSTEM,
+                    body=queue.max_wait_message,
+                    work_item_id=item.pk,
+                    agent_id=None,
+                )
+            crm.close_interaction(item.interaction, now=now)
+            events.chat_status(item.interaction_id, state="closed")
+        announce_queue_positions({queue.pk})
+        events.queue_changed()
+        request_round()
+    return 1

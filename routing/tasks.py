@@ -10,7 +10,7 @@ TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
 @shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def run_routing_round() -> None:
-    services.run_round()
+    services.run_requested_round()
 
 
 @shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=2)

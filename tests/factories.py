@@ -9,7 +9,15 @@ from django.contrib.auth.models import Permission
 
 from contactcenter import services as crm
 from contactcenter.models import Interaction
-from routing.models import Agent, PresenceStatus, Queue, RoutingConfig, ServiceChannel, WorkItem
+from routing.models import (
+    Agent,
+    DeclineReason,
+    PresenceStatus,
+    Queue,
+    RoutingConfig,
+    ServiceChannel,
+    WorkItem,
+)
 
 _numbers = itertools.count(1)
 PASSWORD = "test-password-123"
@@ -78,3 +86,8 @@ def start_chat(
 
 def work_item_of(interaction: Interaction) -> WorkItem:
     return WorkItem.objects.get(interaction=interaction)
+
+
+def decline_reason(name: str = "Busy with another customer") -> DeclineReason:
+    """One of the reasons the reference data configures."""
+    return DeclineReason.objects.get(name=name)

@@ -20,7 +20,7 @@ import routing.services as routing_services
 from contactcenter.demo.seed import HUMAN_AGENTS, demo_customer_addresses
 from contactcenter.errors import DomainError
 from contactcenter.models import Interaction, Message
-from routing.models import Agent, Offer, PresenceStatus, WorkItem
+from routing.models import Agent, DeclineReason, Offer, PresenceStatus, WorkItem
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +101,14 @@ def answer_offers(rng: random.Random, agents: dict[int, Agent], *, think_seconds
     pending = Offer.objects.filter(
         outcome=Offer.Outcome.PENDING, agent_id__in=list(agents), created_at__lte=settle
     )
+    reason_id = DeclineReason.objects.filter(is_active=True).values_list("pk", flat=True).first()
     for offer in pending:
         agent = agents[offer.agent_id]
         try:
             if rng.random() < 0.1:
-                routing_services.decline_offer(agent=agent, offer_id=offer.pk, reason="Demo")
+                routing_services.decline_offer(
+                    agent=agent, offer_id=offer.pk, reason_id=reason_id, note="Demo"
+                )
             else:
                 routing_services.accept_offer(agent=agent, offer_id=offer.pk)
         except DomainError:

@@ -1,10 +1,10 @@
 from django.db import migrations
 
-from routing.reference import create_reference_data
+from routing.reference import create_channels_and_presence
 
 
 def forwards(apps, schema_editor):
-    create_reference_data(apps)
+    create_channels_and_presence(apps)
 
 
 class Migration(migrations.Migration):

@@ -23,6 +23,7 @@ const work = $("work");
 const state = {
   agent: null,
   statuses: [],
+  declineReasons: [], // [{id, name}] from the admin's list
   offers: new Map(), // offer_id → {data, deadline, card, countdown, waited, buttons}
   items: new Map(), // work_item_id → {data, messages, unread, draft}
   activeId: null,
@@ -104,6 +105,7 @@ function onFrame({ type, data }) {
 function applySnapshot(data) {
   state.agent = data.agent;
   state.statuses = data.statuses || [];
+  state.declineReasons = data.decline_reasons || [];
   state.offers.clear();
   (data.offers || []).forEach(addOffer);
   const previous = state.activeId;
@@ -175,10 +177,17 @@ function addOffer(data) {
   const waited = el("span");
   const accept = el("button", { type: "button", class: "button button--primary" }, "Accept");
   const decline = el("button", { type: "button", class: "button" }, "Decline");
-  accept.addEventListener("click", () => answer(offer, "offer.accept", { offer_id: data.offer_id }));
-  decline.addEventListener("click", () =>
-    answer(offer, "offer.decline", { offer_id: data.offer_id, reason: "" }),
+  const reason = el(
+    "select",
+    { class: "offer__reason", "aria-label": "Reason for declining" },
+    ...state.declineReasons.map((r) => el("option", { value: String(r.id) }, r.name)),
   );
+  accept.addEventListener("click", () => answer(offer, "offer.accept", { offer_id: data.offer_id }));
+  decline.addEventListener("click", () => {
+    const frame = { offer_id: data.offer_id };
+    if (reason.value) frame.reason_id = Number(reason.value);
+    answer(offer, "offer.decline", frame);
+  });
   offer.card = el(
     "article",
     { class: "offer", "aria-label": `Offer from ${data.customer_name}` },
@@ -187,9 +196,15 @@ function addOffer(data) {
     data.preview ? el("blockquote", { class: "offer__preview" }, data.preview) : null,
     el("p", { class: "offer__meta" }, "Waited ", waited),
     countdown,
-    el("div", { class: "offer__actions" }, accept, decline),
+    el(
+      "div",
+      { class: "offer__actions" },
+      accept,
+      state.declineReasons.length ? reason : null,
+      decline,
+    ),
   );
-  Object.assign(offer, { countdown, waited, buttons: [accept, decline] });
+  Object.assign(offer, { countdown, waited, buttons: [accept, decline, reason] });
   state.offers.set(data.offer_id, offer);
   tickOffer(offer);
 }

@@ -12,7 +12,7 @@ import routing.services as routing_services
 from contactcenter.asgi import application
 from contactcenter.models import Customer, Message
 from routing.models import Offer, WorkItem
-from tests.factories import make_agent, make_supervisor, make_user, status
+from tests.factories import decline_reason, make_agent, make_supervisor, make_user, status
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("reference_data")]
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -273,9 +273,14 @@ async def test_an_agent_cannot_accept_another_agents_offer_over_the_socket() -> 
         ({"type": "message.send", "data": {"work_item_id": 1}}, "invalid_frame", "body"),
         ({"type": "work.close", "data": {"work_item_id": 424242}}, "not_found", "work_item_id"),
         (
-            {"type": "offer.decline", "data": {"offer_id": 1, "reason": 5}},
+            {"type": "offer.decline", "data": {"offer_id": 1, "note": 5}},
             "invalid_frame",
-            "reason",
+            "note",
+        ),
+        (
+            {"type": "offer.decline", "data": {"offer_id": 1, "reason_id": "busy"}},
+            "invalid_frame",
+            "reason_id",
         ),
     ],
 )
@@ -372,7 +377,8 @@ async def test_visitor_pushed_back_behind_the_announced_places_is_told_so(monkey
     await send(second, "chat.message", body="Hello too")
     assert (await receive_until(second, "chat.status"))["data"]["position"] == 1
 
-    await send(console, "offer.decline", offer_id=offer["offer_id"])
+    reason_id = await database_sync_to_async(lambda: decline_reason().pk)()
+    await send(console, "offer.decline", offer_id=offer["offer_id"], reason_id=reason_id)
     told = (await receive_until(second, "chat.status"))["data"]
     assert (told["position"], told["position_beyond"]) == (None, 1)
     for communicator in (console, first, second):

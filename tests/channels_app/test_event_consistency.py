@@ -16,7 +16,7 @@ from django.utils import timezone
 from routing import selectors
 from routing.models import Agent, Offer
 from tests.channels_app.test_consumers import connect, receive_until, send, start_visitor
-from tests.factories import make_agent, status
+from tests.factories import decline_reason, make_agent, status
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("reference_data")]
 
@@ -85,7 +85,8 @@ async def test_console_state_from_events_equals_a_fresh_snapshot() -> None:
 
     first, second = state["offers"][0]["offer_id"], state["offers"][1]["offer_id"]
     await send(console, "offer.accept", offer_id=first)
-    await send(console, "offer.decline", offer_id=second, reason="Too busy")
+    reason_id = await database_sync_to_async(lambda: decline_reason().pk)()
+    await send(console, "offer.decline", offer_id=second, reason_id=reason_id, note="Too busy")
     await check()
     assert len(state["work_items"]) == 1
 

@@ -21,6 +21,10 @@ def routing_config_form(**overrides) -> dict:
         "routing_priority": 1,
         "units_per_item": 2,
         "push_timeout_seconds": 20,
+        "routing_model": "most_available",
+        "aging_boost": 0,
+        "preferred_agent_seconds": 0,
+        "wrap_up_seconds": 0,
         **overrides,
     }
 

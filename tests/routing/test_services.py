@@ -9,7 +9,14 @@ from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.models import Interaction, Message
 from routing import selectors, services
 from routing.models import Offer, WorkItem
-from tests.factories import make_agent, make_queue, start_chat, status, work_item_of
+from tests.factories import (
+    decline_reason,
+    make_agent,
+    make_queue,
+    start_chat,
+    status,
+    work_item_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,10 +83,16 @@ def test_declined_item_is_not_offered_again_to_the_same_agent(committed) -> None
     with committed():
         interaction = start_chat()
     with committed():
-        services.decline_offer(agent=first, offer_id=pending_offer(first).pk, reason="Busy")
+        services.decline_offer(
+            agent=first,
+            offer_id=pending_offer(first).pk,
+            reason_id=decline_reason().pk,
+            note="Wrong language",
+        )
     item = work_item_of(interaction)
     assert item.status == WorkItem.Status.QUEUED
-    assert Offer.objects.get(agent=first).decline_reason == "Busy"
+    declined = Offer.objects.get(agent=first)
+    assert (declined.decline_reason, declined.decline_note) == (decline_reason(), "Wrong language")
     second = make_agent()
     with committed():
         services.set_presence(agent=second, status_id=status("Available").pk)
@@ -141,7 +154,7 @@ def test_answered_offer_cannot_be_answered_again(committed) -> None:
     with committed():
         services.accept_offer(agent=agent, offer_id=offer.pk)
     with pytest.raises(Conflict):
-        services.decline_offer(agent=agent, offer_id=offer.pk)
+        services.decline_offer(agent=agent, offer_id=offer.pk, reason_id=decline_reason().pk)
 
 
 def test_going_on_break_cancels_pending_offers_and_requeues_them(committed) -> None:
@@ -314,8 +327,10 @@ def test_text_a_database_cannot_store_is_refused_with_the_field(committed, text)
         interaction = start_chat()
     offer = pending_offer(agent)
     with pytest.raises(InvalidInput) as error:
-        services.decline_offer(agent=agent, offer_id=offer.pk, reason=text)
-    assert error.value.field == "reason"
+        services.decline_offer(
+            agent=agent, offer_id=offer.pk, reason_id=decline_reason().pk, note=text
+        )
+    assert error.value.field == "note"
     with committed():
         item = services.accept_offer(agent=agent, offer_id=offer.pk)
     with pytest.raises(InvalidInput) as error:

@@ -1,0 +1,100 @@
+"""Intake: which queue, skills and priority a new contact gets, from the admin's ordered rules.
+
+Rules are tried in order; the first active one whose conditions all hold wins. Empty
+conditions match anything, and the default rule (no conditions, always last) catches every
+contact the others leave.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from contactcenter.errors import Conflict
+from routing.engine import SkillNeed
+from routing.models import IntakeRule, Queue, ServiceChannel
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What intake rules look at: the channel, who the customer is, and what they wrote."""
+
+    channel_kind: str
+    customer_tier: str = ""
+    customer_language: str = ""
+    first_message: str = ""
+    intent: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeDecision:
+    rule: IntakeRule
+    queue: Queue
+    priority: int
+    skills: tuple[SkillNeed, ...] = field(default=())
+
+
+def keyword_list(keywords: str) -> list[str]:
+    return [keyword.strip() for keyword in keywords.split(",") if keyword.strip()]
+
+
+def rule_matches(rule: IntakeRule, contact: Contact) -> bool:
+    if rule.channel_id is not None and rule.channel.kind != contact.channel_kind:
+        return False
+    if rule.customer_tier and rule.customer_tier.casefold() != contact.customer_tier.casefold():
+        return False
+    if (
+        rule.customer_language
+        and rule.customer_language.casefold() != contact.customer_language.casefold()
+    ):
+        return False
+    if rule.intent and rule.intent.casefold() != contact.intent.casefold():
+        return False
+    keywords = keyword_list(rule.keywords)
+    return not keywords or any(_contains_words(contact.first_message, k) for k in keywords)
+
+
+def _contains_words(text: str, phrase: str) -> bool:
+    # Whole words, so that "bill" does not route "billion" or "rebill" to billing.
+    pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)"
+    return re.search(pattern, text, flags=re.IGNORECASE) is not None
+
+
+def active_rules() -> list[IntakeRule]:
+    """Active rules in the order they are tried, the default last."""
+    return list(
+        IntakeRule.objects.filter(is_active=True)
+        .select_related("channel", "queue__routing_config")
+        .prefetch_related("skills")
+        .order_by("is_default", "position", "id")
+    )
+
+
+def matching_rule(contact: Contact, rules: list[IntakeRule] | None = None) -> IntakeRule:
+    for rule in active_rules() if rules is None else rules:
+        if rule.is_default or rule_matches(rule, contact):
+            return rule
+    raise Conflict("No intake rule takes this contact; the default rule is missing.")
+
+
+def decide(contact: Contact) -> IntakeDecision:
+    """The first matching rule's queue (or the channel's default queue), skills and priority."""
+    rule = matching_rule(contact)
+    queue = rule.queue
+    if queue is None:
+        channel = (
+            ServiceChannel.objects.select_related("default_queue__routing_config")
+            .filter(kind=contact.channel_kind)
+            .first()
+        )
+        queue = channel.default_queue if channel is not None else None
+    if queue is None:
+        raise Conflict(
+            f"No queue takes {contact.channel_kind} work yet: intake rule “{rule}” names none "
+            "and the channel has no default queue."
+        )
+    skills = tuple(
+        SkillNeed(need.skill_id, need.min_level, need.drop_after_seconds)
+        for need in rule.skills.all()
+    )
+    return IntakeDecision(rule=rule, queue=queue, priority=rule.priority, skills=skills)
