@@ -6,6 +6,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from channels_app import views as channel_views
+from routing import api as routing_api
 from supervisor import views as supervisor_views
 
 urlpatterns = [
@@ -18,4 +19,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/work-items/<int:work_item_id>/explanation/",
+        routing_api.WorkItemExplanation.as_view(),
+        name="work-item-explanation",
+    ),
 ]

@@ -285,10 +285,10 @@ def _waiting_items_from_rows(rows: list[dict[str, Any]]) -> list[engine.WaitingI
     ]
 
 
-def waiting_item(work_item_id: int) -> engine.WaitingItem | None:
-    """One item as the engine sees it (whatever its status), for explanations."""
-    rows = list(WorkItem.objects.filter(pk=work_item_id).values("id", *_ITEM_FIELDS))
-    return _waiting_items_from_rows(rows)[0] if rows else None
+def waiting_items_by_id(work_item_ids: Iterable[int]) -> dict[int, engine.WaitingItem]:
+    """Items as the engine sees them (whatever their status), for explanations."""
+    rows = list(WorkItem.objects.filter(pk__in=list(work_item_ids)).values("id", *_ITEM_FIELDS))
+    return {item.id: item for item in _waiting_items_from_rows(rows)}
 
 
 def agent_states(
@@ -440,9 +440,7 @@ def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
     return {
         "agent": agent_payload(agent),
         "statuses": status_payloads(),
-        "decline_reasons": list(
-            DeclineReason.objects.filter(is_active=True).values("id", "name")
-        ),
+        "decline_reasons": list(DeclineReason.objects.filter(is_active=True).values("id", "name")),
         "offers": offer_payloads(offers, now),
         "work_items": work_item_payloads(items),
     }

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Min, Q
 
+from routing import explanations
 from routing.models import Agent, Queue, WorkItem
-from routing.selectors import ACTIVE_STATUSES
+from routing.selectors import ACTIVE_STATUSES, waiting_items_by_id
 
 
 def dashboard_snapshot(now: datetime) -> dict[str, Any]:
@@ -16,7 +17,43 @@ def dashboard_snapshot(now: datetime) -> dict[str, Any]:
         "generated_at": now.isoformat(),
         "queues": queue_rows(now),
         "agents": agent_rows(),
+        "waiting": waiting_rows(now),
     }
+
+
+# The waiting-work list shows the next items to be served; the queue rows count the rest.
+WAITING_ROWS = 25
+
+
+def waiting_rows(now: datetime, *, limit: int = WAITING_ROWS) -> list[dict[str, Any]]:
+    """The first waiting items in serving order, each with why it waits."""
+    items = list(
+        WorkItem.objects.filter(status=WorkItem.Status.QUEUED)
+        .select_related("queue__routing_config", "channel", "interaction__case__customer")
+        .prefetch_related("skills__skill")
+        .order_by("queue__routing_config__routing_priority", "-priority", "enqueued_at", "id")[
+            :limit
+        ]
+    )
+    if not items:
+        return []
+    snapshot = explanations.Snapshot.load(now)
+    engine_view = waiting_items_by_id(item.pk for item in items)
+    return [
+        {
+            "work_item_id": item.pk,
+            "queue": item.queue.name,
+            "channel": item.channel.kind,
+            "customer_name": item.interaction.case.customer.name,
+            "priority": item.priority,
+            "enqueued_at": item.enqueued_at.isoformat(),
+            "skills": [f"{need.skill.name} ≥ {need.min_level}" for need in item.skills.all()],
+            "why": explanations.explain_waiting(
+                item, now, snapshot=snapshot, waiting=engine_view[item.pk]
+            )["summary"],
+        }
+        for item in items
+    ]
 
 
 def queue_rows(now: datetime) -> list[dict[str, Any]]:

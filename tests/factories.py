@@ -11,11 +11,13 @@ from contactcenter import services as crm
 from contactcenter.models import Interaction
 from routing.models import (
     Agent,
+    AgentSkill,
     DeclineReason,
     PresenceStatus,
     Queue,
     RoutingConfig,
     ServiceChannel,
+    Skill,
     WorkItem,
 )
 
@@ -53,6 +55,7 @@ def make_agent(
     available: bool = False,
     queues: list[Queue] | None = None,
     first_name: str = "",
+    skills: dict[str, int] | None = None,
 ) -> Agent:
     user = make_user(username, first_name=first_name)
     agent = Agent.objects.create(
@@ -60,7 +63,13 @@ def make_agent(
     )
     for queue in queues if queues is not None else [chat_queue()]:
         queue.members.add(agent)
+    for name, level in (skills or {}).items():
+        AgentSkill.objects.create(agent=agent, skill=skill(name), level=level)
     return agent
+
+
+def skill(name: str) -> Skill:
+    return Skill.objects.get_or_create(name=name)[0]
 
 
 def make_queue(

@@ -69,6 +69,20 @@ function render(data) {
     )) : [emptyRow(5, "No agents.")]),
   );
 
+  const waiting = data.waiting || [];
+  $("waiting-rows").replaceChildren(
+    ...(waiting.length ? waiting.map((item) => el(
+      "tr",
+      { "data-work-item": String(item.work_item_id) },
+      el("th", { scope: "row" }, item.customer_name),
+      el("td", {}, `${item.channel} · ${item.queue}`),
+      el("td", { class: "num" }, ticking(since(item.enqueued_at))),
+      el("td", { class: "num" }, String(item.priority)),
+      el("td", {}, (item.skills || []).join(", ") || "—"),
+      el("td", { class: "why" }, item.why),
+    )) : [emptyRow(6, "Nothing is waiting.")]),
+  );
+
   $("last-update").textContent = `Last update ${clockTime(new Date(received), true)}`;
   tick();
 }

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from routing import services
-from routing.models import Offer
+from routing.models import Offer, WorkItem
 from supervisor.selectors import dashboard_snapshot
 from tests.factories import make_agent, make_queue, start_chat
 
@@ -53,15 +53,18 @@ def test_snapshot_costs_the_same_queries_however_much_work_there_is(
     committed, django_assert_num_queries
 ) -> None:
     for n in range(3):
-        make_agent(f"agent{n}", available=True)
+        make_agent(f"agent{n}", capacity=2, available=True)
     with committed():
-        start_chat("One")
-    with django_assert_num_queries(3) as small:
+        for n in range(4):
+            start_chat(f"Early {n}")
+    assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).exists()
+    with django_assert_num_queries(17) as small:
         dashboard_snapshot(timezone.now())
     for n in range(3, 12):
-        make_agent(f"agent{n}", available=True)
+        make_agent(f"agent{n}", available=True, skills={"Spanish": 4})
     with committed():
-        for n in range(20):
+        for n in range(40):
             start_chat(f"Customer {n}")
+    assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).count() > 1
     with django_assert_num_queries(len(small.captured_queries)):
         dashboard_snapshot(timezone.now())
