@@ -53,8 +53,26 @@ ROUNDS_STARTED_KEY = "routing:rounds-started"
 
 
 def request_round() -> None:
-    """Run a routing round once the current transaction commits, unless one is pending."""
-    after_commit(_dispatch_round)
+    """Run a routing round once the current transaction commits, unless one is pending.
+
+    Every trigger of one transaction shares one dispatch; across transactions and processes
+    the pending key in the shared cache coalesces them.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(callback, "round_not_yet_dispatched", False)
+        for _, callback, _ in connection.run_on_commit
+    ):
+        return
+
+    def dispatch_round() -> None:
+        # Marked done when it runs: a test's captured callbacks stay in the list after they
+        # run, and must not keep later transactions from dispatching.
+        dispatch_round.round_not_yet_dispatched = False
+        _dispatch_round()
+
+    dispatch_round.round_not_yet_dispatched = True
+    after_commit(dispatch_round)
 
 
 def _dispatch_round() -> None:

@@ -496,3 +496,13 @@ def test_a_pending_round_absorbs_further_triggers(committed) -> None:
 
 def test_missed_status_accepts_no_work() -> None:
     assert not PresenceStatus.objects.get(name=MISSED_STATUS).channels.exists()
+
+
+def test_one_transaction_of_many_enqueues_runs_one_round(committed) -> None:
+    agent = make_agent(capacity=100, available=True)
+    started = cache.get(services.ROUNDS_STARTED_KEY, 0)
+    with committed():
+        for n in range(30):
+            start_chat(f"Batch {n}")
+    assert cache.get(services.ROUNDS_STARTED_KEY) == started + 1
+    assert len(pending_offers(agent)) == 30
