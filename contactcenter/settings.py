@@ -227,6 +227,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 2, minimum=1)
+# Requested routing rounds running at once across all workers (the sweep's round comes on top).
+ROUTING_ROUND_SLOTS = env_int("ROUTING_ROUND_SLOTS", 2, minimum=1)
 # An agent with no open console for this long is set offline (a reload takes less). Open
 # consoles report in several times per grace period.
 CONSOLE_GRACE_SECONDS = env_int("CONSOLE_GRACE_SECONDS", 30, minimum=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from contactcenter.realtime import (
@@ -9,13 +10,27 @@ from contactcenter.realtime import (
     interaction_group,
     nudge_supervisors,
     publish,
+    publish_batch,
     publish_current,
 )
-from routing.selectors import agent_payload_by_id
+from routing.models import Offer
+from routing.selectors import agent_payload_by_id, agent_payloads, offer_payloads
 
 
-def offer_created(agent_id: int, payload: dict[str, Any]) -> None:
-    publish(agent_group(agent_id), "offer.created", payload)
+def offers_created(offers: list[Offer], now: datetime) -> None:
+    """A round's offers: each agent hears of theirs and of their new load, in one batch."""
+
+    def committed_frames() -> list[tuple[str, str, dict[str, Any]]]:
+        payloads = offer_payloads(offers, now)
+        frames = [
+            (agent_group(offer.agent_id), "offer.created", payload)
+            for offer, payload in zip(offers, payloads, strict=True)
+        ]
+        agents = agent_payloads({offer.agent_id for offer in offers})
+        frames += [(agent_group(agent["id"]), "agent.updated", agent) for agent in agents]
+        return frames
+
+    publish_batch(committed_frames)
     nudge_supervisors()
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 import contactcenter.services as crm
@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 _ROUND_LOCK = threading.Lock()
 # Waiting visitors told their exact place in line; the rest learn they are further back.
 ANNOUNCED_POSITIONS = 100
+# Offers claimed per transaction: big enough to amortise the round trips, small enough that
+# agents' row locks are not held for long.
+OFFER_BATCH = 250
 
 
 # Set while a round is requested and has not started yet: triggers that find it set are
@@ -48,6 +51,13 @@ ANNOUNCED_POSITIONS = 100
 # expires on its own in case the requested round is lost (the sweep routes meanwhile).
 ROUND_PENDING_KEY = "routing:round-pending"
 ROUND_PENDING_SECONDS = 5
+# Requested rounds run at most ROUTING_ROUND_SLOTS at a time across all workers: more would
+# only race for the same agents and starve the rest of the machine. A slot held by a worker
+# that died frees itself after ROUND_SLOT_SECONDS; a request that finds every slot taken
+# tries again after ROUND_SLOT_RETRY_SECONDS.
+ROUND_SLOT_KEY = "routing:round-slot:{}"
+ROUND_SLOT_SECONDS = 30
+ROUND_SLOT_RETRY_SECONDS = 0.02
 # How many rounds have started, for operators and for the tests that prove the coalescing.
 ROUNDS_STARTED_KEY = "routing:rounds-started"
 
@@ -82,8 +92,39 @@ def _dispatch_round() -> None:
         tasks.run_routing_round.delay()
 
 
-def run_requested_round() -> list[Offer]:
-    """The requested round starts: later triggers need a round of their own."""
+def run_requested_round() -> list[Offer] | None:
+    """Serve the pending round request, if a round started since has not already.
+
+    Returns the offers made, or None when there was nothing to do or every round slot was
+    taken (the request is then retried shortly).
+    """
+    from routing import tasks
+
+    if cache.get(ROUND_PENDING_KEY) is None:
+        # A round started after the request was made: its snapshot has the requester's work.
+        return None
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # One process, rounds inline and taking turns (_ROUND_LOCK): no slots to share.
+        return _start_requested_round()
+    slot = _take_round_slot()
+    if slot is None:
+        tasks.run_routing_round.apply_async(countdown=ROUND_SLOT_RETRY_SECONDS)
+        return None
+    try:
+        return _start_requested_round()
+    finally:
+        cache.delete(slot)
+
+
+def _take_round_slot() -> str | None:
+    for number in range(settings.ROUTING_ROUND_SLOTS):
+        key = ROUND_SLOT_KEY.format(number)
+        if cache.add(key, 1, timeout=ROUND_SLOT_SECONDS):
+            return key
+    return None
+
+
+def _start_requested_round() -> list[Offer]:
     # Cleared before the snapshot is read, so that work committed after this point requests
     # a new round and work committed before it is in this round's snapshot.
     cache.delete(ROUND_PENDING_KEY)
@@ -167,17 +208,12 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
         assignments = engine.plan(items, agents, now, blocks=blocks)
         by_id = {item.id: item for item in items}
         offers = []
-        for assignment in assignments:
-            item = by_id[assignment.item_id]
-            offer = _make_offer(
-                item,
-                assignment,
-                now=now,
-                timeout=timedelta(seconds=timeouts[item.id]),
-                blocks=blocks,
-            )
-            if offer is not None:
-                offers.append(offer)
+        for start in range(0, len(assignments), OFFER_BATCH):
+            batch = [
+                (by_id[assignment.item_id], assignment)
+                for assignment in assignments[start : start + OFFER_BATCH]
+            ]
+            offers += _make_offers(batch, now=now, timeouts=timeouts, blocks=blocks)
         announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
         return offers
 
@@ -211,66 +247,106 @@ def _announce_position(interaction_id: int, position: int, agents_available: int
     )
 
 
-def _make_offer(
-    item: engine.WaitingItem,
-    assignment: engine.Assignment,
+def _make_offers(
+    planned: list[tuple[engine.WaitingItem, engine.Assignment]],
     *,
     now: datetime,
-    timeout: timedelta,
+    timeouts: dict[int, int],
     blocks: dict[int, frozenset[int]],
-) -> Offer | None:
-    """Claim the item for the agent, re-checking the plan against the locked agent row.
+) -> list[Offer]:
+    """Claim planned items for their agents in one transaction, re-checking the plan.
 
-    The plan came from a snapshot that another round may have changed since: what the agent
-    holds (capacity, channel limits, blocking channels) is read again under the row lock,
-    which every round claiming for this agent must take first.
+    The plan came from a snapshot that other rounds and transitions may have changed since.
+    So the agents' rows are locked (in id order, as every round takes them, so rounds cannot
+    deadlock), and under those locks each agent's presence, load, limits and refusals are
+    read again; an assignment that no longer fits is dropped and its item waits for the
+    next round. Items are claimed only if still queued, skipping any another transaction
+    holds: whoever holds it is changing it.
     """
-    try:
-        with transaction.atomic():
-            agent = (
-                Agent.objects.select_for_update(of=("self",))
-                .filter(pk=assignment.agent_id, status__channels__id=item.channel_id)
-                .first()
-            )
-            if agent is None:
-                return None
+    agent_ids = sorted({assignment.agent_id for _, assignment in planned})
+    with transaction.atomic():
+        agents = {
+            agent.pk: agent
+            for agent in Agent.objects.select_for_update(of=("self",))
+            .filter(pk__in=agent_ids)
+            .order_by("pk")
+        }
+        open_channels = selectors.open_channels(agent_ids)
+        loads = selectors.loads(agent_ids, now)
+        limits = selectors.channel_limits(agent_ids)
+        claimable = set(
+            WorkItem.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(pk__in=[item.id for item, _ in planned], status=WorkItem.Status.QUEUED)
+            .values_list("pk", flat=True)
+        )
+        refused = set(
+            Offer.objects.filter(
+                work_item_id__in=claimable, outcome__in=Offer.REFUSALS
+            ).values_list("work_item_id", "agent_id")
+        )
+        claims: list[tuple[engine.WaitingItem, engine.Assignment, int]] = []
+        for item, assignment in planned:
+            agent = agents.get(assignment.agent_id)
+            if (
+                agent is None
+                or item.id not in claimable
+                or (item.id, agent.pk) in refused
+                or item.channel_id not in open_channels.get(agent.pk, ())
+            ):
+                continue
             units = item.units_for(agent.capacity)
-            if not _has_room(agent, item.channel_id, units, now=now, blocks=blocks):
-                return None
-            claimed = WorkItem.objects.filter(pk=item.id, status=WorkItem.Status.QUEUED).update(
-                status=WorkItem.Status.OFFERED, agent=agent, units=units
-            )
-            if claimed != 1:
-                return None
-            offer = Offer.objects.create(
+            load = loads.setdefault(agent.pk, selectors.Load())
+            if not _has_room(
+                load, agent.capacity, limits[agent.pk], item.channel_id, units, blocks
+            ):
+                continue
+            load.units += units
+            load.items += 1
+            load.per_channel[item.channel_id] = load.per_channel.get(item.channel_id, 0) + 1
+            claims.append((item, assignment, units))
+        if not claims:
+            return []
+        WorkItem.objects.bulk_update(
+            [
+                WorkItem(
+                    pk=item.id,
+                    status=WorkItem.Status.OFFERED,
+                    agent_id=assignment.agent_id,
+                    units=units,
+                )
+                for item, assignment, units in claims
+            ],
+            ["status", "agent", "units"],
+        )
+        offers = Offer.objects.bulk_create(
+            Offer(
                 work_item_id=item.id,
-                agent=agent,
+                agent_id=assignment.agent_id,
                 created_at=now,
-                expires_at=now + timeout,
+                expires_at=now + timedelta(seconds=timeouts[item.id]),
                 routing_model=assignment.model,
                 routing_key=_json_key(assignment.key),
             )
-            Agent.objects.filter(pk=agent.pk).update(last_offered_at=now)
-            events.offer_created(agent.pk, selectors.offer_payloads([offer], now)[0])
-            events.agent_updated(agent.pk)
-            return offer
-    except IntegrityError:
-        # Another round offered this item to this agent first: nothing was written.
-        return None
+            for item, assignment, _ in claims
+        )
+        Agent.objects.filter(pk__in={offer.agent_id for offer in offers}).update(
+            last_offered_at=now
+        )
+        events.offers_created(offers, now)
+    return offers
 
 
 def _has_room(
-    agent: Agent,
+    load: selectors.Load,
+    capacity: int,
+    limits: dict[int, int],
     channel_id: int,
     units: int,
-    *,
-    now: datetime,
     blocks: dict[int, frozenset[int]],
 ) -> bool:
-    load = selectors.loads([agent.pk], now).get(agent.pk, selectors.Load())
-    if load.units + units > agent.capacity:
+    if load.units + units > capacity:
         return False
-    limit = selectors.channel_limits([agent.pk])[agent.pk].get(channel_id)
+    limit = limits.get(channel_id)
     if limit is not None and load.per_channel.get(channel_id, 0) >= limit:
         return False
     return not any(
@@ -368,7 +444,7 @@ def expire_offer(*, offer_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         offer = (
-            Offer.objects.select_for_update()
+            Offer.objects.select_for_update(of=("self",))
             .select_related("work_item__queue__routing_config")
             .filter(pk=offer_id, outcome=Offer.Outcome.PENDING, expires_at__lte=now)
             .first()
@@ -474,7 +550,9 @@ def set_presence(
         if status is None:
             raise NotFound(f"No presence status {status_id}.", field="status_id")
     with transaction.atomic():
-        agent = Agent.objects.select_for_update().select_related("status").get(pk=agent.pk)
+        agent = (
+            Agent.objects.select_for_update(of=("self",)).select_related("status").get(pk=agent.pk)
+        )
         if agent.status_id != (status.pk if status else None):
             AgentStatusChange.objects.create(
                 agent=agent,
