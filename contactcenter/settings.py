@@ -199,7 +199,10 @@ if REDIS_URL:
                 # redis-py 8 times out a socket after 5 s, the same as the layer's blocking
                 # read, which drops idle websockets (channels_redis issue 422).
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
-                "capacity": 1500,
+                # Messages waiting per channel (STACK-NOTES trap 2): a Daphne process's
+                # consumers share one channel, and a round's burst of offers and position
+                # updates must not overflow it.
+                "capacity": 20000,
                 "expiry": 60,
             },
         }
@@ -225,7 +228,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# A busy worker must not sit on rounds that an idle one could run.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 2, minimum=1)
 # Requested routing rounds running at once across all workers (the sweep's round comes on top).
 ROUTING_ROUND_SLOTS = env_int("ROUTING_ROUND_SLOTS", 2, minimum=1)

@@ -71,14 +71,40 @@ def chat_status(
     publish(
         interaction_group(interaction_id),
         "chat.status",
-        {
-            "state": state,
-            "position": position,
-            "position_beyond": position_beyond,
-            "agents_available": agents_available,
-            "agent_name": agent_name,
-        },
+        chat_status_data(
+            state=state,
+            position=position,
+            position_beyond=position_beyond,
+            agents_available=agents_available,
+            agent_name=agent_name,
+        ),
     )
+
+
+def chat_status_data(
+    *,
+    state: str,
+    position: int | None = None,
+    position_beyond: int | None = None,
+    agents_available: int | None = None,
+    agent_name: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "state": state,
+        "position": position,
+        "position_beyond": position_beyond,
+        "agents_available": agents_available,
+        "agent_name": agent_name,
+    }
+
+
+def chat_statuses(statuses: list[tuple[int, dict[str, Any]]]) -> None:
+    """Many visitors' ``chat.status`` (e.g. a whole line moving up) in one batch."""
+    frames = [
+        (interaction_group(interaction_id), "chat.status", data)
+        for interaction_id, data in statuses
+    ]
+    publish_batch(lambda: frames)
 
 
 def queue_changed() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -226,20 +227,28 @@ def announce_queue_positions(queue_ids: set[int]) -> None:
     beyond it (an item returned to the line can push them there); the rest were told so at
     enqueue, which stays true until they reach the head.
     """
+    statuses = []
     for queue_id in queue_ids:
         waiting = selectors.waiting_line(queue_id, limit=ANNOUNCED_POSITIONS + 1)
         available = {
             channel_id: selectors.agents_available(queue_id, channel_id)
             for channel_id in {channel_id for _, channel_id in waiting}
         }
-        for position, (interaction_id, channel_id) in enumerate(waiting, start=1):
-            _announce_position(interaction_id, position, available[channel_id])
+        statuses += [
+            (interaction_id, _position_status(position, available[channel_id]))
+            for position, (interaction_id, channel_id) in enumerate(waiting, start=1)
+        ]
+    if statuses:
+        events.chat_statuses(statuses)
 
 
 def _announce_position(interaction_id: int, position: int, agents_available: int) -> None:
+    events.chat_statuses([(interaction_id, _position_status(position, agents_available))])
+
+
+def _position_status(position: int, agents_available: int) -> dict[str, Any]:
     beyond = position > ANNOUNCED_POSITIONS
-    events.chat_status(
-        interaction_id,
+    return events.chat_status_data(
         state="waiting",
         position=None if beyond else position,
         position_beyond=ANNOUNCED_POSITIONS if beyond else None,

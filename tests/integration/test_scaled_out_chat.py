@@ -163,9 +163,21 @@ def test_chat_is_routed_answered_closed_and_timed_out_across_daphne_worker_and_b
                 f"the offer timed out after {waited:.1f} s, before its {PUSH_TIMEOUT_SECONDS} s"
             )
 
+            # The missed offer moved agent01 to "Missed offer", which takes no work, and the
+            # console hears of it.
+            missed = receive_until(
+                agent, "agent.updated", 5, where=lambda d: d["status_name"] == "Missed offer"
+            )
+            assert missed["id"] == me["id"], missed
+
             # agent01 is never offered Olaf's chat again, so the agent socket now idles longer
             # than the Redis layer's 5 s blocking read; it must stay open and still get pushes.
             agent.stay_open(IDLE_SECONDS)
+            agent.send("presence.set", {"status_id": me["status_id"]})
+            back = receive_until(
+                agent, "agent.updated", 5, where=lambda d: d["status_name"] == "Available"
+            )
+            assert back["status_id"] == me["status_id"], back
             ida.assert_open()
             olaf.assert_open()
             with open_socket(stack, "visitor Tess", "/ws/chat/") as tess:
