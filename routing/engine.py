@@ -26,12 +26,14 @@ It scales by indexing: items sharing a queue, channel, skill needs, units and mo
 pool of statically eligible agents kept in a heap ordered by the model's key. Keys go stale
 as agents take work; a stale entry is refreshed when it reaches the top, and an agent who
 can no longer take that pool's work leaves it for the rest of the round (free room only
-shrinks within a round).
+shrinks within a round). Before any of that, an item is skipped outright when no agent of
+its queue and channel has room for an item of its size any more, which late in a busy
+round is most items. Indexes are built lazily and avoid small per-agent objects where they
+can: the fewer objects a plan allocates, the less the garbage collector runs during it.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from collections import Counter, defaultdict
@@ -39,6 +41,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+_NO_WAIT = timedelta(0)
 
 
 class RoutingModel(StrEnum):
@@ -101,7 +105,7 @@ class WaitingItem:
         return self.priority
 
     def waited(self, now: datetime) -> timedelta:
-        return max(now - self.enqueued_at, timedelta(0))
+        return max(now - self.enqueued_at, _NO_WAIT)
 
     def __post_init__(self) -> None:
         # One canonical order, so that items with the same needs share a pool.
@@ -110,7 +114,11 @@ class WaitingItem:
 
     def skill_needs(self, now: datetime) -> tuple[SkillNeed, ...]:
         """The needs that still count after this wait."""
-        if all(need.drop_after_seconds is None for need in self.skills):
+        for need in self.skills:
+            if need.drop_after_seconds is not None:
+                break
+        else:
+            # Nothing optional: the common case needs no clock arithmetic at all.
             return self.skills
         waited = self.waited(now)
         return tuple(need for need in self.skills if need.applies(waited))
@@ -185,24 +193,30 @@ def _idle_rank(idle_since: datetime | None) -> tuple[int, float]:
     return (0, 0.0) if idle_since is None else (1, idle_since.timestamp())
 
 
+# Shared by every desk until it holds blocking work, rather than an empty set per agent.
+_NOTHING_BLOCKED: frozenset[int] = frozenset()
+
+
 class _Desk:
     """An agent's state as the round changes it."""
 
     __slots__ = (
         "active",
-        "alive_in",
         "blocked",
         "channel_items",
         "free",
+        "id",
         "idle_rank",
         "last_offered",
         "limits",
+        "openings",
         "state",
         "version",
     )
 
     def __init__(self, state: AgentState, blocks: Mapping[int, frozenset[int]]) -> None:
         self.state = state
+        self.id = state.id
         self.free = state.free_units
         self.active = state.active_items
         self.channel_items = dict(state.channel_items)
@@ -210,22 +224,14 @@ class _Desk:
         self.idle_rank = _idle_rank(state.idle_since)
         # (offered at all, when, the turn within this round): a round's offers share ``now``.
         self.last_offered = (*_idle_rank(state.last_offered_at), 0)
-        self.blocked: set[int] = set()
+        self.blocked = _NOTHING_BLOCKED
         for channel_id, held in self.channel_items.items():
-            if held > 0:
-                self.blocked |= blocks.get(channel_id, frozenset())
+            if held > 0 and channel_id in blocks:
+                self.blocked = self.blocked | blocks[channel_id]
+        # Bumped by every item taken: pool entries made at an older version are stale.
         self.version = 0
-        self.alive_in: list[tuple[int, int]] = []
-
-    def leave_lines(self, alive: Counter[tuple[int, int]]) -> None:
-        """After taking work: count out of the lines this agent can no longer serve."""
-        still = []
-        for line in self.alive_in:
-            if self.room_for(line[1], 1) is None:
-                still.append(line)
-            else:
-                alive[line] -= 1
-        self.alive_in = still
+        # The openings (see ``_Openings``) this agent is still counted in.
+        self.openings: list[_Opening] = []
 
     def room_for(self, channel_id: int, units: int) -> WaitReason | None:
         """What keeps this agent from one more item on the channel, or None."""
@@ -242,34 +248,121 @@ class _Desk:
         self,
         channel_id: int,
         units: int,
-        now: datetime,
         blocks: Mapping[int, frozenset[int]],
+        offered_at: float,
         turn: int,
     ) -> None:
-        """Hold one more item; ``turn`` orders the offers of one round, which share ``now``."""
+        """Hold one more item; ``turn`` orders the offers of one round, which share a time."""
         self.free -= units
         self.active += 1
         self.channel_items[channel_id] = self.channel_items.get(channel_id, 0) + 1
-        self.blocked |= blocks.get(channel_id, frozenset())
+        if channel_id in blocks:
+            self.blocked = self.blocked | blocks[channel_id]
         self.version += 1
-        self.last_offered = (1, now.timestamp(), turn)
+        self.last_offered = (1, offered_at, turn)
 
 
-def _model_key(model: RoutingModel, needs: tuple[SkillNeed, ...]) -> Callable[[_Desk], tuple]:
-    if model is RoutingModel.LEAST_ACTIVE:
-        return lambda desk: (desk.active, desk.idle_rank, desk.state.id)
-    if model is RoutingModel.LONGEST_IDLE:
-        return lambda desk: (desk.active > 0, desk.idle_rank, desk.state.id)
-    if model is RoutingModel.ROUND_ROBIN:
-        return lambda desk: (desk.last_offered, desk.state.id)
-    if model is RoutingModel.BEST_SKILL_MATCH:
+# A queue, a channel and the size of an item: (queue id, channel id, units, capacity percent).
+_Opening = tuple[int, int, int, int | None]
 
-        def best_match(desk: _Desk) -> tuple:
-            score = sum(desk.state.skills.get(need.skill_id, 0) for need in needs)
-            return (-score, -desk.free, desk.idle_rank, desk.state.id)
 
-        return best_match
-    return lambda desk: (-desk.free, desk.idle_rank, desk.state.id)
+class _Openings:
+    """How many agents could still take an item of each opening (queue, channel and size).
+
+    Items whose opening has no agent left are skipped before any skill or pool work; late
+    in a busy round that is most of them. Counts are made on first use, and only go down:
+    within a round an agent's free room only shrinks.
+    """
+
+    __slots__ = ("counts", "lines")
+
+    def __init__(self, lines: Mapping[tuple[int, int], _Candidates]) -> None:
+        self.lines = lines
+        self.counts: dict[_Opening, int] = {}
+
+    def any_for(self, item: WaitingItem) -> bool:
+        opening = (item.queue_id, item.channel_id, item.units, item.capacity_percent)
+        count = self.counts.get(opening)
+        if count is None:
+            count = self.counts[opening] = self._count(opening)
+        return count > 0
+
+    def _count(self, opening: _Opening) -> int:
+        line = self.lines.get(opening[:2])
+        if line is None:
+            return 0
+        count = 0
+        for desk in line.desks:
+            if _fits(desk, opening):
+                desk.openings.append(opening)
+                count += 1
+        return count
+
+    def after_take(self, desk: _Desk) -> None:
+        """Count the agent out of the openings they no longer fit."""
+        still = []
+        for opening in desk.openings:
+            if _fits(desk, opening):
+                still.append(opening)
+            else:
+                self.counts[opening] -= 1
+        desk.openings = still
+
+
+def _fits(desk: _Desk, opening: _Opening) -> bool:
+    _, channel_id, units, percent = opening
+    # Every item takes at least one unit (the schema insists), so that is the least room
+    # that counts.
+    needed = max(_units(units, percent, desk.state.capacity), 1)
+    return desk.room_for(channel_id, needed) is None
+
+
+# A pool's heap holds one entry per agent: (*key, version, desk), the agent's key under the
+# pool's routing model (smaller wins), then the desk's version when the key was made, and
+# the desk. Every key ends in the agent id, so comparisons never reach the version or desk,
+# and one flat tuple per agent keeps the garbage collector's work down.
+_Entry = tuple
+
+
+def _most_available(desk: _Desk) -> _Entry:
+    return (-desk.free, desk.idle_rank, desk.id, desk.version, desk)
+
+
+def _least_active(desk: _Desk) -> _Entry:
+    return (desk.active, desk.idle_rank, desk.id, desk.version, desk)
+
+
+def _longest_idle(desk: _Desk) -> _Entry:
+    return (desk.active > 0, desk.idle_rank, desk.id, desk.version, desk)
+
+
+def _round_robin(desk: _Desk) -> _Entry:
+    return (desk.last_offered, desk.id, desk.version, desk)
+
+
+# Looked up by value, so a plain string names the same model as the enum member.
+_ENTRIES: dict[str, Callable[[_Desk], _Entry]] = {
+    RoutingModel.MOST_AVAILABLE: _most_available,
+    RoutingModel.LEAST_ACTIVE: _least_active,
+    RoutingModel.LONGEST_IDLE: _longest_idle,
+    RoutingModel.ROUND_ROBIN: _round_robin,
+}
+
+
+def _entry_maker(model: str, needs: tuple[SkillNeed, ...]) -> Callable[[_Desk], _Entry]:
+    if model == RoutingModel.BEST_SKILL_MATCH:
+        skill_ids = [need.skill_id for need in needs]
+
+        def best_skill_match(desk: _Desk) -> _Entry:
+            skills = desk.state.skills
+            score = sum(skills.get(skill_id, 0) for skill_id in skill_ids)
+            return (-score, -desk.free, desk.idle_rank, desk.id, desk.version, desk)
+
+        return best_skill_match
+    entry = _ENTRIES.get(model)
+    if entry is None:
+        raise ValueError(f"{model!r} is not a routing model")
+    return entry
 
 
 def _has_skills(agent: AgentState, needs: tuple[SkillNeed, ...]) -> bool:
@@ -278,7 +371,11 @@ def _has_skills(agent: AgentState, needs: tuple[SkillNeed, ...]) -> bool:
 
 
 class _Candidates:
-    """The agents of one queue and channel, indexed by skill level for quick pool building."""
+    """The agents of one queue and channel, indexed by skill for quick pool building.
+
+    The order of the agents does not matter: a pool ranks them by a key that ends in the
+    agent id, so its choice is the same whatever order they come in.
+    """
 
     __slots__ = ("by_skill", "desks")
 
@@ -294,60 +391,66 @@ class _Candidates:
             return self.desks
         if self.by_skill is None:
             self.by_skill = self._index()
-        # Start from the need the fewest agents meet, then check the others on those only.
-        narrowest: list[_Desk] = []
-        narrowest_need = None
-        for need in needs:
-            levels, desks = self.by_skill.get(need.skill_id, ([], []))
-            meeting = desks[: bisect.bisect_right(levels, -need.min_level)]
-            if narrowest_need is None or len(meeting) < len(narrowest):
-                narrowest, narrowest_need = meeting, need
-        others = tuple(need for need in needs if need is not narrowest_need)
-        if not others:
-            return narrowest
-        return [desk for desk in narrowest if _has_skills(desk.state, others)]
+        by_skill = self.by_skill
+        # Start from the skill the fewest agents hold, then check the other needs on those.
+        first = min(needs, key=lambda need: len(by_skill.get(need.skill_id, _NO_HOLDERS)[0]))
+        levels, holders = by_skill.get(first.skill_id, _NO_HOLDERS)
+        level_needed = first.min_level
+        meeting = [
+            desk for level, desk in zip(levels, holders, strict=True) if level >= level_needed
+        ]
+        if len(needs) == 1:
+            return meeting
+        others = tuple(need for need in needs if need is not first)
+        return [desk for desk in meeting if _has_skills(desk.state, others)]
 
     def _index(self) -> dict[int, tuple[list[int], list[_Desk]]]:
-        entries: dict[int, list[tuple[int, int, _Desk]]] = defaultdict(list)
+        """Each skill's holders in this line, and their levels, as two parallel lists.
+
+        Two lists rather than a (level, desk) pair per holder: tens of thousands of small
+        tuples would keep the garbage collector busy.
+        """
+        index: dict[int, tuple[list[int], list[_Desk]]] = {}
         for desk in self.desks:
             for skill_id, level in desk.state.skills.items():
-                entries[skill_id].append((-level, desk.state.id, desk))
-        index = {}
-        for skill_id, rows in entries.items():
-            rows.sort(key=_level_then_id)
-            index[skill_id] = ([row[0] for row in rows], [row[2] for row in rows])
+                held = index.get(skill_id)
+                if held is None:
+                    index[skill_id] = ([level], [desk])
+                else:
+                    held[0].append(level)
+                    held[1].append(desk)
         return index
 
 
-def _level_then_id(row: tuple[int, int, _Desk]) -> tuple[int, int]:
-    return row[0], row[1]
+_NO_HOLDERS: tuple[list[int], list[_Desk]] = ([], [])
 
 
 class _Pool:
     """Agents statically eligible for one kind of item, best first under its model.
 
-    Most pools serve one or two items per round, so the heap is built on the second use;
-    the first is a plain scan for the best key.
+    A pool is made when an item first needs it, from the agents who can take the work then.
+    An entry made before its agent took more work is stale; its key can only be too small
+    (taking work never makes an agent rank better), so it is refreshed when it reaches the
+    top rather than whenever the agent takes work, and dropped if the agent no longer fits.
     """
 
-    __slots__ = ("candidates", "channel_id", "heap", "key", "percent", "scanned", "units")
+    __slots__ = ("channel_id", "heap", "make_entry", "percent", "units")
 
     def __init__(
         self,
-        desks: list[_Desk],
+        desks: Iterable[_Desk],
         *,
-        key: Callable[[_Desk], tuple],
+        make_entry: Callable[[_Desk], _Entry],
         channel_id: int,
         units: int,
         percent: int | None,
     ) -> None:
-        self.key = key
+        self.make_entry = make_entry
         self.channel_id = channel_id
         self.units = units
         self.percent = percent
-        self.candidates: list[_Desk] | None = desks
-        self.scanned = False
-        self.heap: list[tuple] = []
+        self.heap = [make_entry(desk) for desk in self.usable_of(desks)]
+        heapq.heapify(self.heap)
 
     def units_for(self, desk: _Desk) -> int:
         return _units(self.units, self.percent, desk.state.capacity)
@@ -372,52 +475,28 @@ class _Pool:
         ]
 
     def best(self, excluded: frozenset[int]) -> tuple[_Desk, tuple] | None:
-        """The best usable agent not excluded; agents who cannot take this work leave."""
-        if self.candidates is not None:
-            if not self.scanned:
-                self.scanned = True
-                return self._scan(excluded)
-            self.heap = [
-                (self.key(d), d.state.id, d.version, d) for d in self.usable_of(self.candidates)
-            ]
-            heapq.heapify(self.heap)
-            self.candidates = None
+        """The best usable agent not excluded, with their key; agents who no longer fit leave."""
         heap = self.heap
         set_aside = []
         found = None
         while heap:
-            key, agent_id, version, desk = heap[0]
-            if version != desk.version:
+            top = heap[0]
+            desk = top[-1]
+            if top[-2] != desk.version:
                 # The agent took work since this entry was made: re-rank them, or let them go.
-                heapq.heappop(heap)
                 if self.usable(desk):
-                    heapq.heappush(heap, (self.key(desk), agent_id, desk.version, desk))
+                    heapq.heapreplace(heap, self.make_entry(desk))
+                else:
+                    heapq.heappop(heap)
                 continue
-            if agent_id in excluded:
+            if desk.id in excluded:
                 set_aside.append(heapq.heappop(heap))
                 continue
-            found = (desk, key)
+            found = (desk, top[:-2])
             break
         for entry in set_aside:
             heapq.heappush(heap, entry)
         return found
-
-    def _scan(self, excluded: frozenset[int]) -> tuple[_Desk, tuple] | None:
-        usable = self.usable_of(self.candidates)
-        self.candidates = usable
-        best = None
-        for desk in usable:
-            if desk.state.id in excluded:
-                continue
-            key = (self.key(desk), desk.state.id)
-            if best is None or key < best[1]:
-                best = (desk, key)
-        return None if best is None else (best[0], best[1][0])
-
-    def refresh(self, desk: _Desk) -> None:
-        """Put an agent back at their new place after they took an item from this pool."""
-        if self.candidates is None and self.usable(desk):
-            heapq.heappush(self.heap, (self.key(desk), desk.state.id, desk.version, desk))
 
 
 def plan(
@@ -435,39 +514,34 @@ def plan(
     """
     blocks = blocks or {}
     desks = {agent.id: _Desk(agent, blocks) for agent in agents}
-    base: dict[tuple[int, int], _Candidates] = defaultdict(_Candidates)
-    # Agents of each queue and channel who could still take a one-unit item: once none is
-    # left, that line's items are skipped without building pools.
-    alive: Counter[tuple[int, int]] = Counter()
+    lines: dict[tuple[int, int], _Candidates] = defaultdict(_Candidates)
     for desk in desks.values():
         if desk.free <= 0:
             continue
         for queue_id in desk.state.queue_ids:
             for channel_id in desk.state.open_channel_ids:
-                base[(queue_id, channel_id)].add(desk)
-                if desk.room_for(channel_id, 1) is None:
-                    alive[(queue_id, channel_id)] += 1
-                    desk.alive_in.append((queue_id, channel_id))
+                lines[(queue_id, channel_id)].add(desk)
+    openings = _Openings(lines)
     pools: dict[tuple, _Pool] = {}
 
+    offered_at = now.timestamp()
     assignments: list[Assignment] = []
     for item in serving_order(items, now):
-        needs = item.skill_needs(now)
-        preferred = item.prefers(now)
-        if preferred is not None:
-            desk = desks.get(preferred)
-            if desk is not None and _statically_eligible(desk.state, item, needs):
+        # Most items have no preferred agent: spare them the call.
+        preferred = item.prefers(now) if item.preferred_agent_id is not None else None
+        if preferred is not None and preferred in desks:
+            desk = desks[preferred]
+            if _statically_eligible(desk.state, item, item.skill_needs(now)):
                 units = item.units_for(desk.state.capacity)
                 if desk.room_for(item.channel_id, units) is None:
-                    desk.take(item.channel_id, units, now, blocks, len(assignments) + 1)
-                    desk.leave_lines(alive)
-                    assignments.append(
-                        Assignment(item.id, desk.state.id, "preferred_agent", (desk.state.id,))
-                    )
+                    desk.take(item.channel_id, units, blocks, offered_at, len(assignments) + 1)
+                    openings.after_take(desk)
+                    assignments.append(Assignment(item.id, desk.id, "preferred_agent", (desk.id,)))
                 # Held for the preferred agent, with or without room right now.
                 continue
-        if not alive[(item.queue_id, item.channel_id)]:
+        if not openings.any_for(item):
             continue
+        needs = item.skill_needs(now)
         pool_key = (
             item.queue_id,
             item.channel_id,
@@ -478,10 +552,11 @@ def plan(
         )
         pool = pools.get(pool_key)
         if pool is None:
-            candidates = base.get((item.queue_id, item.channel_id))
+            # The opening has agents, so the queue and channel have a line.
+            line = lines[(item.queue_id, item.channel_id)]
             pool = pools[pool_key] = _Pool(
-                candidates.with_skills(needs) if candidates is not None else (),
-                key=_model_key(RoutingModel(item.routing_model), needs),
+                line.with_skills(needs),
+                make_entry=_entry_maker(item.routing_model, needs),
                 channel_id=item.channel_id,
                 units=item.units,
                 percent=item.capacity_percent,
@@ -490,10 +565,9 @@ def plan(
         if best is None:
             continue
         desk, key = best
-        desk.take(item.channel_id, pool.units_for(desk), now, blocks, len(assignments) + 1)
-        desk.leave_lines(alive)
-        pool.refresh(desk)
-        assignments.append(Assignment(item.id, desk.state.id, str(item.routing_model), key))
+        desk.take(item.channel_id, pool.units_for(desk), blocks, offered_at, len(assignments) + 1)
+        openings.after_take(desk)
+        assignments.append(Assignment(item.id, desk.id, str(item.routing_model), key))
     return assignments
 
 
