@@ -236,9 +236,7 @@ class AgentAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                used=Sum("work_items__units", filter=_held_by_agent(timezone.now()))
-            )
+            .annotate(used=Sum("work_items__units", filter=_held_by_agent(timezone.now())))
         )
 
     @admin.display(description="Used units")

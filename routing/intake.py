@@ -8,7 +8,11 @@ contact the others leave.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
 
 from contactcenter.errors import Conflict
 from routing.engine import SkillNeed
@@ -60,14 +64,45 @@ def _contains_words(text: str, phrase: str) -> bool:
     return re.search(pattern, text, flags=re.IGNORECASE) is not None
 
 
+# Every enqueue reads the rules, and they change only when an admin edits them: each process
+# keeps them until the shared version (bumped on every save or delete of a rule, its skills,
+# a queue, a routing configuration or a channel) moves on.
+RULES_VERSION_KEY = "routing:intake-rules-version"
+_cached: tuple[object, list[IntakeRule]] | None = None
+
+
 def active_rules() -> list[IntakeRule]:
     """Active rules in the order they are tried, the default last."""
-    return list(
+    global _cached
+    version = cache.get(RULES_VERSION_KEY)
+    if version is None:
+        version = _new_version()
+    if _cached is not None and _cached[0] == version:
+        return _cached[1]
+    rules = list(
         IntakeRule.objects.filter(is_active=True)
         .select_related("channel", "queue__routing_config")
         .prefetch_related("skills")
         .order_by("is_default", "position", "id")
     )
+    _cached = (version, rules)
+    return rules
+
+
+def _new_version() -> str:
+    version = uuid.uuid4().hex
+    cache.set(RULES_VERSION_KEY, version, timeout=None)
+    return version
+
+
+def rules_changed(**_: object) -> None:
+    """Signal receiver: every process reads the rules afresh on its next enqueue.
+
+    Bumped now, for this transaction's own reads, and again after the commit, since another
+    process may have read and kept the uncommitted-over rules in between.
+    """
+    _new_version()
+    transaction.on_commit(_new_version)
 
 
 def matching_rule(contact: Contact, rules: list[IntakeRule] | None = None) -> IntakeRule:
