@@ -1,0 +1,661 @@
+"""Time a full persisted routing round on PostgreSQL against a plain batched UPDATE.
+
+What is measured
+    ``routing.services.run_round`` end to end, as the sweep calls it: it reads the engine's
+    snapshot (agents, load, waiting items, refusals), plans, and for every assignment claims
+    the item in its own transaction (agent row locked, load and channel limits re-read,
+    guarded UPDATE of the work item, INSERT of the offer), runs the after-commit events (offer
+    and agent payloads sent on the in-memory channel layer) and announces queue positions.
+    ``routing_assignments_per_s`` = offers made / seconds of the round(s).
+
+The baseline
+    ``pg_batched_update_rows_per_s``: the same N work-item rows updated by
+    ``UPDATE routing_workitem SET priority = priority + 1 WHERE id = ANY(%s)`` in batches of
+    500 ids, all in one committed transaction. It is what writing N rows costs on this machine
+    and this database when the application batches: same table, same rows, and the same
+    partial index as the claim (priority is a key of ``workitem_waiting``), so neither side
+    gets HOT updates for free. The round does strictly more per item (an offer INSERT too), so
+    the ratio ``routing_vs_batched_update_ratio`` is a demanding target, not like for like.
+
+How
+    A throwaway database ``bench_round_<random>`` is created on 127.0.0.1:5432 (trust auth,
+    user postgres), migrated, filled in bulk with N waiting chat items and ceil(N / 2) available
+    agents with room for two items each, and dropped at the end, also on error or SIGTERM.
+    Each repeat starts from the same state (offers deleted, items queued again, VACUUM ANALYZE)
+    and the round and the baseline alternate, so that load on this shared machine hits both;
+    the best repeat of each is reported, and the load average is printed beside them.
+
+Diagnosis
+    When the ratio misses its target (or with ``--profile``), three untimed extras follow:
+    a round with every query and step recorded by phase (exclusive ms, ms and queries per
+    offer, the costliest query shapes); a round under cProfile; and a set-based what-if that
+    does the same round with one statement or call per step for all offers, to show what
+    batching alone would buy.
+
+    .venv/bin/python bench/persisted_round.py [--items N] [--repeats R] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import functools
+import io
+import math
+import os
+import pstats
+import re
+import secrets
+import signal
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import report
+
+if TYPE_CHECKING:
+    from routing.models import Offer
+
+PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
+MAINTENANCE_DB = "test"
+UPDATE_BATCH = 500
+ITEMS_PER_AGENT = 2
+TARGET_RATIO = 0.25
+
+
+# --- the throwaway database -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[str]:
+    """Create an empty database, yield its name, and drop it whatever happens in between."""
+    name = f"bench_round_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{PG_SERVER} dbname={MAINTENANCE_DB}", autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        # Django may still hold a pooled connection (CONN_MAX_AGE); FORCE ends it too.
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        with psycopg.connect(f"{PG_SERVER} dbname={MAINTENANCE_DB}", autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def configure_django(database: str) -> None:
+    """Point settings at the database before ``django.setup()`` reads the environment."""
+    os.environ["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    # No REDIS_URL: the in-memory channel layer and eager Celery, as in embedded mode.
+    os.environ.pop("REDIS_URL", None)
+    # A DATABASE_URL makes settings demand a SECRET_KEY; this process signs nothing.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    # No background sweep or demo traffic may touch the tables while the round is timed, and
+    # DEBUG would keep every query in memory, which would slow the round being measured.
+    os.environ["EMBEDDED_TICKER"] = "0"
+    os.environ["DEMO_TRAFFIC"] = "0"
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+    import django
+
+    django.setup()
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    item_ids: list[int]
+    agent_count: int
+
+
+def build_workload(item_count: int) -> Workload:
+    """N waiting chat items and just enough available agents in the chat queue to take them all.
+
+    Everything is bulk-created; reference rows (channels, statuses, the chat queue and its
+    routing configuration) come from the data migration.
+    """
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from contactcenter.models import (
+        Case,
+        ChannelKind,
+        ContactPoint,
+        Customer,
+        Interaction,
+        Message,
+    )
+    from routing.models import Agent, PresenceStatus, Queue, ServiceChannel, WorkItem
+
+    chat = ServiceChannel.objects.select_related("default_queue__routing_config").get(
+        kind=ChannelKind.CHAT
+    )
+    queue = chat.default_queue
+    units = queue.routing_config.units_per_item
+    available = PresenceStatus.objects.get(name="Available")
+    if not available.channels.filter(pk=chat.pk).exists():
+        raise RuntimeError("The Available status does not accept chat; reference data changed?")
+
+    start = timezone.now() - timedelta(hours=1)
+    customers = Customer.objects.bulk_create(
+        Customer(name=f"Bench customer {n}") for n in range(item_count)
+    )
+    # The offer payload prefetches contact points and reads the first customer message: give
+    # every contact both so that those reads return what they would in production.
+    ContactPoint.objects.bulk_create(
+        ContactPoint(customer=c, kind=ContactPoint.Kind.EMAIL, value=f"bench{c.pk}@example.com")
+        for c in customers
+    )
+    cases = Case.objects.bulk_create(Case(customer=c, subject="Web chat") for c in customers)
+    interactions = Interaction.objects.bulk_create(
+        Interaction(case=case, channel=ChannelKind.CHAT) for case in cases
+    )
+    Message.objects.bulk_create(
+        Message(interaction=i, sender=Message.Sender.CUSTOMER, body="Hello, I need help.")
+        for i in interactions
+    )
+    items = WorkItem.objects.bulk_create(
+        WorkItem(
+            interaction=interaction,
+            channel=chat,
+            queue=queue,
+            units=units,
+            enqueued_at=start + timedelta(milliseconds=n),
+        )
+        for n, interaction in enumerate(interactions)
+    )
+
+    agent_count = math.ceil(item_count / ITEMS_PER_AGENT)
+    users = get_user_model().objects.bulk_create(
+        # "!" is Django's unusable-password marker: no hashing, nobody can log in.
+        get_user_model()(username=f"bench-agent-{n}", password="!")
+        for n in range(agent_count)
+    )
+    agents = Agent.objects.bulk_create(
+        Agent(user=user, capacity=units * ITEMS_PER_AGENT, status=available) for user in users
+    )
+    Queue.members.through.objects.bulk_create(
+        Queue.members.through(queue=queue, agent=agent) for agent in agents
+    )
+    return Workload(item_ids=[item.pk for item in items], agent_count=agent_count)
+
+
+def reset_round_state() -> None:
+    """Undo a round: no offers, every item queued again, fresh statistics and no dead rows."""
+    from django.db import connection
+
+    from routing.models import Agent, WorkItem
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE routing_offer")
+    WorkItem.objects.update(status=WorkItem.Status.QUEUED, agent=None)
+    # Round robin orders agents by their last offer, which the round writes on the agent row.
+    agent_fields = {f.name for f in Agent._meta.get_fields()}
+    if "last_offered_at" in agent_fields:
+        Agent.objects.update(last_offered_at=None)
+    vacuum_analyze()
+
+
+def vacuum_analyze() -> None:
+    # Each measurement starts on tables without dead tuples from the last one, and with
+    # statistics a long-running database would have (autovacuum may not have run yet).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("routing_workitem", "routing_offer", "routing_agent"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+# --- the two measurements ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    seconds: float
+    offers: int
+    rounds: int
+
+
+def time_persisted_round(expected_offers: int) -> RoundResult:
+    """Run rounds until every item is offered (one round when N <= ROUND_ITEM_LIMIT)."""
+    from django.utils import timezone
+
+    from routing import services
+
+    offers = rounds = 0
+    started = time.perf_counter()
+    while offers < expected_offers:
+        made = services.run_round(now=timezone.now())
+        rounds += 1
+        if not made:
+            break
+        offers += len(made)
+    return RoundResult(seconds=time.perf_counter() - started, offers=offers, rounds=rounds)
+
+
+def time_batched_update(item_ids: list[int]) -> float:
+    """Seconds to update every item's row once, 500 ids per statement, in one transaction."""
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for offset in range(0, len(item_ids), UPDATE_BATCH):
+            cursor.execute(
+                "UPDATE routing_workitem SET priority = priority + 1 WHERE id = ANY(%s)",
+                [item_ids[offset : offset + UPDATE_BATCH]],
+            )
+    elapsed = time.perf_counter() - started
+    # Put the priorities back untimed, so every repeat starts from the same rows.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE routing_workitem SET priority = priority - 1")
+    return elapsed
+
+
+# --- diagnosis: where a round's time and queries go -------------------------------------------
+
+
+@dataclass
+class PhaseStats:
+    """Exclusive wall time (children subtracted) and the queries issued directly in a phase."""
+
+    seconds: float = 0.0
+    calls: int = 0
+    queries: int = 0
+    query_seconds: float = 0.0
+
+
+@dataclass
+class RoundRecorder:
+    phases: dict[str, PhaseStats] = field(default_factory=lambda: defaultdict(PhaseStats))
+    queries: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    stack: list[str] = field(default_factory=list)
+    child_seconds: list[float] = field(default_factory=list)
+
+    def timed(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.stack.append(phase)
+            self.child_seconds.append(0.0)
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                children = self.child_seconds.pop()
+                self.stack.pop()
+                stats = self.phases[phase]
+                stats.seconds += elapsed - children
+                stats.calls += 1
+                if self.child_seconds:
+                    self.child_seconds[-1] += elapsed
+
+        return wrapper
+
+    def record_query(
+        self, execute: Callable[..., Any], sql_text: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql_text, params, many, context)
+        finally:
+            elapsed = time.perf_counter() - started
+            phase = self.stack[-1] if self.stack else "(outside the phases)"
+            self.phases[phase].queries += 1
+            self.phases[phase].query_seconds += elapsed
+            self.queries[(phase, query_shape(sql_text))].append(elapsed)
+
+
+def query_shape(sql_text: str) -> str:
+    """The statement without its literals and id lists, so that one kind of query groups."""
+    shape = re.sub(r"\bIN \([^)]*\)", "IN (...)", sql_text)
+    shape = re.sub(r"'[^']*'|\b\d+\b|%s", "?", shape)
+    return re.sub(r"\s+", " ", shape)
+
+
+@contextlib.contextmanager
+def instrumented(recorder: RoundRecorder) -> Iterator[None]:
+    """Wrap the round's steps in phase timers for the duration of one diagnostic round.
+
+    The functions are replaced on the modules that the round looks them up on at call time
+    (``selectors.x()``, ``events.x()``), so nothing in routing has to know about the bench.
+    """
+    from django.db import connection
+
+    import contactcenter.realtime as realtime
+    from routing import engine, events, selectors, services
+
+    # Both the per-offer claim (``_make_offer``) and the batched one (``_make_offers``) are
+    # listed: routing is being reworked, and whichever exists is timed. Payload readers are
+    # patched on ``events`` too, which imports them by name.
+    wanted: list[tuple[Any, str, str]] = [
+        (services, "run_round", "run_round itself (loop, bookkeeping)"),
+        (selectors, "agent_states", "snapshot: agent_states"),
+        (selectors, "waiting_items", "snapshot: waiting_items"),
+        (selectors, "channel_blocks", "snapshot: channel_blocks"),
+        (engine, "plan", "plan (engine)"),
+        (services, "_make_offer", "claim: lock, re-check, UPDATE, INSERT (per offer)"),
+        (services, "_make_offers", "claim: lock, re-check, UPDATE, INSERT (per batch)"),
+        (selectors, "open_channels", "open channels read (in claim)"),
+        (selectors, "loads", "load read (in claim and payloads)"),
+        (selectors, "channel_limits", "channel limits read (in claim)"),
+        (selectors, "offer_payloads", "offer.created payload read"),
+        (events, "offer_payloads", "offer.created payload read"),
+        (selectors, "agent_payloads", "agent.updated payload read"),
+        (events, "agent_payloads", "agent.updated payload read"),
+        (events, "agent_payload_by_id", "agent.updated payload read"),
+        (realtime, "send_now", "channel layer sends (batched)"),
+        (realtime, "_group_send", "channel layer sends (one by one)"),
+        (services, "announce_queue_positions", "announce queue positions"),
+    ]
+    # routing is being reworked: a step that was renamed or folded away is simply not timed.
+    patches = [(module, name, phase) for module, name, phase in wanted if hasattr(module, name)]
+    originals = [(module, name, getattr(module, name)) for module, name, _ in patches]
+    original_commit = connection.commit
+    try:
+        for module, name, phase in patches:
+            setattr(module, name, recorder.timed(phase, getattr(module, name)))
+        # COMMIT goes through connection.commit(), not a cursor, so it is timed on its own.
+        connection.commit = recorder.timed("COMMIT", original_commit)
+        with connection.execute_wrapper(recorder.record_query):
+            yield
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+        del connection.commit
+
+
+SET_BASED_CLAIM = """
+    UPDATE routing_workitem AS item
+       SET status = 'offered', agent_id = plan.agent_id, units = plan.units
+      FROM unnest(%s::bigint[], %s::bigint[], %s::int[]) AS plan(item_id, agent_id, units)
+     WHERE item.id = plan.item_id AND item.status = 'queued'
+ RETURNING item.id, item.agent_id
+"""
+
+
+def time_set_based_round() -> tuple[int, dict[str, float]]:
+    """What-if: the same round with each step done once per round instead of once per offer.
+
+    Not a drop-in ``run_round`` (no per-item IntegrityError fallback; offers keep the default
+    routing_model/routing_key, which are per-row Python values, not round trips). It reads the
+    same snapshot, plans the same way, re-checks capacity, channel limits and blocks against
+    the locked agents' load as ``_has_room`` does, and sends the same events, so it shows what
+    batching alone would buy. Returns the offers made and the milliseconds of each step.
+    """
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from contactcenter.realtime import SUPERVISORS_GROUP, agent_group, envelope
+    from routing import engine, selectors, services
+    from routing.models import Agent, Offer, PresenceStatus
+
+    steps: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now_clock = time.perf_counter()
+        steps[step] = (now_clock - clock) * 1000
+        clock = now_clock
+
+    now = timezone.now()
+    agents = selectors.agent_states(now)
+    items, timeouts = selectors.waiting_items(agents)
+    blocks = selectors.channel_blocks()
+    lap("snapshot (agent_states, waiting_items, channel_blocks: as today)")
+    assignments = engine.plan(items, agents, now, blocks=blocks)
+    by_id = {item.id: item for item in items}
+    lap("plan (engine, as today)")
+
+    with transaction.atomic():
+        agent_ids = sorted({a.agent_id for a in assignments})
+        # In id order, so that two rounds locking overlapping agents cannot deadlock.
+        locked = {
+            agent.pk: agent
+            for agent in Agent.objects.select_for_update(of=("self",))
+            .filter(pk__in=agent_ids)
+            .order_by("pk")
+        }
+        open_channels: dict[int, set[int]] = defaultdict(set)
+        for status_id, channel_id in PresenceStatus.channels.through.objects.filter(
+            presencestatus_id__in={agent.status_id for agent in locked.values()}
+        ).values_list("presencestatus_id", "servicechannel_id"):
+            open_channels[status_id].add(channel_id)
+        load = selectors.loads(agent_ids, now)
+        limits = selectors.channel_limits(agent_ids)
+        claims: tuple[list[int], list[int], list[int]] = ([], [], [])
+        for assignment in assignments:
+            item = by_id[assignment.item_id]
+            agent = locked.get(assignment.agent_id)
+            if agent is None or item.channel_id not in open_channels[agent.status_id]:
+                continue
+            units = item.units_for(agent.capacity)
+            held = load.setdefault(agent.pk, selectors.Load())
+            limit = limits[agent.pk].get(item.channel_id)
+            if held.units + units > agent.capacity:
+                continue
+            if limit is not None and held.per_channel.get(item.channel_id, 0) >= limit:
+                continue
+            if any(item.channel_id in blocks.get(c, ()) for c, n in held.per_channel.items() if n):
+                continue
+            # Later assignments to the same agent are checked against this one too.
+            held.units += units
+            held.items += 1
+            held.per_channel[item.channel_id] = held.per_channel.get(item.channel_id, 0) + 1
+            for column, value in zip(claims, (item.id, agent.pk, units), strict=True):
+                column.append(value)
+        lap("lock agents, open channels, loads, channel limits (5 queries)")
+        with connection.cursor() as cursor:
+            cursor.execute(SET_BASED_CLAIM, list(claims))
+            claimed = cursor.fetchall()
+        lap("claim: one UPDATE ... FROM unnest(...) RETURNING")
+        offers = Offer.objects.bulk_create(
+            Offer(
+                work_item_id=item_id,
+                agent_id=agent_id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=timeouts[item_id]),
+            )
+            for item_id, agent_id in claimed
+        )
+        offered_agents = sorted({offer.agent_id for offer in offers})
+        Agent.objects.filter(pk__in=offered_agents).update(last_offered_at=now)
+        lap("offers: one bulk_create, one last_offered_at UPDATE")
+    lap("COMMIT")
+
+    offer_payloads = selectors.offer_payloads(offers, now)
+    lap("offer.created payloads: one offer_payloads(all offers) call")
+    committed_load = selectors.used_units(offered_agents, now)
+    agent_payloads = [
+        selectors.agent_payload(agent, used=committed_load.get(agent.pk, 0))
+        for agent in Agent.objects.select_related("user", "status").filter(pk__in=offered_agents)
+    ]
+    lap("agent.updated payloads: one per agent, 2 queries")
+    frames = [
+        (agent_group(offer.agent_id), envelope("offer.created", payload))
+        for offer, payload in zip(offers, offer_payloads, strict=True)
+    ]
+    frames += [
+        (agent_group(payload["id"]), envelope("agent.updated", payload))
+        for payload in agent_payloads
+    ]
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        for group, frame in frames:
+            await layer.group_send(group, {"type": "push.frame", "frame": frame})
+        await layer.group_send(SUPERVISORS_GROUP, {"type": "dashboard.changed"})
+
+    async_to_sync(send_all)()
+    lap("events: all sends in one async_to_sync, one supervisor nudge")
+    services.announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
+    lap("announce queue positions (as today)")
+    return len(offers), steps
+
+
+def diagnose_round(
+    item_count: int, round_seconds: float, updates_per_s: float, repeats: int
+) -> None:
+    """One untimed round with phases and queries recorded, one under cProfile, then the
+    set-based what-if (best of ``repeats``)."""
+    from django.utils import timezone
+
+    from routing import services
+
+    reset_round_state()
+    recorder = RoundRecorder()
+    offers: list[Offer] = []
+    started = time.perf_counter()
+    with instrumented(recorder):
+        while len(offers) < item_count:
+            made = services.run_round(now=timezone.now())
+            if not made:
+                break
+            offers.extend(made)
+    instrumented_seconds = time.perf_counter() - started
+    per_offer = max(len(offers), 1)
+
+    total_queries = sum(stats.queries for stats in recorder.phases.values())
+    commits = recorder.phases["COMMIT"].calls
+    print(
+        f"\n# diagnosis: {len(offers)} offers, {total_queries} queries "
+        f"({total_queries / per_offer:.2f} per offer) in {commits} transactions (each also "
+        f"pays a BEGIN, counted in its first query, and a COMMIT); instrumented round "
+        f"{instrumented_seconds * 1000:.0f} ms (timed best {round_seconds * 1000:.0f} ms)"
+    )
+    print(
+        "# phase (exclusive time; 'in SQL' is the time spent inside cursor.execute)\n"
+        f"  {'phase':<52} {'ms':>8} {'ms/offer':>9} {'in SQL':>8} {'queries':>8} {'q/offer':>8}"
+    )
+    for phase, stats in sorted(recorder.phases.items(), key=lambda kv: -kv[1].seconds):
+        print(
+            f"  {phase:<52} {stats.seconds * 1000:8.1f} {stats.seconds * 1000 / per_offer:9.3f}"
+            f" {stats.query_seconds * 1000:8.1f} {stats.queries:8d}"
+            f" {stats.queries / per_offer:8.2f}"
+        )
+    print("# queries by shape: count, total ms, mean ms, phase, statement")
+    by_cost = sorted(recorder.queries.items(), key=lambda kv: -sum(kv[1]))
+    for (phase, shape), durations in by_cost[:20]:
+        print(
+            f"  {len(durations):6d} {sum(durations) * 1000:8.1f} "
+            f"{sum(durations) * 1000 / len(durations):7.3f}  [{phase}]  {shape[:220]}"
+        )
+
+    reset_round_state()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    made_count = 0
+    while made_count < item_count:
+        made = services.run_round(now=timezone.now())
+        if not made:
+            break
+        made_count += len(made)
+    profiler.disable()
+    for order, limit in (("cumulative", 30), ("tottime", 15)):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(limit)
+        print(f"# cProfile of one more round ({made_count} offers), by {order}")
+        # Drop pstats' preamble (totals and the "ordered by" lines) but keep the header row.
+        print(out.getvalue().split("\n", 6)[-1].rstrip())
+
+    trials: list[tuple[float, int, dict[str, float]]] = []
+    for _ in range(repeats):
+        reset_round_state()
+        offered, steps = time_set_based_round()
+        trials.append((sum(steps.values()), offered, steps))
+    total_ms, offered, steps = min(trials, key=lambda trial: trial[0])
+    what_if_per_s = offered / (total_ms / 1000)
+    print(
+        f"# what-if, the same round set-based (best of {repeats}): {offered} offers in "
+        f"{total_ms:.0f} ms = {what_if_per_s:.0f} items/s, ratio "
+        f"{what_if_per_s / updates_per_s:.3f} x against the batched UPDATE"
+    )
+    for step, ms in steps.items():
+        print(f"  {step:<62} {ms:8.1f} ms")
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--items", type=int, default=2000, help="work items to offer (N)")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many of each")
+    parser.add_argument(
+        "--profile", action="store_true", help="print the diagnosis even when on target"
+    )
+    args = parser.parse_args()
+    if args.items < 1 or args.repeats < 1:
+        parser.error("--items and --repeats must be at least 1")
+
+    # SIGTERM would skip the finally blocks; as SystemExit it drops the database like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    with throwaway_database() as database:
+        configure_django(database)
+        from django.core.management import call_command
+
+        from routing.selectors import ROUND_ITEM_LIMIT
+
+        call_command("migrate", verbosity=0, interactive=False)
+        workload = build_workload(args.items)
+        print(
+            f"# database {database}: {args.items} queued chat items, {workload.agent_count} "
+            f"agents x {ITEMS_PER_AGENT} items; ROUND_ITEM_LIMIT={ROUND_ITEM_LIMIT}",
+            flush=True,
+        )
+
+        round_seconds: list[float] = []
+        update_seconds: list[float] = []
+        result: RoundResult | None = None
+        for repeat in range(1, args.repeats + 1):
+            reset_round_state()
+            result = time_persisted_round(args.items)
+            if result.offers != args.items:
+                raise AssertionError(f"the round offered {result.offers} of {args.items} items")
+            round_seconds.append(result.seconds)
+            vacuum_analyze()
+            update_seconds.append(time_batched_update(workload.item_ids))
+            print(
+                f"# repeat {repeat}: round {result.seconds * 1000:.0f} ms "
+                f"({result.rounds} round(s)), batched UPDATE {update_seconds[-1] * 1000:.1f} ms; "
+                f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs",
+                flush=True,
+            )
+        assert result is not None
+
+        assignments_per_s = args.items / min(round_seconds)
+        updates_per_s = args.items / min(update_seconds)
+        ratio = assignments_per_s / updates_per_s
+        report(
+            {
+                "routing_round_offers": (result.offers, "offers"),
+                "routing_assignments_per_s": (round(assignments_per_s, 1), "items/s"),
+                "pg_batched_update_rows_per_s": (round(updates_per_s, 1), "rows/s"),
+                "routing_vs_batched_update_ratio": (round(ratio, 4), "x"),
+            }
+        )
+        if args.profile or ratio < TARGET_RATIO:
+            diagnose_round(args.items, min(round_seconds), updates_per_s, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
