@@ -23,6 +23,7 @@ from routing.models import (
     DeclineReason,
     Offer,
     PresenceStatus,
+    Queue,
     ServiceChannel,
     WorkItem,
     WorkItemSkill,
@@ -86,7 +87,7 @@ class Load:
 
 def loads(agent_ids: Iterable[int], now: datetime | None = None) -> dict[int, Load]:
     rows = (
-        WorkItem.objects.filter(held_filter(now), agent_id__in=list(agent_ids))
+        WorkItem.objects.filter(held_filter(now), agent_id__any=list(agent_ids))
         .values("agent_id", "channel_id")
         .annotate(units=Sum("units"), items=Count("id"))
     )
@@ -123,7 +124,7 @@ def channel_limits(agent_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     )
     agent_ids = list(agent_ids)
     limits = {agent_id: dict(defaults) for agent_id in agent_ids}
-    own = AgentChannelLimit.objects.filter(agent_id__in=agent_ids).values_list(
+    own = AgentChannelLimit.objects.filter(agent_id__any=agent_ids).values_list(
         "agent_id", "channel_id", "max_items"
     )
     for agent_id, channel_id, max_items in own:
@@ -252,13 +253,13 @@ _ITEM_FIELDS = (
 def _waiting_items_from_rows(rows: list[dict[str, Any]]) -> list[engine.WaitingItem]:
     ids = [row["id"] for row in rows]
     excluded: dict[int, set[int]] = defaultdict(set)
-    refusals = Offer.objects.filter(work_item_id__in=ids, outcome__in=Offer.REFUSALS).values_list(
+    refusals = Offer.objects.filter(work_item_id__any=ids, outcome__in=Offer.REFUSALS).values_list(
         "work_item_id", "agent_id"
     )
     for item_id, agent_id in refusals:
         excluded[item_id].add(agent_id)
     needs: dict[int, list[engine.SkillNeed]] = defaultdict(list)
-    skill_rows = WorkItemSkill.objects.filter(work_item_id__in=ids).values_list(
+    skill_rows = WorkItemSkill.objects.filter(work_item_id__any=ids).values_list(
         "work_item_id", "skill_id", "min_level", "drop_after_seconds"
     )
     for item_id, skill_id, min_level, drop_after in skill_rows:
@@ -287,48 +288,61 @@ def _waiting_items_from_rows(rows: list[dict[str, Any]]) -> list[engine.WaitingI
 
 def waiting_items_by_id(work_item_ids: Iterable[int]) -> dict[int, engine.WaitingItem]:
     """Items as the engine sees them (whatever their status), for explanations."""
-    rows = list(WorkItem.objects.filter(pk__in=list(work_item_ids)).values("id", *_ITEM_FIELDS))
+    rows = list(WorkItem.objects.filter(pk__any=list(work_item_ids)).values("id", *_ITEM_FIELDS))
     return {item.id: item for item in _waiting_items_from_rows(rows)}
 
 
 def agent_states(
     now: datetime | None = None, *, include_offline: bool = False
 ) -> list[engine.AgentState]:
-    """Agents whose presence accepts at least one channel (or all of them), with their load."""
-    agents = (
-        Agent.objects.all()
-        if include_offline
-        else Agent.objects.filter(status__channels__isnull=False).distinct()
+    """Agents whose presence accepts at least one channel (or all of them), with their load.
+
+    Plain values, a fixed handful of queries: every round reads this for every agent.
+    """
+    agents = Agent.objects.all()
+    if not include_offline:
+        agents = agents.filter(status__channels__isnull=False).distinct()
+    rows = list(
+        agents.order_by("pk").values(
+            "pk", "capacity", "status_id", "last_work_ended_at", "last_offered_at"
+        )
     )
-    agents = list(agents.select_related("status").prefetch_related("status__channels", "queues"))
-    agent_ids = [agent.pk for agent in agents]
-    held = loads(agent_ids, now)
-    limits = channel_limits(agent_ids)
+    agent_ids = [row["pk"] for row in rows]
+    status_channels: dict[int, set[int]] = defaultdict(set)
+    for status_id, channel_id in PresenceStatus.channels.through.objects.values_list(
+        "presencestatus_id", "servicechannel_id"
+    ):
+        status_channels[status_id].add(channel_id)
+    open_by_status = {status: frozenset(ids) for status, ids in status_channels.items()}
+    queues: dict[int, set[int]] = defaultdict(set)
+    for agent_id, queue_id in Queue.members.through.objects.filter(
+        agent_id__any=agent_ids
+    ).values_list("agent_id", "queue_id"):
+        queues[agent_id].add(queue_id)
     skills: dict[int, dict[int, int]] = defaultdict(dict)
-    for agent_id, skill_id, level in AgentSkill.objects.filter(agent_id__in=agent_ids).values_list(
+    for agent_id, skill_id, level in AgentSkill.objects.filter(agent_id__any=agent_ids).values_list(
         "agent_id", "skill_id", "level"
     ):
         skills[agent_id][skill_id] = level
-    states = []
-    for agent in agents:
-        load = held.get(agent.pk, Load())
-        open_channels = agent.status.channels.all() if agent.status else ()
-        states.append(
-            engine.AgentState(
-                id=agent.pk,
-                capacity=agent.capacity,
-                used_units=load.units,
-                open_channel_ids=frozenset(channel.pk for channel in open_channels),
-                queue_ids=frozenset(queue.pk for queue in agent.queues.all()),
-                idle_since=agent.last_work_ended_at,
-                skills=skills[agent.pk],
-                active_items=load.items,
-                channel_items=load.per_channel,
-                channel_limits=limits[agent.pk],
-                last_offered_at=agent.last_offered_at,
-            )
+    held = loads(agent_ids, now)
+    limits = channel_limits(agent_ids)
+    no_load = Load()
+    return [
+        engine.AgentState(
+            id=row["pk"],
+            capacity=row["capacity"],
+            used_units=(load := held.get(row["pk"], no_load)).units,
+            open_channel_ids=open_by_status.get(row["status_id"], frozenset()),
+            queue_ids=frozenset(queues[row["pk"]]),
+            idle_since=row["last_work_ended_at"],
+            skills=skills[row["pk"]],
+            active_items=load.items,
+            channel_items=load.per_channel,
+            channel_limits=limits[row["pk"]],
+            last_offered_at=row["last_offered_at"],
         )
-    return states
+        for row in rows
+    ]
 
 
 # --- payloads for the console --------------------------------------------------------------
@@ -353,18 +367,41 @@ def agent_payload_by_id(agent_id: int) -> dict[str, Any]:
 
 
 def agent_payloads(agent_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """``agent_payload`` for many agents in three queries."""
-    agents = list(Agent.objects.select_related("user", "status").filter(pk__in=list(agent_ids)))
-    used = used_units(agent.pk for agent in agents)
-    return [agent_payload(agent, used=used.get(agent.pk, 0)) for agent in agents]
+    """``agent_payload`` for many agents in two queries, from plain values."""
+    rows = list(
+        Agent.objects.filter(pk__any=list(agent_ids)).values(
+            "pk",
+            "status_id",
+            "status__name",
+            "status_since",
+            "capacity",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+        )
+    )
+    used = used_units(row["pk"] for row in rows)
+    return [
+        {
+            "id": row["pk"],
+            "name": f"{row['user__first_name']} {row['user__last_name']}".strip()
+            or row["user__username"],
+            "status_id": row["status_id"],
+            "status_name": row["status__name"] or "Offline",
+            "status_since": row["status_since"].isoformat(),
+            "capacity": row["capacity"],
+            "used_units": used.get(row["pk"], 0),
+        }
+        for row in rows
+    ]
 
 
 def open_channels(agent_ids: Iterable[int]) -> dict[int, set[int]]:
     """Agent -> the channels their presence accepts right now."""
     open_by_agent: dict[int, set[int]] = defaultdict(set)
-    rows = Agent.objects.filter(pk__in=list(agent_ids), status__channels__isnull=False).values_list(
-        "pk", "status__channels"
-    )
+    rows = Agent.objects.filter(
+        pk__any=list(agent_ids), status__channels__isnull=False
+    ).values_list("pk", "status__channels")
     for agent_id, channel_id in rows:
         open_by_agent[agent_id].add(channel_id)
     return open_by_agent
@@ -385,7 +422,7 @@ def status_payloads() -> list[dict[str, Any]]:
 def _first_customer_messages(interaction_ids: list[int]) -> dict[int, str]:
     first: dict[int, str] = {}
     rows = (
-        Message.objects.filter(interaction_id__in=interaction_ids, sender=Message.Sender.CUSTOMER)
+        Message.objects.filter(interaction_id__any=interaction_ids, sender=Message.Sender.CUSTOMER)
         .order_by("interaction_id", "created_at", "id")
         .values_list("interaction_id", "body")
     )
@@ -395,11 +432,19 @@ def _first_customer_messages(interaction_ids: list[int]) -> dict[int, str]:
 
 
 def offer_payloads(offers: list[Offer], now: datetime) -> list[dict[str, Any]]:
+    """What an agent's console shows of each offer; plain values, since a round sends many."""
     items = {
-        item.pk: item
-        for item in work_items_with_context().filter(pk__in=[o.work_item_id for o in offers])
+        row["pk"]: row
+        for row in WorkItem.objects.filter(pk__any=[o.work_item_id for o in offers]).values(
+            "pk",
+            "interaction_id",
+            "enqueued_at",
+            "channel__kind",
+            "queue__name",
+            "interaction__case__customer__name",
+        )
     }
-    previews = _first_customer_messages([item.interaction_id for item in items.values()])
+    previews = _first_customer_messages([item["interaction_id"] for item in items.values()])
     payloads = []
     for offer in offers:
         item = items[offer.work_item_id]
@@ -407,12 +452,12 @@ def offer_payloads(offers: list[Offer], now: datetime) -> list[dict[str, Any]]:
         payloads.append(
             {
                 "offer_id": offer.pk,
-                "work_item_id": item.pk,
-                "channel": item.channel.kind,
-                "queue": item.queue.name,
-                "customer_name": item.interaction.case.customer.name,
-                "preview": previews.get(item.interaction_id, "")[:280],
-                "waiting_since": item.enqueued_at.isoformat(),
+                "work_item_id": item["pk"],
+                "channel": item["channel__kind"],
+                "queue": item["queue__name"],
+                "customer_name": item["interaction__case__customer__name"],
+                "preview": previews.get(item["interaction_id"], "")[:280],
+                "waiting_since": item["enqueued_at"].isoformat(),
                 "expires_at": offer.expires_at.isoformat(),
                 "timeout_seconds": int((offer.expires_at - offer.created_at).total_seconds()),
                 "remaining_seconds": remaining,
