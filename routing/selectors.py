@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -192,6 +192,28 @@ def waiting_since_before(queue_id: int, cutoff: datetime) -> list[int]:
         .filter(entered__lt=cutoff)
         .order_by("entered", "id")
         .values_list("pk", flat=True)
+    )
+
+
+def has_agent_with_room(queue_id: int, channel_id: int, units: int) -> bool:
+    """Whether a member of the queue open for the channel has ``units`` of capacity free.
+
+    A cheap over-estimate of the round's eligibility (skills, limits and blocks are left to
+    the round): it only decides whether a round is worth asking for.
+    """
+    held = Coalesce(Sum("work_items__units", filter=_held_by_agent(timezone.now())), 0)
+    return (
+        Agent.objects.filter(queues=queue_id, status__channels=channel_id)
+        .annotate(held=held)
+        .filter(held__lte=F("capacity") - units)
+        .exists()
+    )
+
+
+def _held_by_agent(now: datetime) -> Q:
+    """``held_filter`` seen from the agent's side of the relation."""
+    return Q(work_items__status__in=ACTIVE_STATUSES) | Q(
+        work_items__status=WorkItem.Status.CLOSED, work_items__wrap_up_until__gt=now
     )
 
 

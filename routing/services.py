@@ -63,26 +63,47 @@ ROUND_SLOT_RETRY_SECONDS = 0.02
 ROUNDS_STARTED_KEY = "routing:rounds-started"
 
 
-def request_round() -> None:
+def request_round(*, if_room_for: WorkItem | None = None) -> None:
     """Run a routing round once the current transaction commits, unless one is pending.
 
     Every trigger of one transaction shares one dispatch; across transactions and processes
-    the pending key in the shared cache coalesces them.
+    the pending key in the shared cache coalesces them. A new item (``if_room_for``) asks for
+    a round only if, once it is committed, some agent has room for it: while everyone is
+    full, a burst of arrivals runs no rounds at all, and the agents' freed capacity brings
+    the round that serves it. Checked after the commit, so that capacity freed at the same
+    moment either is seen here or triggers a round that sees the committed item.
     """
+    item_key = (
+        None
+        if if_room_for is None
+        else (if_room_for.queue_id, if_room_for.channel_id, if_room_for.units)
+    )
     current = transaction.get_connection()
-    if current.in_atomic_block and any(
-        getattr(callback, "round_not_yet_dispatched", False)
-        for _, callback, _ in current.run_on_commit
-    ):
-        return
+    if current.in_atomic_block:
+        for _, callback, _ in current.run_on_commit:
+            if getattr(callback, "round_not_yet_dispatched", False):
+                # One dispatch per transaction: it asks unconditionally if any trigger did,
+                # else if there is room for any of the new items.
+                if callback.only_if_room_for is not None:
+                    if item_key is None:
+                        callback.only_if_room_for = None
+                    else:
+                        callback.only_if_room_for.add(item_key)
+                return
 
     def dispatch_round() -> None:
         # Marked done when it runs: a test's captured callbacks stay in the list after they
         # run, and must not keep later transactions from dispatching.
         dispatch_round.round_not_yet_dispatched = False
+        wanted = dispatch_round.only_if_room_for
+        if wanted is not None and not any(
+            selectors.has_agent_with_room(*key) for key in sorted(wanted)
+        ):
+            return
         _dispatch_round()
 
     dispatch_round.round_not_yet_dispatched = True
+    dispatch_round.only_if_room_for = None if item_key is None else {item_key}
     after_commit(dispatch_round)
 
 
@@ -190,7 +211,7 @@ def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None 
         selectors.agents_available(queue.pk, channel.pk),
     )
     events.queue_changed()
-    request_round()
+    request_round(if_room_for=item)
     return item
 
 

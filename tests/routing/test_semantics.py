@@ -506,3 +506,21 @@ def test_one_transaction_of_many_enqueues_runs_one_round(committed) -> None:
             start_chat(f"Batch {n}")
     assert cache.get(services.ROUNDS_STARTED_KEY) == started + 1
     assert len(pending_offers(agent)) == 30
+
+
+def test_arrivals_while_every_agent_is_full_run_no_round(committed) -> None:
+    agent = make_agent(capacity=2, available=True)
+    with committed():
+        start_chat("Fills the agent")
+    started = cache.get(services.ROUNDS_STARTED_KEY, 0)
+    for n in range(5):
+        with committed():
+            start_chat(f"Waits {n}")
+    assert cache.get(services.ROUNDS_STARTED_KEY, 0) == started
+    # Freed capacity brings the round that serves the line.
+    with committed():
+        services.decline_offer(
+            agent=agent, offer_id=pending_offers(agent)[0].pk, reason_id=decline_reason().pk
+        )
+    assert cache.get(services.ROUNDS_STARTED_KEY) == started + 1
+    assert len(pending_offers(agent)) == 1
