@@ -11,7 +11,7 @@ from django.utils import timezone
 
 import routing.services as routing_services
 from contactcenter.errors import Conflict
-from routing import intake
+from routing import intake, selectors
 from routing.models import (
     Agent,
     AgentChannelLimit,
@@ -236,7 +236,7 @@ class AgentAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(used=Sum("work_items__units", filter=_held_by_agent(timezone.now())))
+            .annotate(used=Sum("work_items__units", filter=selectors.held_by_agent(timezone.now())))
         )
 
     @admin.display(description="Used units")
@@ -255,13 +255,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-
-def _held_by_agent(now) -> Q:
-    """``selectors.held_filter`` seen from the agent: offered, worked or in wrap-up."""
-    return Q(work_items__status__in=["offered", "assigned"]) | Q(
-        work_items__status="closed", work_items__wrap_up_until__gt=now
-    )
 
 
 class OfferInline(admin.TabularInline):

@@ -501,6 +501,13 @@ class WorkItem(models.Model):
                 condition=Q(status__in=["offered", "assigned"]),
                 name="workitem_agent_load",
             ),
+            # With the index above, an agent's load (items held, wrap-up included) is read
+            # from two small indexes, never by scanning the history of closed work.
+            models.Index(
+                fields=["agent", "wrap_up_until"],
+                condition=Q(status="closed", wrap_up_until__isnull=False),
+                name="workitem_agent_wrap_up",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 import contactcenter.services as crm
 from contactcenter.errors import Conflict, InvalidInput, NotFound
-from contactcenter.models import Interaction, Message
+from contactcenter.models import ChannelKind, Interaction, Message
 from contactcenter.realtime import after_commit
 from routing import engine, events, intake, selectors
 from routing.models import (
@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 _ROUND_LOCK = threading.Lock()
 # Waiting visitors told their exact place in line; the rest learn they are further back.
 ANNOUNCED_POSITIONS = 100
+# Channels whose customers watch a waiting page and hear their place in line; an email or a
+# text message waits without one.
+WATCHED_CHANNELS = frozenset({ChannelKind.CHAT})
 # Offers claimed per transaction: big enough to amortise the round trips, small enough that
 # agents' row locks are not held for long.
 OFFER_BATCH = 1000
@@ -205,11 +208,12 @@ def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None 
         )
         for need in decision.skills
     )
-    _announce_position(
-        interaction.pk,
-        selectors.queue_position(item),
-        selectors.agents_available(queue.pk, channel.pk),
-    )
+    if interaction.channel in WATCHED_CHANNELS:
+        _announce_position(
+            interaction.pk,
+            selectors.queue_position(item),
+            selectors.agents_available(queue.pk, channel.pk),
+        )
     events.queue_changed()
     request_round(if_room_for=item)
     return item
@@ -249,15 +253,17 @@ def announce_queue_positions(queue_ids: set[int]) -> None:
     enqueue, which stays true until they reach the head.
     """
     statuses = []
+    watched = selectors.channel_ids(WATCHED_CHANNELS)
     for queue_id in queue_ids:
         waiting = selectors.waiting_line(queue_id, limit=ANNOUNCED_POSITIONS + 1)
         available = {
             channel_id: selectors.agents_available(queue_id, channel_id)
-            for channel_id in {channel_id for _, channel_id in waiting}
+            for channel_id in {channel_id for _, channel_id in waiting} & watched
         }
         statuses += [
             (interaction_id, _position_status(position, available[channel_id]))
             for position, (interaction_id, channel_id) in enumerate(waiting, start=1)
+            if channel_id in watched
         ]
     if statuses:
         events.chat_statuses(statuses)
