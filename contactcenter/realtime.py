@@ -69,8 +69,16 @@ def send_now(messages: list[tuple[str, str, dict[str, Any]]]) -> None:
 
 
 async def _send_all(messages: list[tuple[str, str, dict[str, Any]]]) -> None:
-    layer = get_channel_layer()
+    """Every group's frames in order, the groups side by side (a round reaches many agents)."""
+    by_group: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for group, event_type, data in messages:
+        by_group.setdefault(group, []).append((event_type, data))
+    await asyncio.gather(*(_send_in_order(group, frames) for group, frames in by_group.items()))
+
+
+async def _send_in_order(group: str, frames: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    for event_type, data in frames:
         try:
             await layer.group_send(
                 group, {"type": "push.frame", "frame": envelope(event_type, data)}

@@ -230,6 +230,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 # A busy worker must not sit on rounds that an idle one could run.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless this is
+# set, so each routing round paid a new PostgreSQL connection. Connections are kept and
+# Django's own CONN_MAX_AGE and health checks retire them (contactcenter/celery.py).
+CELERY_DB_REUSE_MAX = 1000
 ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 2, minimum=1)
 # Requested routing rounds running at once across all workers (the sweep's round comes on top).
 ROUTING_ROUND_SLOTS = env_int("ROUTING_ROUND_SLOTS", 2, minimum=1)

@@ -68,25 +68,54 @@ def _contains_words(text: str, phrase: str) -> bool:
 # keeps them until the shared version (bumped on every save or delete of a rule, its skills,
 # a queue, a routing configuration or a channel) moves on.
 RULES_VERSION_KEY = "routing:intake-rules-version"
-_cached: tuple[object, list[IntakeRule]] | None = None
 
 
-def active_rules() -> list[IntakeRule]:
-    """Active rules in the order they are tried, the default last."""
+@dataclass(frozen=True)
+class _Configuration:
+    version: object
+    rules: list[IntakeRule]
+    channels: dict[str, ServiceChannel]
+
+
+_cached: _Configuration | None = None
+
+
+def _configuration() -> _Configuration:
     global _cached
     version = cache.get(RULES_VERSION_KEY)
     if version is None:
         version = _new_version()
-    if _cached is not None and _cached[0] == version:
-        return _cached[1]
+    if _cached is not None and _cached.version == version:
+        return _cached
     rules = list(
         IntakeRule.objects.filter(is_active=True)
         .select_related("channel", "queue__routing_config")
         .prefetch_related("skills")
         .order_by("is_default", "position", "id")
     )
-    _cached = (version, rules)
-    return rules
+    channels = {
+        channel.kind: channel
+        for channel in ServiceChannel.objects.select_related("default_queue__routing_config")
+    }
+    _cached = _Configuration(version, rules, channels)
+    return _cached
+
+
+def active_rules() -> list[IntakeRule]:
+    """Active rules in the order they are tried, the default last."""
+    return _configuration().rules
+
+
+def service_channel(kind: str) -> ServiceChannel:
+    channel = _configuration().channels.get(kind)
+    if channel is None:
+        raise Conflict(f"No service channel for {kind} work is configured.")
+    return channel
+
+
+def reads_first_message() -> bool:
+    """Whether any active rule looks at the first message (the enqueue can skip reading it)."""
+    return any(rule.keywords.strip() for rule in active_rules())
 
 
 def _new_version() -> str:
@@ -117,11 +146,7 @@ def decide(contact: Contact) -> IntakeDecision:
     rule = matching_rule(contact)
     queue = rule.queue
     if queue is None:
-        channel = (
-            ServiceChannel.objects.select_related("default_queue__routing_config")
-            .filter(kind=contact.channel_kind)
-            .first()
-        )
+        channel = _configuration().channels.get(contact.channel_kind)
         queue = channel.default_queue if channel is not None else None
     if queue is None:
         raise Conflict(

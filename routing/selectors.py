@@ -13,7 +13,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from contactcenter.errors import Conflict, NotFound
+from contactcenter.errors import NotFound
 from contactcenter.models import ContactPoint, Message
 from contactcenter.selectors import customer_email, message_payload, transcripts
 from routing import engine
@@ -148,13 +148,6 @@ def channel_limits(agent_ids: Iterable[int]) -> dict[int, dict[int, int]]:
 
 def first_customer_message(interaction_id: int) -> str:
     return _first_customer_messages([interaction_id]).get(interaction_id, "")
-
-
-def service_channel(kind: str) -> ServiceChannel:
-    channel = ServiceChannel.objects.filter(kind=kind).first()
-    if channel is None:
-        raise Conflict(f"No service channel for {kind} work is configured.")
-    return channel
 
 
 def last_agent_of(customer_id: int, *, exclude_interaction: int | None = None) -> int | None:

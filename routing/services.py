@@ -174,11 +174,15 @@ def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None 
             channel_kind=interaction.channel,
             customer_tier=customer.tier,
             customer_language=customer.language,
-            first_message=selectors.first_customer_message(interaction.pk),
+            first_message=(
+                selectors.first_customer_message(interaction.pk)
+                if intake.reads_first_message()
+                else ""
+            ),
             intent=intent,
         )
     )
-    channel = selectors.service_channel(interaction.channel)
+    channel = intake.service_channel(interaction.channel)
     queue = decision.queue
     config = queue.routing_config
     preferred_agent_id = None
