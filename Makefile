@@ -45,9 +45,12 @@ chromium:
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-# Benchmarks print `name value unit` lines and write bench/results.json.
-bench: install
+# Benchmarks print `name value unit` lines and write bench/results.json. The last two need
+# PostgreSQL and Redis on 127.0.0.1 (as the integration tests do) and the test extras.
+bench: install-test
 	$(PY) bench/engine_plan.py
+	$(PY) bench/persisted_round.py
+	$(PY) bench/enqueue_to_offer.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

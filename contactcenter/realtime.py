@@ -73,19 +73,26 @@ async def _send_all(messages: list[tuple[str, str, dict[str, Any]]]) -> None:
     by_group: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for group, event_type, data in messages:
         by_group.setdefault(group, []).append((event_type, data))
-    await asyncio.gather(*(_send_in_order(group, frames) for group, frames in by_group.items()))
+    # Bounded: the layer's connection pool refuses more than a few dozen at once.
+    slots = asyncio.Semaphore(LAYER_SENDS_AT_ONCE)
+    await asyncio.gather(
+        *(_send_in_order(group, frames, slots) for group, frames in by_group.items())
+    )
 
 
-async def _send_in_order(group: str, frames: list[tuple[str, dict[str, Any]]]) -> None:
+async def _send_in_order(
+    group: str, frames: list[tuple[str, dict[str, Any]]], slots: asyncio.Semaphore
+) -> None:
     layer = get_channel_layer()
-    for event_type, data in frames:
-        try:
-            await layer.group_send(
-                group, {"type": "push.frame", "frame": envelope(event_type, data)}
-            )
-        except Exception:
-            # One unreachable group must not silence the rest of the batch.
-            logger.exception("could not push %s to %s", event_type, group)
+    async with slots:
+        for event_type, data in frames:
+            try:
+                await layer.group_send(
+                    group, {"type": "push.frame", "frame": envelope(event_type, data)}
+                )
+            except Exception:
+                # One unreachable group must not silence the rest of the batch.
+                logger.exception("could not push %s to %s", event_type, group)
 
 
 def nudge_supervisors() -> None:
@@ -118,6 +125,7 @@ def _group_send(group: str, message: dict[str, Any]) -> None:
 # The in-memory layer's queues belong to the server's own loop, so it keeps ``async_to_sync``,
 # which hands the send to that loop.
 LAYER_SEND_TIMEOUT_SECONDS = 10
+LAYER_SENDS_AT_ONCE = 8
 
 
 async def _awaited(make_coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> Any:

@@ -1,7 +1,7 @@
 """The processes that load the stack in the routing concurrency test, run as
 
     python -m tests.integration.routing_load setup --total 5000
-    python -m tests.integration.routing_load enqueue --burst 500 --pause 0.5
+    python -m tests.integration.routing_load enqueue --first-burst 1000 --burst 500 --go-file PATH
     python -m tests.integration.routing_load churn --stop-file PATH
 
 with the stack's production environment (DATABASE_URL, REDIS_URL). Each goes through the same
@@ -85,6 +85,8 @@ def setup(seed: int) -> None:
             AgentSkill.objects.create(agent=agent, skill=vip_skill, level=rng.randint(1, 10))
         if rng.random() < 0.3:
             AgentChannelLimit.objects.create(agent=agent, channel=chat, max_items=1)
+    available = PresenceStatus.objects.get(name="Available")
+    Agent.objects.update(status=available)
     print("SETUP=ok")
 
 
@@ -113,10 +115,14 @@ def prepare_contacts(total: int, seed: int) -> None:
     print(f"CONTACTS={len(interactions)}")
 
 
-def enqueue(burst: int, pause: float) -> None:
-    """Route every prepared contact, in bursts of ``burst`` arrivals, each arrival its own
-    transaction as an inbound channel makes it; prints the rounds started during the first
-    burst."""
+def enqueue(first_burst: int, burst: int, pause: float, go_file: Path) -> None:
+    """Route every prepared contact in bursts, each arrival its own transaction as an inbound
+    channel makes it.
+
+    The first burst (``first_burst`` arrivals) runs alone, and the rounds started during it
+    are printed; the rest, in bursts of ``burst``, wait for ``go_file`` (the test starts the
+    agents' churn first).
+    """
     from django.core.cache import cache
     from django.db import transaction
 
@@ -128,24 +134,30 @@ def enqueue(burst: int, pause: float) -> None:
         .select_related("case__customer")
         .order_by("pk")
     )
-    sent = 0
-    first_burst = True
+    rounds_before = cache.get(services.ROUNDS_STARTED_KEY, 0)
+    started = time.monotonic()
+    for interaction in waiting[:first_burst]:
+        with transaction.atomic():
+            services.enqueue(interaction)
+    elapsed = time.monotonic() - started
+    # Rounds started by the time the burst's last arrival committed, and a moment later.
+    rounds = cache.get(services.ROUNDS_STARTED_KEY, 0) - rounds_before
+    time.sleep(1)
+    settled = cache.get(services.ROUNDS_STARTED_KEY, 0) - rounds_before
+    print(f"FIRST_BURST={first_burst}", flush=True)
+    print(f"FIRST_BURST_SECONDS={elapsed:.2f}", flush=True)
+    print(f"FIRST_BURST_ROUNDS={rounds}", flush=True)
+    print(f"FIRST_BURST_ROUNDS_SETTLED={settled}", flush=True)
+    while not go_file.exists():
+        time.sleep(0.05)
+    sent = first_burst
     while sent < len(waiting):
-        rounds_before = cache.get(services.ROUNDS_STARTED_KEY, 0)
-        started = time.monotonic()
         for interaction in waiting[sent : sent + burst]:
             with transaction.atomic():
                 services.enqueue(interaction)
-            sent += 1
-        if first_burst:
-            first_burst = False
-            elapsed = time.monotonic() - started
-            # Rounds started by the time the burst's last arrival committed.
-            rounds = cache.get(services.ROUNDS_STARTED_KEY, 0) - rounds_before
-            print(f"FIRST_BURST_SECONDS={elapsed:.2f}", flush=True)
-            print(f"FIRST_BURST_ROUNDS={rounds}", flush=True)
+        sent = min(sent + burst, len(waiting))
         time.sleep(pause)
-    print(f"ENQUEUED={sent}", flush=True)
+    print(f"ENQUEUED={len(waiting)}", flush=True)
 
 
 def churn(stop_file: Path, seed: int, pace: float) -> None:
@@ -160,8 +172,6 @@ def churn(stop_file: Path, seed: int, pace: float) -> None:
     statuses = {status.name: status.pk for status in PresenceStatus.objects.all()}
     weighted = ["Available"] * 6 + [CHAT_ONLY] * 2 + ["Break"]
     reason = DeclineReason.objects.filter(is_active=True).values_list("pk", flat=True).first()
-    for agent in agents.values():
-        services.set_presence(agent=agent, status_id=statuses["Available"])
     actions = 0
     while not stop_file.exists():
         roll = rng.random()
@@ -198,7 +208,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["setup", "enqueue", "churn"])
     parser.add_argument("--total", type=int, default=5000)
+    parser.add_argument("--first-burst", type=int, default=1000)
     parser.add_argument("--burst", type=int, default=500)
+    parser.add_argument("--go-file", type=Path)
     parser.add_argument("--pause", type=float, default=0.5)
     parser.add_argument("--stop-file", type=Path)
     parser.add_argument("--seed", type=int, default=7)
@@ -212,7 +224,7 @@ def main() -> None:
         setup(args.seed)
         prepare_contacts(args.total, args.seed)
     elif args.command == "enqueue":
-        enqueue(args.burst, args.pause)
+        enqueue(args.first_burst, args.burst, args.pause, args.go_file)
     else:
         churn(args.stop_file, args.seed, args.pace)
     sys.stdout.flush()
