@@ -104,7 +104,7 @@ class QueueAdminForm(forms.ModelForm):
         cleaned = super().clean()
         config = cleaned.get("routing_config")
         members = cleaned.get("members")
-        if config is not None and members:
+        if config is not None and config.capacity_percent is None and members:
             too_small = [agent for agent in members if agent.capacity < config.units_per_item]
             if too_small:
                 names = ", ".join(agent.name for agent in too_small)
@@ -411,10 +411,9 @@ class IntakeRuleAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             contact = form.contact()
             rules = intake.active_rules()
-            winner = intake.matching_rule(contact, rules)
-            decision = None
-            error = None
+            winner = decision = error = None
             try:
+                winner = intake.matching_rule(contact, rules)
                 decision = intake.decide(contact)
             except Conflict as exc:
                 error = str(exc)
@@ -422,7 +421,7 @@ class IntakeRuleAdmin(admin.ModelAdmin):
                 "winner": winner,
                 "decision": decision,
                 "error": error,
-                "skills": list(winner.skills.select_related("skill")),
+                "skills": list(winner.skills.select_related("skill")) if winner else [],
                 "rules": [
                     {"rule": rule, "matches": rule.is_default or intake.rule_matches(rule, contact)}
                     for rule in rules

@@ -13,6 +13,9 @@ from contactcenter.errors import NotFound
 from routing import explanations
 from supervisor.access import is_supervisor
 
+# The largest id the database can hold: a larger one in the URL is simply not found.
+MAX_ID = 2**63 - 1
+
 
 class IsSupervisor(permissions.BasePermission):
     message = "Only supervisors can see routing explanations."
@@ -29,6 +32,8 @@ class WorkItemExplanation(APIView):
     @extend_schema(responses={200: dict, 404: dict})
     def get(self, request: Request, work_item_id: int) -> Response:
         try:
+            if work_item_id > MAX_ID:
+                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
             explanation = explanations.explain_work_item(work_item_id, timezone.now())
         except NotFound as exc:
             return Response(

@@ -129,7 +129,8 @@ class Agent(models.Model):
     def clean(self) -> None:
         if self.pk and self.capacity:
             largest = (
-                RoutingConfig.objects.filter(queues__members=self)
+                # A share of capacity always fits; fixed units may not.
+                RoutingConfig.objects.filter(queues__members=self, capacity_percent__isnull=True)
                 .order_by("-units_per_item")
                 .values_list("units_per_item", "name")
                 .first()
@@ -524,11 +525,6 @@ class WorkItem(models.Model):
 
     def __str__(self) -> str:
         return f"Work item {self.pk} ({self.get_status_display()})"
-
-    @property
-    def in_queue_since(self):
-        """When the item entered its current queue: overflow timers count from there."""
-        return self.overflowed_at or self.enqueued_at
 
 
 class WorkItemSkill(models.Model):

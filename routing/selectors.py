@@ -31,12 +31,12 @@ from routing.models import (
 )
 
 ACTIVE_STATUSES = (WorkItem.Status.OFFERED, WorkItem.Status.ASSIGNED)
-# A round looks at the first-served waiting items that some free agent could take: at most
-# ROUND_ITEM_LIMIT, and no more than ROUND_ITEMS_PER_FREE_UNIT per unit of free capacity
-# (an item takes at least one), but at least ROUND_ITEM_MINIMUM. With a long line and few
-# free agents a round then costs little; the margin lets items that the first free agents
-# cannot take (skills, refusals) step aside for those behind them. The next round picks up
-# the rest as agents free up.
+# A round looks at the first-served waiting items that some free agent could take: first
+# ROUND_ITEMS_PER_FREE_UNIT per unit of free capacity (an item takes at least one), at least
+# ROUND_ITEM_MINIMUM, so that with a long line and few free agents a round costs little. If
+# that window leaves a free agent without work (the items in it need skills they lack, or
+# they refused them), the round reads on, up to ROUND_ITEM_LIMIT, so that the items behind
+# are not starved. The next round picks up the rest as agents free up.
 ROUND_ITEM_LIMIT = 2000
 ROUND_ITEMS_PER_FREE_UNIT = 10
 ROUND_ITEM_MINIMUM = 200
@@ -250,10 +250,17 @@ def agents_available(queue_id: int, channel_id: int) -> int:
 # --- the engine's snapshot -------------------------------------------------------------------
 
 
+def round_item_window(agents: Iterable[engine.AgentState]) -> int:
+    """How many waiting items a round reads first (see ROUND_ITEMS_PER_FREE_UNIT)."""
+    free_units = sum(agent.free_units for agent in agents if agent.open_channel_ids)
+    return min(ROUND_ITEM_LIMIT, max(ROUND_ITEM_MINIMUM, free_units * ROUND_ITEMS_PER_FREE_UNIT))
+
+
 def waiting_items(
-    agents: Iterable[engine.AgentState],
+    agents: Iterable[engine.AgentState], *, limit: int = ROUND_ITEM_LIMIT
 ) -> tuple[list[engine.WaitingItem], dict[int, int]]:
-    """Waiting items that one of these agents could take, with each one's push time-out.
+    """The first ``limit`` waiting items that one of these agents could take, with each
+    one's push time-out.
 
     Only queues and channels with an agent open for them and free capacity are read, so a
     long line in a queue nobody serves cannot crowd the others out of a round.
@@ -268,8 +275,6 @@ def waiting_items(
     }
     if not servable:
         return [], {}
-    free_units = sum(agent.free_units for agent in agents if agent.open_channel_ids)
-    limit = min(ROUND_ITEM_LIMIT, max(ROUND_ITEM_MINIMUM, free_units * ROUND_ITEMS_PER_FREE_UNIT))
     in_servable_pool = Q()
     for queue_id, channel_id in sorted(servable):
         in_servable_pool |= Q(queue_id=queue_id, channel_id=channel_id)

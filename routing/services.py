@@ -1,14 +1,16 @@
 """Routing services: enqueue work, run rounds, and every transition of offers and work items.
 
-Correctness across processes comes from the database: an item is claimed with a
-state-guarded UPDATE (its row count checked) while the agent's row is locked, so two rounds
-running at once can neither offer one item twice nor overfill an agent.
+Correctness across processes comes from the database: a round claims items only while it
+holds their rows (FOR UPDATE SKIP LOCKED, still queued, still in the planned queue) and the
+rows of the agents it offers them to, re-reading those agents' load under the locks, so two
+rounds running at once can neither offer one item twice nor overfill an agent.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,10 +53,12 @@ OFFER_BATCH = 1000
 
 
 # Set while a round is requested and has not started yet: triggers that find it set are
-# served by that round, so a burst of enqueues runs a handful of rounds, not one each. It
-# expires on its own in case the requested round is lost (the sweep routes meanwhile).
+# served by that round, so a burst of enqueues runs a few rounds, not one each. It expires on
+# its own in case the requested round is lost (the sweep routes meanwhile).
 ROUND_PENDING_KEY = "routing:round-pending"
-ROUND_PENDING_SECONDS = 5
+ROUND_PENDING_SECONDS = 10
+# A requested round that fails asks for another this much later.
+ROUND_FAILED_RETRY_SECONDS = 1
 # Requested rounds run at most ROUTING_ROUND_SLOTS at a time across all workers: more would
 # only race for the same agents and starve the rest of the machine. A slot held by a worker
 # that died frees itself after ROUND_SLOT_SECONDS; a request that finds every slot taken
@@ -62,7 +66,9 @@ ROUND_PENDING_SECONDS = 5
 ROUND_SLOT_KEY = "routing:round-slot:{}"
 ROUND_SLOT_SECONDS = 30
 ROUND_SLOT_RETRY_SECONDS = 0.02
-# How many rounds have started, for operators and for the tests that prove the coalescing.
+# How many requested rounds have started. A request remembers the count when it is made; a
+# round started since then has the requester's committed work in its snapshot, so the
+# request is served. Operators and the coalescing tests read it too.
 ROUNDS_STARTED_KEY = "routing:rounds-started"
 
 
@@ -76,11 +82,12 @@ def request_round(*, if_room_for: WorkItem | None = None) -> None:
     the round that serves it. Checked after the commit, so that capacity freed at the same
     moment either is seen here or triggers a round that sees the committed item.
     """
-    item_key = (
-        None
-        if if_room_for is None
-        else (if_room_for.queue_id, if_room_for.channel_id, if_room_for.units)
-    )
+    item_key = None
+    if if_room_for is not None:
+        # An item taking a share of capacity takes at least one unit of whoever gets it.
+        percent = if_room_for.queue.routing_config.capacity_percent
+        units = 1 if percent is not None else if_room_for.units
+        item_key = (if_room_for.queue_id, if_room_for.channel_id, units)
     current = transaction.get_connection()
     if current.in_atomic_block:
         for _, callback, _ in current.run_on_commit:
@@ -114,51 +121,71 @@ def _dispatch_round() -> None:
     from routing import tasks
 
     if cache.add(ROUND_PENDING_KEY, 1, timeout=ROUND_PENDING_SECONDS):
-        tasks.run_routing_round.delay()
+        tasks.run_routing_round.delay(rounds_started())
 
 
-def run_requested_round() -> list[Offer] | None:
-    """Serve the pending round request, if a round started since has not already.
+def rounds_started() -> int:
+    return cache.get(ROUNDS_STARTED_KEY, 0)
 
-    Returns the offers made, or None when there was nothing to do or every round slot was
-    taken (the request is then retried shortly).
+
+def run_requested_round(requested_at_count: int = 0) -> list[Offer] | None:
+    """Serve a round request made when ``requested_at_count`` rounds had started.
+
+    Returns the offers made, or None when a round started since has served it or every
+    round slot was taken (the request is then retried shortly).
     """
     from routing import tasks
 
-    if cache.get(ROUND_PENDING_KEY) is None:
-        # A round started after the request was made: its snapshot has the requester's work.
+    if rounds_started() > requested_at_count:
         return None
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # One process, rounds inline and taking turns (_ROUND_LOCK): no slots to share.
         return _start_requested_round()
     slot = _take_round_slot()
     if slot is None:
-        tasks.run_routing_round.apply_async(countdown=ROUND_SLOT_RETRY_SECONDS)
+        tasks.run_routing_round.apply_async(
+            args=[requested_at_count], countdown=ROUND_SLOT_RETRY_SECONDS
+        )
         return None
+    key, token = slot
     try:
         return _start_requested_round()
     finally:
-        cache.delete(slot)
+        # Only our own: a slot held past ROUND_SLOT_SECONDS may belong to another round now.
+        if cache.get(key) == token:
+            cache.delete(key)
 
 
-def _take_round_slot() -> str | None:
+def _take_round_slot() -> tuple[str, str] | None:
+    token = uuid.uuid4().hex
     for number in range(settings.ROUTING_ROUND_SLOTS):
         key = ROUND_SLOT_KEY.format(number)
-        if cache.add(key, 1, timeout=ROUND_SLOT_SECONDS):
-            return key
+        if cache.add(key, token, timeout=ROUND_SLOT_SECONDS):
+            return key, token
     return None
 
 
 def _start_requested_round() -> list[Offer]:
-    # Cleared before the snapshot is read, so that work committed after this point requests
-    # a new round and work committed before it is in this round's snapshot.
+    from routing import tasks
+
+    # Cleared and counted before the snapshot is read, so that work committed after this
+    # point requests a new round and work committed before it is in this round's snapshot.
     cache.delete(ROUND_PENDING_KEY)
     if not cache.add(ROUNDS_STARTED_KEY, 1, timeout=None):
         try:
             cache.incr(ROUNDS_STARTED_KEY)
         except ValueError:
             cache.add(ROUNDS_STARTED_KEY, 1, timeout=None)
-    return run_round()
+    try:
+        return run_round()
+    except Exception:
+        # The requests it was serving count as served: ask for a new round, or they would
+        # wait for the sweep.
+        logger.exception("routing round failed; another is requested")
+        tasks.run_routing_round.apply_async(
+            args=[rounds_started()], countdown=ROUND_FAILED_RETRY_SECONDS
+        )
+        raise
 
 
 # --- intake -----------------------------------------------------------------------------------
@@ -231,11 +258,17 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
     with _ROUND_LOCK:
         now = now or timezone.now()
         agents = selectors.agent_states(now)
-        items, timeouts = selectors.waiting_items(agents)
+        window = selectors.round_item_window(agents)
+        items, timeouts = selectors.waiting_items(agents, limit=window)
         if not items:
             return []
         blocks = selectors.channel_blocks()
         assignments = engine.plan(items, agents, now, blocks=blocks)
+        if len(items) == window < selectors.ROUND_ITEM_LIMIT and _free_agent_left_idle(
+            agents, assignments
+        ):
+            items, timeouts = selectors.waiting_items(agents, limit=selectors.ROUND_ITEM_LIMIT)
+            assignments = engine.plan(items, agents, now, blocks=blocks)
         by_id = {item.id: item for item in items}
         offers = []
         for start in range(0, len(assignments), OFFER_BATCH):
@@ -245,7 +278,21 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
             ]
             offers += _make_offers(batch, now=now, timeouts=timeouts, blocks=blocks)
         announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
-        return offers
+    if len(offers) < len(assignments) and not settings.CELERY_TASK_ALWAYS_EAGER:
+        # Some claims were lost to another round or transition since the snapshot: the agents
+        # planned for them may still have room for other items, so look again soon.
+        request_round()
+    return offers
+
+
+def _free_agent_left_idle(
+    agents: list[engine.AgentState], assignments: list[engine.Assignment]
+) -> bool:
+    planned = {assignment.agent_id for assignment in assignments}
+    return any(
+        agent.free_units > 0 and agent.open_channel_ids and agent.id not in planned
+        for agent in agents
+    )
 
 
 def announce_queue_positions(queue_ids: set[int]) -> None:
@@ -304,6 +351,7 @@ def _make_offers(
     holds: whoever holds it is changing it.
     """
     agent_ids = sorted({assignment.agent_id for _, assignment in planned})
+    planned_queue = {item.id: item.queue_id for item, _ in planned}
     with transaction.atomic():
         agents = {
             agent.pk: agent
@@ -314,11 +362,17 @@ def _make_offers(
         open_channels = selectors.open_channels(agent_ids)
         loads = selectors.loads(agent_ids, now)
         limits = selectors.channel_limits(agent_ids)
-        claimable = set(
-            WorkItem.objects.select_for_update(of=("self",), skip_locked=True)
+        # Still queued, and still in the queue it was planned in (an overflow may have moved
+        # it to a queue whose members and terms differ).
+        claimable = {
+            item_id
+            for item_id, queue_id in WorkItem.objects.select_for_update(
+                of=("self",), skip_locked=True
+            )
             .filter(pk__any=[item.id for item, _ in planned], status=WorkItem.Status.QUEUED)
-            .values_list("pk", flat=True)
-        )
+            .values_list("pk", "queue_id")
+            if queue_id == planned_queue[item_id]
+        }
         refused = set(
             Offer.objects.filter(
                 work_item_id__any=claimable, outcome__in=Offer.REFUSALS
@@ -453,7 +507,8 @@ def accept_offer(*, agent: Agent, offer_id: int, now: datetime | None = None) ->
     if not expired:
         raise Conflict("The customer has left; this chat is no longer waiting.")
     # Outside the atomic block above, so the time-out is kept while the agent hears "too late".
-    expire_offer(offer_id=offer_id, now=now)
+    # The agent answered, only too late: they are at their desk, so no missed-offer status.
+    expire_offer(offer_id=offer_id, now=now, agent_answered=True)
     raise Conflict("This offer has expired.")
 
 
@@ -497,11 +552,14 @@ def _decline_reason(reason_id: int | None) -> DeclineReason | None:
     return reason
 
 
-def expire_offer(*, offer_id: int, now: datetime | None = None) -> bool:
+def expire_offer(
+    *, offer_id: int, now: datetime | None = None, agent_answered: bool = False
+) -> bool:
     """Time out a pending offer whose push time-out has passed; False if it already ended.
 
-    The agent then moves to the routing configuration's missed-offer status, if it has one,
-    so that an agent who is not at their desk stops receiving work.
+    Unless the agent answered (too late), they then move to the routing configuration's
+    missed-offer status, if it has one, so that an agent who is not at their desk stops
+    receiving work.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -517,7 +575,7 @@ def expire_offer(*, offer_id: int, now: datetime | None = None) -> bool:
     # A transaction of its own: presence locks the agent before their offers, the reverse
     # of the order above.
     missed_status_id = offer.work_item.queue.routing_config.status_after_missed_offer_id
-    if missed_status_id is not None:
+    if missed_status_id is not None and not agent_answered:
         agent = Agent.objects.get(pk=offer.agent_id)
         if agent.status_id is not None and agent.status_id != missed_status_id:
             set_presence(
@@ -525,6 +583,7 @@ def expire_offer(*, offer_id: int, now: datetime | None = None) -> bool:
                 status_id=missed_status_id,
                 now=now,
                 cause=AgentStatusChange.Cause.MISSED_OFFER,
+                only_from_status_id=agent.status_id,
             )
     return True
 
@@ -602,9 +661,14 @@ def set_presence(
     now: datetime | None = None,
     cause: str = AgentStatusChange.Cause.AGENT,
     changed_by: AbstractBaseUser | None = None,
+    only_from_status_id: int | None = None,
 ) -> Agent:
     """Change the agent's presence, recording who changed it and why; offers on channels the
-    new status does not accept end."""
+    new status does not accept end.
+
+    With ``only_from_status_id`` (a system change decided on an earlier read) nothing
+    changes unless the agent is still in that status under the row lock.
+    """
     now = now or timezone.now()
     status = None
     if status_id is not None:
@@ -615,6 +679,8 @@ def set_presence(
         agent = (
             Agent.objects.select_for_update(of=("self",)).select_related("status").get(pk=agent.pk)
         )
+        if only_from_status_id is not None and agent.status_id != only_from_status_id:
+            return agent
         if agent.status_id != (status.pk if status else None):
             AgentStatusChange.objects.create(
                 agent=agent,
@@ -805,9 +871,12 @@ def run_sweep(*, now: datetime | None = None) -> int:
 def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:
     """Overflow items that waited too long in their queue, then apply maximum waits.
 
-    Returns (items overflowed, items that reached the maximum wait).
+    Each queue's due items move in one statement, and the lines that moved hear their new
+    places once at the end, however many items were due. Returns (items overflowed, items
+    that reached the maximum wait).
     """
     now = now or timezone.now()
+    moved_lines: set[int] = set()
     overflowed = 0
     for queue in Queue.objects.filter(overflow_queue__isnull=False).select_related(
         "overflow_queue__routing_config"
@@ -815,24 +884,12 @@ def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:
         due = selectors.waiting_since_before(
             queue.pk, now - timedelta(seconds=queue.overflow_after_seconds)
         )
-        for item_id in due:
-            overflowed += _overflow(item_id, queue, now=now)
-    expired = 0
-    for queue in Queue.objects.filter(max_wait_seconds__isnull=False):
-        due = selectors.waiting_since_before(
-            queue.pk, now - timedelta(seconds=queue.max_wait_seconds)
-        )
-        for item_id in due:
-            expired += _max_wait_reached(item_id, queue, now=now)
-    return overflowed, expired
-
-
-def _overflow(item_id: int, queue: Queue, *, now: datetime) -> int:
-    target = queue.overflow_queue
-    with transaction.atomic():
-        # Guarded by status and queue: a round may have offered the item meanwhile.
+        if not due:
+            continue
+        target = queue.overflow_queue
+        # Guarded by status and queue: a round may have offered an item meanwhile.
         moved = WorkItem.objects.filter(
-            pk=item_id, status=WorkItem.Status.QUEUED, queue=queue
+            pk__any=due, status=WorkItem.Status.QUEUED, queue=queue
         ).update(
             queue=target,
             units=target.routing_config.units_per_item,
@@ -840,13 +897,36 @@ def _overflow(item_id: int, queue: Queue, *, now: datetime) -> int:
             overflowed_at=now,
         )
         if moved:
-            announce_queue_positions({queue.pk, target.pk})
-            events.queue_changed()
-            request_round()
-    return moved
+            overflowed += moved
+            moved_lines |= {queue.pk, target.pk}
+    expired = 0
+    for queue in Queue.objects.filter(max_wait_seconds__isnull=False):
+        due = selectors.waiting_since_before(
+            queue.pk, now - timedelta(seconds=queue.max_wait_seconds)
+        )
+        if not due:
+            continue
+        if queue.max_wait_action == Queue.MaxWaitAction.RAISE_PRIORITY:
+            reached = WorkItem.objects.filter(
+                pk__any=due,
+                status=WorkItem.Status.QUEUED,
+                queue=queue,
+                priority__lt=queue.max_wait_priority,
+            ).update(priority=queue.max_wait_priority)
+        else:
+            reached = sum(_end_after_max_wait(item_id, queue, now=now) for item_id in due)
+        if reached:
+            expired += reached
+            moved_lines.add(queue.pk)
+    if moved_lines:
+        announce_queue_positions(moved_lines)
+        events.queue_changed()
+        request_round()
+    return overflowed, expired
 
 
-def _max_wait_reached(item_id: int, queue: Queue, *, now: datetime) -> int:
+def _end_after_max_wait(item_id: int, queue: Queue, *, now: datetime) -> int:
+    """End a contact that waited the queue's maximum, telling the customer why."""
     with transaction.atomic():
         item = (
             WorkItem.objects.select_for_update(of=("self",))
@@ -856,26 +936,17 @@ def _max_wait_reached(item_id: int, queue: Queue, *, now: datetime) -> int:
         )
         if item is None:
             return 0
-        if queue.max_wait_action == Queue.MaxWaitAction.RAISE_PRIORITY:
-            if item.priority >= queue.max_wait_priority:
-                return 0
-            item.priority = queue.max_wait_priority
-            item.save(update_fields=["priority"])
-        else:
-            item.status = WorkItem.Status.EXPIRED
-            item.closed_at = now
-            item.save(update_fields=["status", "closed_at"])
-            if queue.max_wait_message:
-                crm.append_message(
-                    item.interaction,
-                    sender=Message.Sender.SYSTEM,
-                    body=queue.max_wait_message,
-                    work_item_id=item.pk,
-                    agent_id=None,
-                )
-            crm.close_interaction(item.interaction, now=now)
-            events.chat_status(item.interaction_id, state="closed")
-        announce_queue_positions({queue.pk})
-        events.queue_changed()
-        request_round()
+        item.status = WorkItem.Status.EXPIRED
+        item.closed_at = now
+        item.save(update_fields=["status", "closed_at"])
+        if queue.max_wait_message:
+            crm.append_message(
+                item.interaction,
+                sender=Message.Sender.SYSTEM,
+                body=queue.max_wait_message,
+                work_item_id=item.pk,
+                agent_id=None,
+            )
+        crm.close_interaction(item.interaction, now=now)
+        events.chat_status(item.interaction_id, state="closed")
     return 1

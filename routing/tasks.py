@@ -8,9 +8,10 @@ from routing import services
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
 
-@shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
-def run_routing_round() -> None:
-    services.run_requested_round()
+# No automatic retry: a failed requested round asks for a new one itself.
+@shared_task(ignore_result=True)
+def run_routing_round(requested_at_count: int = 0) -> None:
+    services.run_requested_round(requested_at_count)
 
 
 @shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=2)

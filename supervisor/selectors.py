@@ -53,6 +53,8 @@ def waiting_rows(now: datetime, *, limit: int = WAITING_ROWS) -> list[dict[str, 
             )["summary"],
         }
         for item in items
+        # An item closed between the two reads has nothing left to explain.
+        if item.pk in engine_view
     ]
 
 

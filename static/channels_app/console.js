@@ -180,6 +180,7 @@ function addOffer(data) {
   const reason = el(
     "select",
     { class: "offer__reason", "aria-label": "Reason for declining" },
+    el("option", { value: "" }, "Reason…"),
     ...state.declineReasons.map((r) => el("option", { value: String(r.id) }, r.name)),
   );
   accept.addEventListener("click", () => answer(offer, "offer.accept", { offer_id: data.offer_id }));

@@ -107,3 +107,10 @@ def test_the_supervisor_snapshot_lists_waiting_work_with_why(committed) -> None:
     assert rows[0]["customer_name"] == "Ana"
     assert rows[0]["skills"] == ["Spanish ≥ 5"]
     assert rows[0]["why"] == "No agent can take it: 1 missing Spanish at level 5."
+
+
+def test_explanation_of_an_id_beyond_any_row_is_not_found(client) -> None:
+    client.force_login(make_supervisor())
+    response = client.get(f"/api/work-items/{2**70}/explanation/")
+    assert response.status_code == 404
+    assert response.json()["field"] == "work_item_id"

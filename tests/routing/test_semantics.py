@@ -484,8 +484,8 @@ def test_a_pending_round_absorbs_further_triggers(committed) -> None:
             chats = [start_chat(f"Burst {n}") for n in range(20)]
         # A round is already on its way: the enqueues did not start 20 more.
         assert not pending_offers(agent)
-        started = cache.get(services.ROUNDS_STARTED_KEY, 0)
-        offers = services.run_requested_round()
+        started = services.rounds_started()
+        offers = services.run_requested_round(started)
     finally:
         cache.delete(services.ROUND_PENDING_KEY)
     assert len(offers) == 20
@@ -524,3 +524,71 @@ def test_arrivals_while_every_agent_is_full_run_no_round(committed) -> None:
         )
     assert cache.get(services.ROUNDS_STARTED_KEY) == started + 1
     assert len(pending_offers(agent)) == 1
+
+
+def test_a_request_is_served_once_and_only_by_a_round_started_after_it(committed) -> None:
+    agent = make_agent(capacity=100, available=True)
+    cache.set(services.ROUND_PENDING_KEY, 1, timeout=60)
+    try:
+        with committed():
+            start_chat("Waiting")
+        requested_at = services.rounds_started()
+        # The pending flag expired while the task sat in a backlog: the request still runs.
+        cache.delete(services.ROUND_PENDING_KEY)
+        assert len(services.run_requested_round(requested_at)) == 1
+        # A second task for the same request finds that a round has started since.
+        with committed():
+            start_chat("Later")
+        assert services.run_requested_round(requested_at) is None
+    finally:
+        cache.delete(services.ROUND_PENDING_KEY)
+    assert len(pending_offers(agent)) == 2  # "Later" had its own round on commit
+
+
+def test_items_no_free_agent_can_take_do_not_starve_those_behind(committed, monkeypatch) -> None:
+    from routing import selectors
+
+    monkeypatch.setattr(selectors, "ROUND_ITEM_MINIMUM", 2)
+    monkeypatch.setattr(selectors, "ROUND_ITEMS_PER_FREE_UNIT", 1)
+    vip = make_queue("VIP", routing_priority=1)
+    make_rule("VIP in German", queue=vip, keywords="vip", skills=[("German", 1, None)])
+    english = make_agent("english", capacity=2, queues=[vip, chat_queue()])
+    with committed():
+        for n in range(3):
+            start_chat(f"VIP {n}", body="vip please")
+        general = start_chat("General", body="hello")
+    with committed():
+        services.set_presence(agent=english, status_id=status("Available").pk)
+    # The first window holds only German VIP chats; the round reads on and serves the rest.
+    assert work_item_of(general).agent == english
+
+
+def test_answering_an_expired_offer_does_not_count_as_missing_it(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        start_chat()
+    offer = pending_offers(agent)[0]
+    with pytest.raises(Exception, match="expired"), committed():
+        services.accept_offer(agent=agent, offer_id=offer.pk, now=offer.expires_at)
+    agent.refresh_from_db()
+    assert agent.status.name == "Available"
+    assert Offer.objects.get(pk=offer.pk).outcome == Offer.Outcome.TIMED_OUT
+
+
+def test_a_missed_offer_does_not_override_a_status_change_made_meanwhile(committed) -> None:
+    agent = make_agent(available=True)
+    with committed():
+        start_chat()
+    offer = pending_offers(agent)[0]
+    with committed():
+        services.set_presence(agent=agent, status_id=status("Break").pk)
+        # The time-out decided to move them from Available; they are on a break now.
+        services.set_presence(
+            agent=agent,
+            status_id=PresenceStatus.objects.get(name=MISSED_STATUS).pk,
+            cause=AgentStatusChange.Cause.MISSED_OFFER,
+            only_from_status_id=status("Available").pk,
+        )
+    agent.refresh_from_db()
+    assert agent.status.name == "Break"
+    assert Offer.objects.get(pk=offer.pk).outcome == Offer.Outcome.CANCELLED
