@@ -53,8 +53,9 @@ OFFER_BATCH = 1000
 
 
 # Set while a round is requested and has not started yet: triggers that find it set are
-# served by that round, so a burst of enqueues runs a few rounds, not one each. It expires on
-# its own in case the requested round is lost (the sweep routes meanwhile).
+# served by that round, so a burst of enqueues runs a few rounds, not one each. Set only
+# together with queueing the task that serves it, cleared only by a starting round. It
+# expires on its own in case that task is lost (the sweep routes meanwhile).
 ROUND_PENDING_KEY = "routing:round-pending"
 ROUND_PENDING_SECONDS = 10
 # A requested round that fails asks for another this much later.
@@ -66,9 +67,7 @@ ROUND_FAILED_RETRY_SECONDS = 1
 ROUND_SLOT_KEY = "routing:round-slot:{}"
 ROUND_SLOT_SECONDS = 30
 ROUND_SLOT_RETRY_SECONDS = 0.02
-# How many requested rounds have started. A request remembers the count when it is made; a
-# round started since then has the requester's committed work in its snapshot, so the
-# request is served. Operators and the coalescing tests read it too.
+# How many requested rounds have started, for operators and for the coalescing tests.
 ROUNDS_STARTED_KEY = "routing:rounds-started"
 
 
@@ -117,35 +116,35 @@ def request_round(*, if_room_for: WorkItem | None = None) -> None:
     after_commit(dispatch_round)
 
 
-def _dispatch_round() -> None:
+def _dispatch_round(*, countdown: float | None = None) -> None:
     from routing import tasks
 
     if cache.add(ROUND_PENDING_KEY, 1, timeout=ROUND_PENDING_SECONDS):
-        tasks.run_routing_round.delay(rounds_started())
+        tasks.run_routing_round.apply_async(countdown=countdown)
 
 
 def rounds_started() -> int:
     return cache.get(ROUNDS_STARTED_KEY, 0)
 
 
-def run_requested_round(requested_at_count: int = 0) -> list[Offer] | None:
-    """Serve a round request made when ``requested_at_count`` rounds had started.
+def run_requested_round() -> list[Offer] | None:
+    """Serve the pending round request, unless a round started since has.
 
-    Returns the offers made, or None when a round started since has served it or every
-    round slot was taken (the request is then retried shortly).
+    Only a starting round clears the pending flag, so a flag that is gone means the
+    requesters' work is in a newer round's snapshot. Returns the offers made, or None when
+    there was nothing to do or every round slot was taken (the request is then retried
+    shortly, the flag still set).
     """
     from routing import tasks
 
-    if rounds_started() > requested_at_count:
+    if cache.get(ROUND_PENDING_KEY) is None:
         return None
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # One process, rounds inline and taking turns (_ROUND_LOCK): no slots to share.
         return _start_requested_round()
     slot = _take_round_slot()
     if slot is None:
-        tasks.run_routing_round.apply_async(
-            args=[requested_at_count], countdown=ROUND_SLOT_RETRY_SECONDS
-        )
+        tasks.run_routing_round.apply_async(countdown=ROUND_SLOT_RETRY_SECONDS)
         return None
     key, token = slot
     try:
@@ -166,10 +165,8 @@ def _take_round_slot() -> tuple[str, str] | None:
 
 
 def _start_requested_round() -> list[Offer]:
-    from routing import tasks
-
-    # Cleared and counted before the snapshot is read, so that work committed after this
-    # point requests a new round and work committed before it is in this round's snapshot.
+    # Cleared before the snapshot is read, so that work committed after this point requests
+    # a new round and work committed before it is in this round's snapshot.
     cache.delete(ROUND_PENDING_KEY)
     if not cache.add(ROUNDS_STARTED_KEY, 1, timeout=None):
         try:
@@ -179,12 +176,10 @@ def _start_requested_round() -> list[Offer]:
     try:
         return run_round()
     except Exception:
-        # The requests it was serving count as served: ask for a new round, or they would
-        # wait for the sweep.
+        # The requests it was serving were cleared with the flag: ask again, a moment later
+        # so that a database that is down is not hammered.
         logger.exception("routing round failed; another is requested")
-        tasks.run_routing_round.apply_async(
-            args=[rounds_started()], countdown=ROUND_FAILED_RETRY_SECONDS
-        )
+        _dispatch_round(countdown=ROUND_FAILED_RETRY_SECONDS)
         raise
 
 

@@ -10,8 +10,8 @@ TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
 # No automatic retry: a failed requested round asks for a new one itself.
 @shared_task(ignore_result=True)
-def run_routing_round(requested_at_count: int = 0) -> None:
-    services.run_requested_round(requested_at_count)
+def run_routing_round() -> None:
+    services.run_requested_round()
 
 
 @shared_task(ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=2)

@@ -485,7 +485,7 @@ def test_a_pending_round_absorbs_further_triggers(committed) -> None:
         # A round is already on its way: the enqueues did not start 20 more.
         assert not pending_offers(agent)
         started = services.rounds_started()
-        offers = services.run_requested_round(started)
+        offers = services.run_requested_round()
     finally:
         cache.delete(services.ROUND_PENDING_KEY)
     assert len(offers) == 20
@@ -526,23 +526,15 @@ def test_arrivals_while_every_agent_is_full_run_no_round(committed) -> None:
     assert len(pending_offers(agent)) == 1
 
 
-def test_a_request_is_served_once_and_only_by_a_round_started_after_it(committed) -> None:
+def test_a_request_already_served_by_a_newer_round_runs_no_round(committed) -> None:
     agent = make_agent(capacity=100, available=True)
-    cache.set(services.ROUND_PENDING_KEY, 1, timeout=60)
-    try:
-        with committed():
-            start_chat("Waiting")
-        requested_at = services.rounds_started()
-        # The pending flag expired while the task sat in a backlog: the request still runs.
-        cache.delete(services.ROUND_PENDING_KEY)
-        assert len(services.run_requested_round(requested_at)) == 1
-        # A second task for the same request finds that a round has started since.
-        with committed():
-            start_chat("Later")
-        assert services.run_requested_round(requested_at) is None
-    finally:
-        cache.delete(services.ROUND_PENDING_KEY)
-    assert len(pending_offers(agent)) == 2  # "Later" had its own round on commit
+    with committed():
+        start_chat("Served")
+    started = services.rounds_started()
+    # The flag is gone: a round started since the request and had its work in its snapshot.
+    assert services.run_requested_round() is None
+    assert services.rounds_started() == started
+    assert len(pending_offers(agent)) == 1
 
 
 def test_items_no_free_agent_can_take_do_not_starve_those_behind(committed, monkeypatch) -> None:
