@@ -527,10 +527,9 @@ class WorkItem(models.Model):
         return f"Work item {self.pk} ({self.get_status_display()})"
 
 
-class WorkItemSkill(models.Model):
-    """A skill the item's agent must hold at a minimum level, possibly only for a while."""
+class SkillRequirement(models.Model):
+    """A skill the agent must hold at a minimum level, possibly only for a while."""
 
-    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="skills")
     skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="+")
     min_level = models.SmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_SKILL_LEVEL)]
@@ -538,11 +537,25 @@ class WorkItemSkill(models.Model):
     drop_after_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Optional need: it stops counting once the item has waited this long.",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WAIT_SETTING_SECONDS)],
+        help_text="Optional need: it stops counting once the item has waited this long, so "
+        "the item widens to agents without it. Empty: always required.",
     )
 
     class Meta:
+        abstract = True
         ordering = ["skill__name"]
+
+    def __str__(self) -> str:
+        return f"{self.skill} ≥ {self.min_level}"
+
+
+class WorkItemSkill(SkillRequirement):
+    """A skill need of one work item, copied from its intake rule."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="skills")
+
+    class Meta(SkillRequirement.Meta):
         constraints = [
             models.UniqueConstraint(fields=["work_item", "skill"], name="work_item_skill_once"),
             models.CheckConstraint(
@@ -550,9 +563,6 @@ class WorkItemSkill(models.Model):
                 name="work_item_skill_level_range",
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.skill} ≥ {self.min_level}"
 
 
 class Offer(models.Model):
@@ -677,27 +687,12 @@ class IntakeRule(models.Model):
             raise ValidationError({"is_active": "The default rule is always active."})
 
 
-class IntakeRuleSkill(models.Model):
+class IntakeRuleSkill(SkillRequirement):
     """A skill a rule requires of the agent who takes the contact."""
 
     rule = models.ForeignKey(IntakeRule, on_delete=models.CASCADE, related_name="skills")
-    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="+")
-    min_level = models.SmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_SKILL_LEVEL)]
-    )
-    drop_after_seconds = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_WAIT_SETTING_SECONDS)],
-        help_text="Optional need: it stops counting once the item has waited this long, so "
-        "the item widens to agents without it. Empty: always required.",
-    )
 
-    class Meta:
-        ordering = ["skill__name"]
+    class Meta(SkillRequirement.Meta):
         constraints = [
             models.UniqueConstraint(fields=["rule", "skill"], name="intake_rule_skill_once"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.skill} ≥ {self.min_level}"
