@@ -205,7 +205,9 @@ def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None 
         )
     )
     channel = intake.service_channel(interaction.channel)
-    queue = decision.queue
+    # The rules are kept per process; the queue's terms are read fresh, so that a change to
+    # them (even one that bypasses signals, such as a queryset update) applies at once.
+    queue = Queue.objects.select_related("routing_config").get(pk=decision.queue.pk)
     config = queue.routing_config
     preferred_agent_id = None
     if config.preferred_agent_seconds:

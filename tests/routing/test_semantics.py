@@ -584,3 +584,12 @@ def test_a_missed_offer_does_not_override_a_status_change_made_meanwhile(committ
     agent.refresh_from_db()
     assert agent.status.name == "Break"
     assert Offer.objects.get(pk=offer.pk).outcome == Offer.Outcome.CANCELLED
+
+
+def test_a_changed_routing_configuration_applies_to_the_next_arrival(committed) -> None:
+    with committed():
+        start_chat("Before")  # the intake rules are now kept by this process
+    configure(chat_queue(), units_per_item=3, preferred_agent_seconds=30)
+    with committed():
+        after = start_chat("After")
+    assert work_item_of(after).units == 3
