@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -111,6 +112,12 @@ def service_channel(kind: str) -> ServiceChannel:
     if channel is None:
         raise Conflict(f"No service channel for {kind} work is configured.")
     return channel
+
+
+def channel_ids(kinds: Iterable[str]) -> set[int]:
+    """Ids of the configured channels of these kinds."""
+    channels = _configuration().channels
+    return {channels[kind].pk for kind in kinds if kind in channels}
 
 
 def reads_first_message() -> bool:

@@ -170,10 +170,6 @@ def current_assignment(interaction_id: int) -> tuple[int | None, int | None]:
     return row if row is not None else (None, None)
 
 
-def channel_ids(kinds: Iterable[str]) -> set[int]:
-    return set(ServiceChannel.objects.filter(kind__in=list(kinds)).values_list("pk", flat=True))
-
-
 def waiting_line(queue_id: int, *, limit: int) -> list[tuple[int, int]]:
     """(interaction id, channel id) of the first items waiting in a queue, next served first."""
     return list(

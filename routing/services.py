@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -267,13 +268,14 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
             items, timeouts = selectors.waiting_items(agents, limit=selectors.ROUND_ITEM_LIMIT)
             assignments = engine.plan(items, agents, now, blocks=blocks)
         by_id = {item.id: item for item in items}
+        limits = {agent.id: agent.channel_limits for agent in agents}
         offers = []
         for start in range(0, len(assignments), OFFER_BATCH):
             batch = [
                 (by_id[assignment.item_id], assignment)
                 for assignment in assignments[start : start + OFFER_BATCH]
             ]
-            offers += _make_offers(batch, now=now, timeouts=timeouts, blocks=blocks)
+            offers += _make_offers(batch, now=now, timeouts=timeouts, blocks=blocks, limits=limits)
         announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
     if len(offers) < len(assignments) and not settings.CELERY_TASK_ALWAYS_EAGER:
         # Some claims were lost to another round or transition since the snapshot: the agents
@@ -301,7 +303,7 @@ def announce_queue_positions(queue_ids: set[int]) -> None:
     enqueue, which stays true until they reach the head.
     """
     statuses = []
-    watched = selectors.channel_ids(WATCHED_CHANNELS)
+    watched = intake.channel_ids(WATCHED_CHANNELS)
     for queue_id in queue_ids:
         waiting = selectors.waiting_line(queue_id, limit=ANNOUNCED_POSITIONS + 1)
         available = {
@@ -337,15 +339,17 @@ def _make_offers(
     now: datetime,
     timeouts: dict[int, int],
     blocks: dict[int, frozenset[int]],
+    limits: dict[int, Mapping[int, int]],
 ) -> list[Offer]:
     """Claim planned items for their agents in one transaction, re-checking the plan.
 
     The plan came from a snapshot that other rounds and transitions may have changed since.
     So the agents' rows are locked (in id order, as every round takes them, so rounds cannot
-    deadlock), and under those locks each agent's presence, load, limits and refusals are
-    read again; an assignment that no longer fits is dropped and its item waits for the
-    next round. Items are claimed only if still queued, skipping any another transaction
-    holds: whoever holds it is changing it.
+    deadlock), and under those locks each agent's presence, load and refusals are read
+    again (channel limits are configuration, taken from the snapshot); an assignment that
+    no longer fits is dropped and its item waits for the next round. Items are claimed only
+    if still queued and in the planned queue, skipping any another transaction holds:
+    whoever holds it is changing it.
     """
     agent_ids = sorted({assignment.agent_id for _, assignment in planned})
     planned_queue = {item.id: item.queue_id for item, _ in planned}
@@ -358,7 +362,6 @@ def _make_offers(
         }
         open_channels = selectors.open_channels(agent_ids)
         loads = selectors.loads(agent_ids, now)
-        limits = selectors.channel_limits(agent_ids)
         # Still queued, and still in the queue it was planned in (an overflow may have moved
         # it to a queue whose members and terms differ).
         claimable = {
@@ -452,7 +455,7 @@ def _mark_offered(claims: list[tuple[engine.WaitingItem, engine.Assignment, int]
 def _has_room(
     load: selectors.Load,
     capacity: int,
-    limits: dict[int, int],
+    limits: Mapping[int, int],
     channel_id: int,
     units: int,
     blocks: dict[int, frozenset[int]],
