@@ -109,12 +109,34 @@ def test_admin_refuses_a_queue_member_too_small_for_its_work(admin_client) -> No
         "/admin/routing/workitem/",
         "/admin/routing/offer/",
         "/admin/routing/skill/",
+        "/admin/routing/intakerule/",
+        "/admin/routing/declinereason/",
+        "/admin/routing/agentstatuschange/",
     ],
 )
 def test_every_admin_list_renders(admin_client, page) -> None:
     make_agent()
     assert admin_client.get(page).status_code == 200
     assert admin_client.get(page + "?q=maria").status_code == 200
+
+
+def test_change_and_add_pages_with_their_inlines_render(admin_client, committed) -> None:
+    from routing.models import IntakeRule, ServiceChannel
+
+    agent = make_agent(available=True)
+    with committed():
+        interaction = start_chat()
+    pages = [
+        f"/admin/routing/agent/{agent.pk}/change/",
+        f"/admin/routing/servicechannel/{ServiceChannel.objects.get(kind='voice').pk}/change/",
+        f"/admin/routing/intakerule/{IntakeRule.objects.get(is_default=True).pk}/change/",
+        "/admin/routing/intakerule/add/",
+        "/admin/routing/intakerule/test/",
+        f"/admin/routing/workitem/{work_item_of(interaction).pk}/change/",
+        "/admin/routing/queue/add/",
+    ]
+    for page in pages:
+        assert admin_client.get(page).status_code == 200, page
 
 
 def test_work_items_and_offers_are_shown_but_change_only_through_routing(
