@@ -126,7 +126,10 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
     vip_queue, _ = Queue.objects.get_or_create(
         name="VIP", defaults={"routing_config": priority_config}
     )
-    ServiceChannel.objects.filter(kind=ChannelKind.CHAT).update(default_queue=chat_queue)
+    # Saved, not updated in place: a save tells every process to reread its intake rules.
+    chat = ServiceChannel.objects.get(kind=ChannelKind.CHAT)
+    chat.default_queue = chat_queue
+    chat.save(update_fields=["default_queue"])
 
     skills = [Skill.objects.get_or_create(name=name)[0] for name in SKILLS]
     agents = []
