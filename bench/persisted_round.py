@@ -419,7 +419,7 @@ def time_set_based_round() -> tuple[int, dict[str, float]]:
 
     now = timezone.now()
     agents = selectors.agent_states(now)
-    items, timeouts = selectors.waiting_items(agents)
+    items, timeouts, _ = selectors.waiting_items(agents)
     blocks = selectors.channel_blocks()
     lap("snapshot (agent_states, waiting_items, channel_blocks: as today)")
     assignments = engine.plan(items, agents, now, blocks=blocks)

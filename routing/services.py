@@ -257,16 +257,19 @@ def run_round(*, now: datetime | None = None) -> list[Offer]:
         now = now or timezone.now()
         agents = selectors.agent_states(now)
         window = selectors.round_item_window(agents)
-        items, timeouts = selectors.waiting_items(agents, limit=window)
-        if not items:
+        waiting = selectors.waiting_items(agents, limit=window)
+        if not waiting.items:
             return []
         blocks = selectors.channel_blocks()
-        assignments = engine.plan(items, agents, now, blocks=blocks)
-        if len(items) == window < selectors.ROUND_ITEM_LIMIT and _free_agent_left_idle(
-            agents, assignments
+        assignments = engine.plan(waiting.items, agents, now, blocks=blocks)
+        if (
+            waiting.cut_short
+            and window < selectors.ROUND_ITEM_LIMIT
+            and _free_agent_left_idle(agents, assignments)
         ):
-            items, timeouts = selectors.waiting_items(agents, limit=selectors.ROUND_ITEM_LIMIT)
-            assignments = engine.plan(items, agents, now, blocks=blocks)
+            waiting = selectors.waiting_items(agents, limit=selectors.ROUND_ITEM_LIMIT)
+            assignments = engine.plan(waiting.items, agents, now, blocks=blocks)
+        items, timeouts = waiting.items, waiting.timeouts
         by_id = {item.id: item for item in items}
         limits = {agent.id: agent.channel_limits for agent in agents}
         offers = []
