@@ -50,7 +50,6 @@ import secrets
 import signal
 import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -58,49 +57,22 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import report
+from tests.stack import throwaway_database
 
 if TYPE_CHECKING:
     from routing.models import Offer
 
-PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
-MAINTENANCE_DB = "test"
 UPDATE_BATCH = 500
 ITEMS_PER_AGENT = 2
 TARGET_RATIO = 0.25
 
 
-# --- the throwaway database -------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def throwaway_database() -> Iterator[str]:
-    """Create an empty database, yield its name, and drop it whatever happens in between."""
-    name = f"bench_round_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{PG_SERVER} dbname={MAINTENANCE_DB}", autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield name
-    finally:
-        # Django may still hold a pooled connection (CONN_MAX_AGE); FORCE ends it too.
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        with psycopg.connect(f"{PG_SERVER} dbname={MAINTENANCE_DB}", autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
-def configure_django(database: str) -> None:
+def configure_django(database_url: str) -> None:
     """Point settings at the database before ``django.setup()`` reads the environment."""
-    os.environ["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    os.environ["DATABASE_URL"] = database_url
     # No REDIS_URL: the in-memory channel layer and eager Celery, as in embedded mode.
     os.environ.pop("REDIS_URL", None)
     # A DATABASE_URL makes settings demand a SECRET_KEY; this process signs nothing.
@@ -441,7 +413,7 @@ def time_set_based_round() -> tuple[int, dict[str, float]]:
         ).values_list("presencestatus_id", "servicechannel_id"):
             open_channels[status_id].add(channel_id)
         load = selectors.loads(agent_ids, now)
-        limits = selectors.channel_limits(agent_ids)
+        limits = {agent.id: agent.channel_limits for agent in agents}
         claims: tuple[list[int], list[int], list[int]] = ([], [], [])
         for assignment in assignments:
             item = by_id[assignment.item_id]
@@ -484,12 +456,8 @@ def time_set_based_round() -> tuple[int, dict[str, float]]:
 
     offer_payloads = selectors.offer_payloads(offers, now)
     lap("offer.created payloads: one offer_payloads(all offers) call")
-    committed_load = selectors.used_units(offered_agents, now)
-    agent_payloads = [
-        selectors.agent_payload(agent, used=committed_load.get(agent.pk, 0))
-        for agent in Agent.objects.select_related("user", "status").filter(pk__in=offered_agents)
-    ]
-    lap("agent.updated payloads: one per agent, 2 queries")
+    agent_payloads = selectors.agent_payloads(offered_agents)
+    lap("agent.updated payloads: one agent_payloads(all agents) call")
     frames = [
         (agent_group(offer.agent_id), envelope("offer.created", payload))
         for offer, payload in zip(offers, offer_payloads, strict=True)
@@ -609,7 +577,7 @@ def main() -> None:
 
     # SIGTERM would skip the finally blocks; as SystemExit it drops the database like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    with throwaway_database() as database:
+    with throwaway_database(prefix="bench_round") as database:
         configure_django(database)
         from django.core.management import call_command
 

@@ -10,7 +10,6 @@ from django.urls import path
 from django.utils import timezone
 
 import routing.services as routing_services
-from contactcenter.errors import Conflict
 from routing import intake, selectors
 from routing.models import (
     Agent,
@@ -409,24 +408,7 @@ class IntakeRuleAdmin(admin.ModelAdmin):
         form = SampleContactForm(request.POST or None)
         result = None
         if request.method == "POST" and form.is_valid():
-            contact = form.contact()
-            rules = intake.active_rules()
-            winner = decision = error = None
-            try:
-                winner = intake.matching_rule(contact, rules)
-                decision = intake.decide(contact)
-            except Conflict as exc:
-                error = str(exc)
-            result = {
-                "winner": winner,
-                "decision": decision,
-                "error": error,
-                "skills": list(winner.skills.select_related("skill")) if winner else [],
-                "rules": [
-                    {"rule": rule, "matches": rule.is_default or intake.rule_matches(rule, contact)}
-                    for rule in rules
-                ],
-            }
+            result = intake.trial(form.contact())
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

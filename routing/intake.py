@@ -17,7 +17,7 @@ from django.db import transaction
 
 from contactcenter.errors import Conflict
 from routing.engine import SkillNeed
-from routing.models import IntakeRule, Queue, ServiceChannel
+from routing.models import IntakeRule, IntakeRuleSkill, Queue, ServiceChannel
 
 
 @dataclass(frozen=True)
@@ -165,3 +165,39 @@ def decide(contact: Contact) -> IntakeDecision:
         for need in rule.skills.all()
     )
     return IntakeDecision(rule=rule, queue=queue, priority=rule.priority, skills=skills)
+
+
+@dataclass(frozen=True)
+class RuleTrial:
+    rule: IntakeRule
+    matches: bool
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What intake would do with a sample contact, and how each rule judged it."""
+
+    rules: list[RuleTrial]
+    winner: IntakeRule | None
+    decision: IntakeDecision | None
+    skills: list[IntakeRuleSkill]
+    error: str = ""
+
+
+def trial(contact: Contact) -> Trial:
+    """Try the active rules on a contact without routing anything (the admin's test page)."""
+    rules = active_rules()
+    winner = decision = None
+    error = ""
+    try:
+        winner = matching_rule(contact, rules)
+        decision = decide(contact)
+    except Conflict as exc:
+        error = str(exc)
+    return Trial(
+        rules=[RuleTrial(rule, rule.is_default or rule_matches(rule, contact)) for rule in rules],
+        winner=winner,
+        decision=decision,
+        skills=list(winner.skills.select_related("skill")) if winner else [],
+        error=error,
+    )

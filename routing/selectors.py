@@ -129,23 +129,6 @@ def channel_blocks() -> dict[int, frozenset[int]]:
     return {channel_id: frozenset(blocked) for channel_id, blocked in blocks.items()}
 
 
-def channel_limits(agent_ids: Iterable[int]) -> dict[int, dict[int, int]]:
-    """Agent -> channel -> most items held at once: the channel's default, or the agent's own."""
-    defaults = dict(
-        ServiceChannel.objects.filter(max_items_per_agent__isnull=False).values_list(
-            "pk", "max_items_per_agent"
-        )
-    )
-    agent_ids = list(agent_ids)
-    limits = {agent_id: dict(defaults) for agent_id in agent_ids}
-    own = AgentChannelLimit.objects.filter(agent_id__any=agent_ids).values_list(
-        "agent_id", "channel_id", "max_items"
-    )
-    for agent_id, channel_id, max_items in own:
-        limits[agent_id][channel_id] = max_items
-    return limits
-
-
 def first_customer_message(interaction_id: int) -> str:
     return _first_customer_messages([interaction_id]).get(interaction_id, "")
 
@@ -451,26 +434,12 @@ def agent_states(
 # --- payloads for the console --------------------------------------------------------------
 
 
-def agent_payload(agent: Agent, *, used: int | None = None) -> dict[str, Any]:
-    if used is None:
-        used = used_units([agent.pk]).get(agent.pk, 0)
-    return {
-        "id": agent.pk,
-        "name": agent.name,
-        "status_id": agent.status_id,
-        "status_name": agent.status.name if agent.status else "Offline",
-        "status_since": agent.status_since.isoformat(),
-        "capacity": agent.capacity,
-        "used_units": used,
-    }
-
-
 def agent_payload_by_id(agent_id: int) -> dict[str, Any]:
-    return agent_payload(Agent.objects.select_related("user", "status").get(pk=agent_id))
+    return agent_payloads([agent_id])[0]
 
 
 def agent_payloads(agent_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """``agent_payload`` for many agents in two queries, from plain values."""
+    """What the console shows of each agent (status, capacity, load), in two queries."""
     rows = list(
         Agent.objects.filter(pk__any=list(agent_ids)).values(
             "pk",
@@ -592,7 +561,6 @@ def work_item_payloads(items: list[WorkItem]) -> list[dict[str, Any]]:
 
 
 def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
-    agent = Agent.objects.select_related("user", "status").get(pk=agent.pk)
     offers = list(
         Offer.objects.filter(agent=agent, outcome=Offer.Outcome.PENDING).order_by(
             "created_at", "id"
@@ -604,7 +572,7 @@ def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
         .order_by("accepted_at", "id")
     )
     return {
-        "agent": agent_payload(agent),
+        "agent": agent_payload_by_id(agent.pk),
         "statuses": status_payloads(),
         "decline_reasons": list(DeclineReason.objects.filter(is_active=True).values("id", "name")),
         "offers": offer_payloads(offers, now),
