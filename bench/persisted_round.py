@@ -2,10 +2,11 @@
 
 What is measured
     ``routing.services.run_round`` end to end, as the sweep calls it: it reads the engine's
-    snapshot (agents, load, waiting items, refusals), plans, and for every assignment claims
-    the item in its own transaction (agent row locked, load and channel limits re-read,
-    guarded UPDATE of the work item, INSERT of the offer), runs the after-commit events (offer
-    and agent payloads sent on the in-memory channel layer) and announces queue positions.
+    snapshot (agents, load, waiting items, refusals), plans, and claims the planned offers in
+    transactions of up to ``OFFER_BATCH`` (agents and items locked, presence, load and
+    refusals re-read, then one statement marks the items, stamps the agents and inserts the
+    offers), runs the after-commit events (offer and agent payloads sent on the in-memory
+    channel layer) and announces queue positions.
     ``routing_assignments_per_s`` = offers made / seconds of the round(s).
 
 The baseline
@@ -26,11 +27,10 @@ How
     the best repeat of each is reported, and the load average is printed beside them.
 
 Diagnosis
-    When the ratio misses its target (or with ``--profile``), three untimed extras follow:
-    a round with every query and step recorded by phase (exclusive ms, ms and queries per
-    offer, the costliest query shapes); a round under cProfile; and a set-based what-if that
-    does the same round with one statement or call per step for all offers, to show what
-    batching alone would buy.
+    When the ratio misses its target (or with ``--profile``), two untimed extras follow: a
+    round with every query and step recorded by phase (exclusive ms, ms and queries per
+    offer, the costliest query shapes, and the database's share: the ratio the round would
+    reach if its Python cost nothing); and a round under cProfile.
 
     .venv/bin/python bench/persisted_round.py [--items N] [--repeats R] [--profile]
 """
@@ -311,7 +311,7 @@ def instrumented(recorder: RoundRecorder) -> Iterator[None]:
     from django.db import connection
 
     import contactcenter.realtime as realtime
-    from routing import engine, events, selectors, services
+    from routing import claims, engine, events, selectors, services
 
     # Both the per-offer claim (``_make_offer``) and the batched one (``_make_offers``) are
     # listed: routing is being reworked, and whichever exists is timed. Payload readers are
@@ -323,14 +323,15 @@ def instrumented(recorder: RoundRecorder) -> Iterator[None]:
         (selectors, "channel_blocks", "snapshot: channel_blocks"),
         (engine, "plan", "plan (engine)"),
         (services, "_make_offer", "claim: lock, re-check, UPDATE, INSERT (per offer)"),
-        (services, "_make_offers", "claim: lock, re-check, UPDATE, INSERT (per batch)"),
+        (services, "_make_offers", "claim: re-check the plan (per batch)"),
+        (claims, "lock_and_read", "claim: lock agents and items, re-read state"),
+        (claims, "write_offers", "claim: mark items, stamp agents, INSERT offers"),
         (selectors, "open_channels", "open channels read (in claim)"),
         (selectors, "loads", "load read (in claim and payloads)"),
         (selectors, "channel_limits", "channel limits read (in claim)"),
         (selectors, "offer_payloads", "offer.created payload read"),
-        (events, "offer_payloads", "offer.created payload read"),
         (selectors, "agent_payloads", "agent.updated payload read"),
-        (events, "agent_payloads", "agent.updated payload read"),
+        (events, "used_units", "agent.updated load read (after commit)"),
         (events, "agent_payload_by_id", "agent.updated payload read"),
         (realtime, "send_now", "channel layer sends (batched)"),
         (realtime, "_group_send", "channel layer sends (one by one)"),
@@ -353,138 +354,13 @@ def instrumented(recorder: RoundRecorder) -> Iterator[None]:
         del connection.commit
 
 
-SET_BASED_CLAIM = """
-    UPDATE routing_workitem AS item
-       SET status = 'offered', agent_id = plan.agent_id, units = plan.units
-      FROM unnest(%s::bigint[], %s::bigint[], %s::int[]) AS plan(item_id, agent_id, units)
-     WHERE item.id = plan.item_id AND item.status = 'queued'
- RETURNING item.id, item.agent_id
-"""
+def diagnose_round(item_count: int, round_seconds: float, updates_per_s: float) -> None:
+    """One untimed round with phases and queries recorded, and one under cProfile.
 
-
-def time_set_based_round() -> tuple[int, dict[str, float]]:
-    """What-if: the same round with each step done once per round instead of once per offer.
-
-    Not a drop-in ``run_round`` (no per-item IntegrityError fallback; offers keep the default
-    routing_model/routing_key, which are per-row Python values, not round trips). It reads the
-    same snapshot, plans the same way, re-checks capacity, channel limits and blocks against
-    the locked agents' load as ``_has_room`` does, and sends the same events, so it shows what
-    batching alone would buy. Returns the offers made and the milliseconds of each step.
+    The recorded round also gives the database's share: the time inside statements and
+    COMMITs. Divided into the offers, it is the rate the round would reach if its Python cost
+    nothing, so its ratio to the baseline is the most this storage design can reach.
     """
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from contactcenter.realtime import SUPERVISORS_GROUP, agent_group, envelope
-    from routing import engine, selectors, services
-    from routing.models import Agent, Offer, PresenceStatus
-
-    steps: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(step: str) -> None:
-        nonlocal clock
-        now_clock = time.perf_counter()
-        steps[step] = (now_clock - clock) * 1000
-        clock = now_clock
-
-    now = timezone.now()
-    agents = selectors.agent_states(now)
-    items, timeouts, _ = selectors.waiting_items(agents)
-    blocks = selectors.channel_blocks()
-    lap("snapshot (agent_states, waiting_items, channel_blocks: as today)")
-    assignments = engine.plan(items, agents, now, blocks=blocks)
-    by_id = {item.id: item for item in items}
-    lap("plan (engine, as today)")
-
-    with transaction.atomic():
-        agent_ids = sorted({a.agent_id for a in assignments})
-        # In id order, so that two rounds locking overlapping agents cannot deadlock.
-        locked = {
-            agent.pk: agent
-            for agent in Agent.objects.select_for_update(of=("self",))
-            .filter(pk__in=agent_ids)
-            .order_by("pk")
-        }
-        open_channels: dict[int, set[int]] = defaultdict(set)
-        for status_id, channel_id in PresenceStatus.channels.through.objects.filter(
-            presencestatus_id__in={agent.status_id for agent in locked.values()}
-        ).values_list("presencestatus_id", "servicechannel_id"):
-            open_channels[status_id].add(channel_id)
-        load = selectors.loads(agent_ids, now)
-        limits = {agent.id: agent.channel_limits for agent in agents}
-        claims: tuple[list[int], list[int], list[int]] = ([], [], [])
-        for assignment in assignments:
-            item = by_id[assignment.item_id]
-            agent = locked.get(assignment.agent_id)
-            if agent is None or item.channel_id not in open_channels[agent.status_id]:
-                continue
-            units = item.units_for(agent.capacity)
-            held = load.setdefault(agent.pk, selectors.Load())
-            limit = limits[agent.pk].get(item.channel_id)
-            if held.units + units > agent.capacity:
-                continue
-            if limit is not None and held.per_channel.get(item.channel_id, 0) >= limit:
-                continue
-            if any(item.channel_id in blocks.get(c, ()) for c, n in held.per_channel.items() if n):
-                continue
-            # Later assignments to the same agent are checked against this one too.
-            held.units += units
-            held.items += 1
-            held.per_channel[item.channel_id] = held.per_channel.get(item.channel_id, 0) + 1
-            for column, value in zip(claims, (item.id, agent.pk, units), strict=True):
-                column.append(value)
-        lap("lock agents, open channels, loads, channel limits (5 queries)")
-        with connection.cursor() as cursor:
-            cursor.execute(SET_BASED_CLAIM, list(claims))
-            claimed = cursor.fetchall()
-        lap("claim: one UPDATE ... FROM unnest(...) RETURNING")
-        offers = Offer.objects.bulk_create(
-            Offer(
-                work_item_id=item_id,
-                agent_id=agent_id,
-                created_at=now,
-                expires_at=now + timedelta(seconds=timeouts[item_id]),
-            )
-            for item_id, agent_id in claimed
-        )
-        offered_agents = sorted({offer.agent_id for offer in offers})
-        Agent.objects.filter(pk__in=offered_agents).update(last_offered_at=now)
-        lap("offers: one bulk_create, one last_offered_at UPDATE")
-    lap("COMMIT")
-
-    offer_payloads = selectors.offer_payloads(offers, now)
-    lap("offer.created payloads: one offer_payloads(all offers) call")
-    agent_payloads = selectors.agent_payloads(offered_agents)
-    lap("agent.updated payloads: one agent_payloads(all agents) call")
-    frames = [
-        (agent_group(offer.agent_id), envelope("offer.created", payload))
-        for offer, payload in zip(offers, offer_payloads, strict=True)
-    ]
-    frames += [
-        (agent_group(payload["id"]), envelope("agent.updated", payload))
-        for payload in agent_payloads
-    ]
-
-    async def send_all() -> None:
-        layer = get_channel_layer()
-        for group, frame in frames:
-            await layer.group_send(group, {"type": "push.frame", "frame": frame})
-        await layer.group_send(SUPERVISORS_GROUP, {"type": "dashboard.changed"})
-
-    async_to_sync(send_all)()
-    lap("events: all sends in one async_to_sync, one supervisor nudge")
-    services.announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
-    lap("announce queue positions (as today)")
-    return len(offers), steps
-
-
-def diagnose_round(
-    item_count: int, round_seconds: float, updates_per_s: float, repeats: int
-) -> None:
-    """One untimed round with phases and queries recorded, one under cProfile, then the
-    set-based what-if (best of ``repeats``)."""
     from django.utils import timezone
 
     from routing import services
@@ -520,6 +396,14 @@ def diagnose_round(
             f" {stats.query_seconds * 1000:8.1f} {stats.queries:8d}"
             f" {stats.queries / per_offer:8.2f}"
         )
+    database_seconds = sum(stats.query_seconds for stats in recorder.phases.values())
+    database_seconds += recorder.phases["COMMIT"].seconds
+    database_per_s = len(offers) / database_seconds
+    print(
+        f"# database share: {database_seconds * 1000:.0f} ms of {instrumented_seconds * 1000:.0f}"
+        f" ms in statements and COMMITs; with no Python at all the round would make "
+        f"{database_per_s:.0f} offers/s, a ratio of {database_per_s / updates_per_s:.3f} x"
+    )
     print("# queries by shape: count, total ms, mean ms, phase, statement")
     by_cost = sorted(recorder.queries.items(), key=lambda kv: -sum(kv[1]))
     for (phase, shape), durations in by_cost[:20]:
@@ -544,21 +428,6 @@ def diagnose_round(
         print(f"# cProfile of one more round ({made_count} offers), by {order}")
         # Drop pstats' preamble (totals and the "ordered by" lines) but keep the header row.
         print(out.getvalue().split("\n", 6)[-1].rstrip())
-
-    trials: list[tuple[float, int, dict[str, float]]] = []
-    for _ in range(repeats):
-        reset_round_state()
-        offered, steps = time_set_based_round()
-        trials.append((sum(steps.values()), offered, steps))
-    total_ms, offered, steps = min(trials, key=lambda trial: trial[0])
-    what_if_per_s = offered / (total_ms / 1000)
-    print(
-        f"# what-if, the same round set-based (best of {repeats}): {offered} offers in "
-        f"{total_ms:.0f} ms = {what_if_per_s:.0f} items/s, ratio "
-        f"{what_if_per_s / updates_per_s:.3f} x against the batched UPDATE"
-    )
-    for step, ms in steps.items():
-        print(f"  {step:<62} {ms:8.1f} ms")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -585,6 +454,10 @@ def main() -> None:
 
         call_command("migrate", verbosity=0, interactive=False)
         workload = build_workload(args.items)
+        # As a Celery worker process does once it has started (contactcenter/celery.py).
+        from contactcenter.celery import freeze_startup_heap
+
+        freeze_startup_heap()
         print(
             f"# database {database}: {args.items} queued chat items, {workload.agent_count} "
             f"agents x {ITEMS_PER_AGENT} items; ROUND_ITEM_LIMIT={ROUND_ITEM_LIMIT}",
@@ -622,7 +495,7 @@ def main() -> None:
             }
         )
         if args.profile or ratio < TARGET_RATIO:
-            diagnose_round(args.items, min(round_seconds), updates_per_s, args.repeats)
+            diagnose_round(args.items, min(round_seconds), updates_per_s)
 
 
 if __name__ == "__main__":

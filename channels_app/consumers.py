@@ -75,6 +75,11 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     async def push_frame(self, event: dict[str, Any]) -> None:
         await self.send_json(event["frame"])
 
+    async def push_frames(self, event: dict[str, Any]) -> None:
+        """Several frames for one group in one layer message (a round's offers and load)."""
+        for frame in event["frames"]:
+            await self.send_json(frame)
+
 
 class VisitorChatConsumer(FrameConsumer):
     """A customer on the web chat page. Anonymous: the chat is theirs by holding the socket."""

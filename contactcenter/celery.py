@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import gc
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
 
@@ -24,3 +25,20 @@ def _retire_old_connections(task: object = None, **_: object) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+def freeze_startup_heap() -> None:
+    """Keep the garbage collector off what a process holds for its lifetime.
+
+    A routing round allocates tens of thousands of objects, which sets off full collections
+    that walk every object of Django, Celery and the app: some 80 ms a round measured on
+    this machine. Frozen objects are never walked again (Python's advice for long-lived
+    processes); what is created afterwards is collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+@worker_process_init.connect
+def _freeze_worker_heap(**_: object) -> None:
+    freeze_startup_heap()

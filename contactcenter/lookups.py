@@ -7,9 +7,19 @@ the whole list as one array (``= ANY(%s)``); other databases get the usual ``IN`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Field, ForeignObject, Lookup
+
+
+def pg_int_array(values: Iterable[int]) -> str:
+    """An integer list as one PostgreSQL array literal, e.g. ``{1,2,3}``; cast it in the SQL.
+
+    psycopg adapts a Python list element by element, which costs about a microsecond per
+    id; a round passes several lists of thousands of ids, and the text form costs a join.
+    """
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
 class AnyOf(Lookup):
@@ -23,6 +33,11 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
+            column_type = self.lhs.output_field.rel_db_type(connection)
+            if column_type in ("integer", "bigint", "smallint") and all(
+                type(value) is int for value in values
+            ):
+                return f"{lhs} = ANY(%s::{column_type}[])", [*lhs_params, pg_int_array(values)]
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
         if not values:
             return "1 = 0", list(lhs_params)

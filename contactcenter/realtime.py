@@ -83,16 +83,20 @@ async def _send_all(messages: list[tuple[str, str, dict[str, Any]]]) -> None:
 async def _send_in_order(
     group: str, frames: list[tuple[str, dict[str, Any]]], slots: asyncio.Semaphore
 ) -> None:
+    """A group's frames in one layer message when there are several (one trip to Redis)."""
     layer = get_channel_layer()
+    envelopes = [envelope(event_type, data) for event_type, data in frames]
+    message = (
+        {"type": "push.frame", "frame": envelopes[0]}
+        if len(envelopes) == 1
+        else {"type": "push.frames", "frames": envelopes}
+    )
     async with slots:
-        for event_type, data in frames:
-            try:
-                await layer.group_send(
-                    group, {"type": "push.frame", "frame": envelope(event_type, data)}
-                )
-            except Exception:
-                # One unreachable group must not silence the rest of the batch.
-                logger.exception("could not push %s to %s", event_type, group)
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            # One unreachable group must not silence the rest of the batch.
+            logger.exception("could not push %s to %s", [f["type"] for f in envelopes], group)
 
 
 def nudge_supervisors() -> None:

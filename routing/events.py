@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from contactcenter.realtime import (
@@ -13,21 +12,26 @@ from contactcenter.realtime import (
     publish_batch,
     publish_current,
 )
-from routing.models import Offer
-from routing.selectors import agent_payload_by_id, agent_payloads, offer_payloads
+from routing.selectors import agent_payload_by_id, used_units
 
 
-def offers_created(offers: list[Offer], now: datetime) -> None:
-    """A round's offers: each agent hears of theirs and of their new load, in one batch."""
+def offers_created(
+    offers: list[tuple[int, dict[str, Any]]], agents: dict[int, dict[str, Any]]
+) -> None:
+    """A round's offers (agent id, payload): each agent hears of theirs and of their new load.
+
+    The agents' payloads come from the claim, read under their row locks; only the load is
+    read again once committed, since accepting or closing work changes it without taking
+    those locks.
+    """
 
     def committed_frames() -> list[tuple[str, str, dict[str, Any]]]:
-        payloads = offer_payloads(offers, now)
-        frames = [
-            (agent_group(offer.agent_id), "offer.created", payload)
-            for offer, payload in zip(offers, payloads, strict=True)
+        frames = [(agent_group(agent_id), "offer.created", payload) for agent_id, payload in offers]
+        used = used_units(agents)
+        frames += [
+            (agent_group(agent_id), "agent.updated", {**agent, "used_units": used.get(agent_id, 0)})
+            for agent_id, agent in agents.items()
         ]
-        agents = agent_payloads({offer.agent_id for offer in offers})
-        frames += [(agent_group(agent["id"]), "agent.updated", agent) for agent in agents]
         return frames
 
     publish_batch(committed_frames)

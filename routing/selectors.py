@@ -454,18 +454,42 @@ def agent_payloads(agent_ids: Iterable[int]) -> list[dict[str, Any]]:
     )
     used = used_units(row["pk"] for row in rows)
     return [
-        {
-            "id": row["pk"],
-            "name": f"{row['user__first_name']} {row['user__last_name']}".strip()
-            or row["user__username"],
-            "status_id": row["status_id"],
-            "status_name": row["status__name"] or "Offline",
-            "status_since": row["status_since"].isoformat(),
-            "capacity": row["capacity"],
-            "used_units": used.get(row["pk"], 0),
-        }
+        agent_payload(
+            agent_id=row["pk"],
+            username=row["user__username"],
+            first_name=row["user__first_name"],
+            last_name=row["user__last_name"],
+            status_id=row["status_id"],
+            status_name=row["status__name"],
+            status_since=row["status_since"],
+            capacity=row["capacity"],
+            used_units=used.get(row["pk"], 0),
+        )
         for row in rows
     ]
+
+
+def agent_payload(
+    *,
+    agent_id: int,
+    username: str,
+    first_name: str,
+    last_name: str,
+    status_id: int | None,
+    status_name: str | None,
+    status_since: datetime,
+    capacity: int,
+    used_units: int = 0,
+) -> dict[str, Any]:
+    return {
+        "id": agent_id,
+        "name": f"{first_name} {last_name}".strip() or username,
+        "status_id": status_id,
+        "status_name": status_name or "Offline",
+        "status_since": status_since.isoformat(),
+        "capacity": capacity,
+        "used_units": used_units,
+    }
 
 
 def open_channels(agent_ids: Iterable[int]) -> dict[int, set[int]]:
@@ -520,22 +544,52 @@ def offer_payloads(offers: list[Offer], now: datetime) -> list[dict[str, Any]]:
     payloads = []
     for offer in offers:
         item = items[offer.work_item_id]
-        remaining = max(int((offer.expires_at - now).total_seconds() + 0.999), 0)
         payloads.append(
-            {
-                "offer_id": offer.pk,
-                "work_item_id": item["pk"],
-                "channel": item["channel__kind"],
-                "queue": item["queue__name"],
-                "customer_name": item["interaction__case__customer__name"],
-                "preview": previews.get(item["interaction_id"], "")[:280],
-                "waiting_since": item["enqueued_at"].isoformat(),
-                "expires_at": offer.expires_at.isoformat(),
-                "timeout_seconds": int((offer.expires_at - offer.created_at).total_seconds()),
-                "remaining_seconds": remaining,
-            }
+            offer_payload(
+                offer_id=offer.pk,
+                work_item_id=item["pk"],
+                channel=item["channel__kind"],
+                queue=item["queue__name"],
+                customer_name=item["interaction__case__customer__name"],
+                preview=previews.get(item["interaction_id"], ""),
+                enqueued_at=item["enqueued_at"],
+                created_at=offer.created_at,
+                expires_at=offer.expires_at,
+                now=now,
+            )
         )
     return payloads
+
+
+# The console shows the start of the customer's first message with an offer.
+PREVIEW_CHARACTERS = 280
+
+
+def offer_payload(
+    *,
+    offer_id: int,
+    work_item_id: int,
+    channel: str,
+    queue: str,
+    customer_name: str,
+    preview: str,
+    enqueued_at: datetime,
+    created_at: datetime,
+    expires_at: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "offer_id": offer_id,
+        "work_item_id": work_item_id,
+        "channel": channel,
+        "queue": queue,
+        "customer_name": customer_name,
+        "preview": preview[:PREVIEW_CHARACTERS],
+        "waiting_since": enqueued_at.isoformat(),
+        "expires_at": expires_at.isoformat(),
+        "timeout_seconds": int((expires_at - created_at).total_seconds()),
+        "remaining_seconds": max(int((expires_at - now).total_seconds() + 0.999), 0),
+    }
 
 
 def work_item_payloads(items: list[WorkItem]) -> list[dict[str, Any]]:

@@ -18,14 +18,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 import contactcenter.services as crm
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.models import ChannelKind, Interaction, Message
 from contactcenter.realtime import after_commit
-from routing import engine, events, intake, selectors
+from routing import claims, engine, events, intake, selectors
 from routing.models import (
     Agent,
     AgentStatusChange,
@@ -128,7 +128,7 @@ def rounds_started() -> int:
     return cache.get(ROUNDS_STARTED_KEY, 0)
 
 
-def run_requested_round() -> list[Offer] | None:
+def run_requested_round() -> list[claims.MadeOffer] | None:
     """Serve the pending round request, unless a round started since has.
 
     Only a starting round clears the pending flag, so a flag that is gone means the
@@ -165,7 +165,7 @@ def _take_round_slot() -> tuple[str, str] | None:
     return None
 
 
-def _start_requested_round() -> list[Offer]:
+def _start_requested_round() -> list[claims.MadeOffer]:
     # Cleared before the snapshot is read, so that work committed after this point requests
     # a new round and work committed before it is in this round's snapshot.
     cache.delete(ROUND_PENDING_KEY)
@@ -251,7 +251,7 @@ def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None 
 # --- rounds -----------------------------------------------------------------------------------
 
 
-def run_round(*, now: datetime | None = None) -> list[Offer]:
+def run_round(*, now: datetime | None = None) -> list[claims.MadeOffer]:
     """Offer waiting items to the best eligible agents; returns the offers made."""
     with _ROUND_LOCK:
         now = now or timezone.now()
@@ -343,116 +343,48 @@ def _make_offers(
     timeouts: dict[int, int],
     blocks: dict[int, frozenset[int]],
     limits: dict[int, Mapping[int, int]],
-) -> list[Offer]:
+) -> list[claims.MadeOffer]:
     """Claim planned items for their agents in one transaction, re-checking the plan.
 
     The plan came from a snapshot that other rounds and transitions may have changed since.
-    So the agents' rows are locked (in id order, as every round takes them, so rounds cannot
-    deadlock), and under those locks each agent's presence, load and refusals are read
-    again (channel limits are configuration, taken from the snapshot); an assignment that
-    no longer fits is dropped and its item waits for the next round. Items are claimed only
-    if still queued and in the planned queue, skipping any another transaction holds:
-    whoever holds it is changing it.
+    So the agents' rows are locked, and under those locks each agent's presence, load and
+    refusals are read again (channel limits are configuration, taken from the snapshot); an
+    assignment that no longer fits is dropped and its item waits for the next round. Items
+    are claimed only if still queued and in the planned queue, skipping any another
+    transaction holds: whoever holds it is changing it.
     """
-    agent_ids = sorted({assignment.agent_id for _, assignment in planned})
     planned_queue = {item.id: item.queue_id for item, _ in planned}
     with transaction.atomic():
-        agents = {
-            agent.pk: agent
-            for agent in Agent.objects.select_for_update(of=("self",))
-            .filter(pk__any=agent_ids)
-            .order_by("pk")
-        }
-        open_channels = selectors.open_channels(agent_ids)
-        loads = selectors.loads(agent_ids, now)
-        # Still queued, and still in the queue it was planned in (an overflow may have moved
-        # it to a queue whose members and terms differ).
-        claimable = {
-            item_id
-            for item_id, queue_id in WorkItem.objects.select_for_update(
-                of=("self",), skip_locked=True
-            )
-            .filter(pk__any=[item.id for item, _ in planned], status=WorkItem.Status.QUEUED)
-            .values_list("pk", "queue_id")
-            if queue_id == planned_queue[item_id]
-        }
-        refused = set(
-            Offer.objects.filter(
-                work_item_id__any=claimable, outcome__in=Offer.REFUSALS
-            ).values_list("work_item_id", "agent_id")
+        state = claims.lock_and_read(
+            [assignment.agent_id for _, assignment in planned], planned_queue, now
         )
-        claims: list[tuple[engine.WaitingItem, engine.Assignment, int]] = []
+        made: list[claims.Claim] = []
         for item, assignment in planned:
-            agent = agents.get(assignment.agent_id)
+            agent_id = assignment.agent_id
+            capacity = state.capacities.get(agent_id)
             if (
-                agent is None
-                or item.id not in claimable
-                or (item.id, agent.pk) in refused
-                or item.channel_id not in open_channels.get(agent.pk, ())
+                capacity is None
+                or item.id not in state.claimable
+                or (item.id, agent_id) in state.refused
+                or item.channel_id not in state.open_channels.get(agent_id, ())
             ):
                 continue
-            units = item.units_for(agent.capacity)
-            load = loads.setdefault(agent.pk, selectors.Load())
-            if not _has_room(
-                load, agent.capacity, limits[agent.pk], item.channel_id, units, blocks
-            ):
+            units = item.units_for(capacity)
+            load = state.loads.setdefault(agent_id, selectors.Load())
+            if not _has_room(load, capacity, limits[agent_id], item.channel_id, units, blocks):
                 continue
             load.units += units
             load.items += 1
             load.per_channel[item.channel_id] = load.per_channel.get(item.channel_id, 0) + 1
-            claims.append((item, assignment, units))
-        if not claims:
+            made.append(claims.Claim(item, assignment, units, timeouts[item.id]))
+        if not made:
             return []
-        _mark_offered(claims)
-        offers = Offer.objects.bulk_create(
-            Offer(
-                work_item_id=item.id,
-                agent_id=assignment.agent_id,
-                created_at=now,
-                expires_at=now + timedelta(seconds=timeouts[item.id]),
-                routing_model=assignment.model,
-                routing_key=_json_key(assignment.key),
-            )
-            for item, assignment, _ in claims
+        offers = claims.write_offers(made, now)
+        events.offers_created(
+            [(offer.agent_id, payload) for offer, payload in offers],
+            {offer.agent_id: state.agent_payloads[offer.agent_id] for offer, _ in offers},
         )
-        Agent.objects.filter(pk__any={offer.agent_id for offer in offers}).update(
-            last_offered_at=now
-        )
-        events.offers_created(offers, now)
-    return offers
-
-
-def _mark_offered(claims: list[tuple[engine.WaitingItem, engine.Assignment, int]]) -> None:
-    """Set the claimed items offered to their agents, in one statement on PostgreSQL.
-
-    Django's ``bulk_update`` builds a CASE per row and field, which costs more in Python than
-    the whole UPDATE costs the database; PostgreSQL takes the rows as arrays instead.
-    """
-    if connection.vendor != "postgresql":
-        WorkItem.objects.bulk_update(
-            [
-                WorkItem(pk=item.id, status=WorkItem.Status.OFFERED, agent_id=a.agent_id, units=u)
-                for item, a, u in claims
-            ],
-            ["status", "agent", "units"],
-        )
-        return
-    table = WorkItem._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {table} AS item
-            SET status = %s, agent_id = claim.agent_id, units = claim.units
-            FROM unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS claim(id, agent_id, units)
-            WHERE item.id = claim.id
-            """,
-            [
-                WorkItem.Status.OFFERED,
-                [item.id for item, _, _ in claims],
-                [assignment.agent_id for _, assignment, _ in claims],
-                [units for _, _, units in claims],
-            ],
-        )
+    return [offer for offer, _ in offers]
 
 
 def _has_room(
@@ -473,19 +405,6 @@ def _has_room(
         for held, count in load.per_channel.items()
         if count
     )
-
-
-def _json_key(key: tuple) -> list:
-    """The engine's key as JSON: times become ISO strings, nested tuples lists."""
-    out = []
-    for part in key:
-        if isinstance(part, tuple):
-            out.append(_json_key(part))
-        elif isinstance(part, datetime):
-            out.append(part.isoformat())
-        else:
-            out.append(part)
-    return out
 
 
 # --- offers -----------------------------------------------------------------------------------
