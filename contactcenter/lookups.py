@@ -22,6 +22,15 @@ def pg_int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
+def sql_any_of(column: str, values: list[int], connection: Any) -> tuple[str, list[Any]]:
+    """``column`` in a list of integer ids, for hand-written SQL on any database."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [pg_int_array(values)]
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 class AnyOf(Lookup):
     lookup_name = "any"
     prepare_rhs = False

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contactcenter.errors import NotFound
+from contactcenter.lookups import sql_any_of
 from contactcenter.models import ContactPoint, Message
 from contactcenter.selectors import customer_email, message_payload, transcripts
 from routing import engine
@@ -25,6 +26,7 @@ from routing.models import (
     Offer,
     PresenceStatus,
     Queue,
+    RoutingConfig,
     ServiceChannel,
     WorkItem,
     WorkItemSkill,
@@ -100,17 +102,31 @@ class Load:
 
 
 def loads(agent_ids: Iterable[int], now: datetime | None = None) -> dict[int, Load]:
-    rows = (
-        WorkItem.objects.filter(held_filter(now), agent_id__any=list(agent_ids))
-        .values("agent_id", "channel_id")
-        .annotate(units=Sum("units"), items=Count("id"))
-    )
+    """What each agent holds (``held_filter``), by channel.
+
+    Hand-written: every round reads it for every agent and again after its commit, and the
+    ORM took longer to build the grouped query than the database took to run it.
+    """
+    in_agents, params = sql_any_of("agent_id", list(agent_ids), connection)
+    wrap_up_end = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT agent_id, channel_id, COUNT(*), SUM(units) FROM {WorkItem._meta.db_table}
+            WHERE {in_agents}
+              AND (status IN ({active}) OR (status = %s AND wrap_up_until > %s))
+            GROUP BY agent_id, channel_id
+            """,
+            [*params, *ACTIVE_STATUSES, WorkItem.Status.CLOSED, wrap_up_end],
+        )
+        rows = cursor.fetchall()
     by_agent: dict[int, Load] = defaultdict(Load)
-    for row in rows:
-        load = by_agent[row["agent_id"]]
-        load.units += row["units"]
-        load.items += row["items"]
-        load.per_channel[row["channel_id"]] = row["items"]
+    for agent_id, channel_id, items, units in rows:
+        load = by_agent[agent_id]
+        load.units += units
+        load.items += items
+        load.per_channel[channel_id] = items
     return dict(by_agent)
 
 
@@ -262,67 +278,99 @@ def waiting_items(
         return WaitingWork([], {}, cut_short=False)
     # Filtered by the servable queues and channels in SQL (cheap to build, unlike one term per
     # pair), then to the exact pairs here: a pair outside them only takes a place in the window.
-    fetched = list(
-        WorkItem.objects.filter(
-            queue_id__any=sorted({queue_id for queue_id, _ in servable}),
-            channel_id__any=sorted({channel_id for _, channel_id in servable}),
-            status=WorkItem.Status.QUEUED,
-        )
-        .order_by("queue__routing_config__routing_priority", "-priority", "enqueued_at", "id")
-        .values("id", *_ITEM_FIELDS)[:limit]
+    in_queues, queue_params = sql_any_of(
+        "item.queue_id", sorted({queue_id for queue_id, _ in servable}), connection
+    )
+    in_channels, channel_params = sql_any_of(
+        "item.channel_id", sorted({channel_id for _, channel_id in servable}), connection
+    )
+    fetched = _item_rows(
+        f"{in_queues} AND {in_channels} AND item.status = %s"
+        " ORDER BY config.routing_priority, item.priority DESC, item.enqueued_at, item.id"
+        " LIMIT %s",
+        [*queue_params, *channel_params, WorkItem.Status.QUEUED, limit],
     )
     rows = [row for row in fetched if (row["queue_id"], row["channel_id"]) in servable]
     items = _waiting_items_from_rows(rows)
-    timeouts = {row["id"]: row["queue__routing_config__push_timeout_seconds"] for row in rows}
+    timeouts = {row["id"]: row["push_timeout_seconds"] for row in rows}
     return WaitingWork(items, timeouts, cut_short=len(fetched) == limit)
 
 
-_ITEM_FIELDS = (
-    "queue_id",
-    "channel_id",
-    "priority",
-    "enqueued_at",
-    "units",
-    "preferred_agent_id",
-    "preferred_until",
-    "queue__routing_config__routing_priority",
-    "queue__routing_config__push_timeout_seconds",
-    "queue__routing_config__routing_model",
-    "queue__routing_config__capacity_percent",
-    "queue__routing_config__aging_after_seconds",
-    "queue__routing_config__aging_boost",
-)
+_ITEM_COLUMNS = {
+    "id": "item.id",
+    "queue_id": "item.queue_id",
+    "channel_id": "item.channel_id",
+    "priority": "item.priority",
+    "enqueued_at": "item.enqueued_at",
+    "units": "item.units",
+    "preferred_agent_id": "item.preferred_agent_id",
+    "preferred_until": "item.preferred_until",
+    "routing_priority": "config.routing_priority",
+    "push_timeout_seconds": "config.push_timeout_seconds",
+    "routing_model": "config.routing_model",
+    "capacity_percent": "config.capacity_percent",
+    "aging_after_seconds": "config.aging_after_seconds",
+    "aging_boost": "config.aging_boost",
+}
+
+
+def _item_rows(condition: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Work items with their queue's routing terms, as the engine needs them.
+
+    Hand-written: a round reads this every time, and the ORM took longer to build the query
+    than the database took to run it.
+    """
+    sql = f"""
+        SELECT {", ".join(_ITEM_COLUMNS.values())}
+        FROM {WorkItem._meta.db_table} item
+        JOIN {Queue._meta.db_table} queue ON queue.id = item.queue_id
+        JOIN {RoutingConfig._meta.db_table} config ON config.id = queue.routing_config_id
+        WHERE {condition}
+    """
+    names = list(_ITEM_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["enqueued_at"] = _aware(row["enqueued_at"])
+        row["preferred_until"] = _aware(row["preferred_until"])
+    return rows
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A datetime column read by hand: PostgreSQL gives it aware, SQLite naive (in UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
 def _waiting_items_from_rows(rows: list[dict[str, Any]]) -> list[engine.WaitingItem]:
-    ids = [row["id"] for row in rows]
     excluded: dict[int, set[int]] = defaultdict(set)
-    refusals = Offer.objects.filter(work_item_id__any=ids, outcome__in=Offer.REFUSALS).values_list(
-        "work_item_id", "agent_id"
-    )
-    for item_id, agent_id in refusals:
-        excluded[item_id].add(agent_id)
     needs: dict[int, list[engine.SkillNeed]] = defaultdict(list)
-    skill_rows = WorkItemSkill.objects.filter(work_item_id__any=ids).values_list(
-        "work_item_id", "skill_id", "min_level", "drop_after_seconds"
-    )
-    for item_id, skill_id, min_level, drop_after in skill_rows:
-        needs[item_id].append(engine.SkillNeed(skill_id, min_level, drop_after))
+    for kind, item_id, other_id, min_level, drop_after in _refusals_and_needs(
+        [row["id"] for row in rows]
+    ):
+        if kind == "r":
+            excluded[item_id].add(other_id)
+        else:
+            needs[item_id].append(engine.SkillNeed(other_id, min_level, drop_after))
     return [
         engine.WaitingItem(
             id=row["id"],
             queue_id=row["queue_id"],
             channel_id=row["channel_id"],
-            routing_priority=row["queue__routing_config__routing_priority"],
+            routing_priority=row["routing_priority"],
             priority=row["priority"],
             enqueued_at=row["enqueued_at"],
             units=row["units"],
             excluded_agent_ids=frozenset(excluded[row["id"]]),
             skills=tuple(needs[row["id"]]),
-            routing_model=engine.RoutingModel(row["queue__routing_config__routing_model"]),
-            capacity_percent=row["queue__routing_config__capacity_percent"],
-            aging_after_seconds=row["queue__routing_config__aging_after_seconds"],
-            aging_boost=row["queue__routing_config__aging_boost"],
+            routing_model=engine.RoutingModel(row["routing_model"]),
+            capacity_percent=row["capacity_percent"],
+            aging_after_seconds=row["aging_after_seconds"],
+            aging_boost=row["aging_boost"],
             preferred_agent_id=row["preferred_agent_id"],
             preferred_until=row["preferred_until"],
         )
@@ -330,9 +378,30 @@ def _waiting_items_from_rows(rows: list[dict[str, Any]]) -> list[engine.WaitingI
     ]
 
 
+def _refusals_and_needs(item_ids: list[int]) -> list[tuple[str, int, int, int, int | None]]:
+    """The items' refusals ('r', item, agent) and skill needs ('s', item, skill, min level,
+    drop after), in one statement of plain integers (a round reads them every time)."""
+    refusals_of, refusal_params = sql_any_of("work_item_id", item_ids, connection)
+    needs_of, need_params = sql_any_of("work_item_id", item_ids, connection)
+    outcomes = ", ".join(["%s"] * len(Offer.REFUSALS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT 'r', work_item_id, agent_id, 0, NULL FROM {Offer._meta.db_table}
+            WHERE {refusals_of} AND outcome IN ({outcomes})
+            UNION ALL
+            SELECT 's', work_item_id, skill_id, min_level, drop_after_seconds
+            FROM {WorkItemSkill._meta.db_table} WHERE {needs_of}
+            """,
+            [*refusal_params, *Offer.REFUSALS, *need_params],
+        )
+        return cursor.fetchall()
+
+
 def waiting_items_by_id(work_item_ids: Iterable[int]) -> dict[int, engine.WaitingItem]:
     """Items as the engine sees them (whatever their status), for explanations."""
-    rows = list(WorkItem.objects.filter(pk__any=list(work_item_ids)).values("id", *_ITEM_FIELDS))
+    in_ids, params = sql_any_of("item.id", list(work_item_ids), connection)
+    rows = _item_rows(in_ids, params)
     return {item.id: item for item in _waiting_items_from_rows(rows)}
 
 
