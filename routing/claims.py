@@ -66,9 +66,10 @@ def lock_and_read(agent_ids: list[int], planned_queue: dict[int, int], now: date
 
     Runs inside the caller's transaction; the locks last until it ends.
     """
+    agent_ids = sorted(set(agent_ids))
     if connection.vendor == "postgresql":
-        return _lock_and_read_sql(sorted(agent_ids), planned_queue, now)
-    return _lock_and_read_orm(sorted(agent_ids), planned_queue, now)
+        return _lock_and_read_sql(agent_ids, planned_queue, now)
+    return _lock_and_read_orm(agent_ids, planned_queue, now)
 
 
 def write_offers(claims: list[Claim], now: datetime) -> list[tuple[MadeOffer, dict[str, Any]]]:
