@@ -22,10 +22,13 @@ def pg_int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
-def sql_any_of(column: str, values: list[int], connection: Any) -> tuple[str, list[Any]]:
-    """``column`` in a list of integer ids, for hand-written SQL on any database."""
+def sql_any_of(
+    column: str, values: list[Any], connection: Any, *, column_type: str = "bigint"
+) -> tuple[str, list[Any]]:
+    """``column`` in a list, for hand-written SQL on any database: on PostgreSQL one array of
+    ``column_type`` (the values must be integers), elsewhere ``IN`` with a parameter each."""
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", [pg_int_array(values)]
+        return f"{column} = ANY(%s::{column_type}[])", [pg_int_array(values)]
     if not values:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
@@ -41,16 +44,14 @@ class AnyOf(Lookup):
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
-        if connection.vendor == "postgresql":
-            column_type = self.lhs.output_field.rel_db_type(connection)
-            if column_type in ("integer", "bigint", "smallint") and all(
-                type(value) is int for value in values
-            ):
-                return f"{lhs} = ANY(%s::{column_type}[])", [*lhs_params, pg_int_array(values)]
+        column_type = self.lhs.output_field.rel_db_type(connection)
+        integers = column_type in ("integer", "bigint", "smallint") and all(
+            type(value) is int for value in values
+        )
+        if connection.vendor == "postgresql" and not integers:
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
-        if not values:
-            return "1 = 0", list(lhs_params)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+        sql, params = sql_any_of(lhs, values, connection, column_type=column_type)
+        return sql, [*lhs_params, *params]
 
 
 Field.register_lookup(AnyOf)

@@ -105,9 +105,6 @@ def _lock_and_read_sql(
 ) -> ClaimState:
     t = _tables()
     agents = pg_int_array(agent_ids)
-    items = pg_int_array(sorted(planned_queue))
-    capacities: dict[int, int] = {}
-    payloads: dict[int, dict[str, Any]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -122,19 +119,8 @@ def _lock_and_read_sql(
             """,
             [agents],
         )
-        for row in cursor.fetchall():
-            agent_id, capacity, status_id, status_name, status_since, *names = row
-            capacities[agent_id] = capacity
-            payloads[agent_id] = selectors.agent_payload(
-                agent_id=agent_id,
-                username=names[0],
-                first_name=names[1],
-                last_name=names[2],
-                status_id=status_id,
-                status_name=status_name,
-                status_since=status_since,
-                capacity=capacity,
-            )
+        fields = selectors.AGENT_PAYLOAD_FIELDS
+        locked = [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute(
             f"""
             SELECT id, queue_id FROM {t["item"]}
@@ -142,53 +128,34 @@ def _lock_and_read_sql(
             ORDER BY id
             FOR UPDATE SKIP LOCKED
             """,
-            [items, WorkItem.Status.QUEUED],
+            [pg_int_array(sorted(planned_queue)), WorkItem.Status.QUEUED],
         )
         claimable = {
             item_id for item_id, queue_id in cursor.fetchall() if queue_id == planned_queue[item_id]
         }
-        # Presence, load (wrap-up included) and refusals in one trip: rows tagged by kind.
+        # Presence and refusals in one trip: rows tagged by kind.
         cursor.execute(
             f"""
-            SELECT 'o', agent.id, open_for.servicechannel_id, 0, 0
+            SELECT 'o', agent.id, open_for.servicechannel_id
             FROM {t["agent"]} agent
             JOIN {t["status_channels"]} open_for ON open_for.presencestatus_id = agent.status_id
-            WHERE agent.id = ANY(%(agents)s::bigint[])
+            WHERE agent.id = ANY(%s::bigint[])
             UNION ALL
-            SELECT 'l', agent_id, channel_id, COUNT(*), SUM(units)
-            FROM {t["item"]}
-            WHERE agent_id = ANY(%(agents)s::bigint[])
-              AND (status = ANY(%(active)s) OR (status = %(closed)s AND wrap_up_until > %(now)s))
-            GROUP BY agent_id, channel_id
-            UNION ALL
-            SELECT 'r', work_item_id, agent_id, 0, 0
+            SELECT 'r', work_item_id, agent_id
             FROM {t["offer"]}
-            WHERE work_item_id = ANY(%(items)s::bigint[]) AND outcome = ANY(%(refusals)s)
+            WHERE work_item_id = ANY(%s::bigint[]) AND outcome = ANY(%s)
             """,
-            {
-                "agents": agents,
-                "items": items,
-                "active": list(selectors.ACTIVE_STATUSES),
-                "closed": WorkItem.Status.CLOSED,
-                "now": now,
-                "refusals": list(Offer.REFUSALS),
-            },
+            [agents, pg_int_array(sorted(claimable)), list(Offer.REFUSALS)],
         )
         rows = cursor.fetchall()
     open_channels: dict[int, set[int]] = defaultdict(set)
-    loads: dict[int, selectors.Load] = defaultdict(selectors.Load)
     refused: set[tuple[int, int]] = set()
-    for kind, first, second, count, units in rows:
+    for kind, first, second in rows:
         if kind == "o":
             open_channels[first].add(second)
-        elif kind == "l":
-            load = loads[first]
-            load.units += units
-            load.items += count
-            load.per_channel[second] = count
         else:
             refused.add((first, second))
-    return ClaimState(capacities, payloads, claimable, open_channels, dict(loads), refused)
+    return _claim_state(locked, claimable, open_channels, refused, agent_ids, now)
 
 
 def _write_offers_sql(claims: list[Claim], now: datetime) -> list[tuple[MadeOffer, dict[str, Any]]]:
@@ -280,35 +247,12 @@ def _write_offers_sql(claims: list[Claim], now: datetime) -> list[tuple[MadeOffe
 def _lock_and_read_orm(
     agent_ids: list[int], planned_queue: dict[int, int], now: datetime
 ) -> ClaimState:
-    capacities: dict[int, int] = {}
-    payloads: dict[int, dict[str, Any]] = {}
-    locked = (
+    locked = list(
         Agent.objects.select_for_update(of=("self",))
         .filter(pk__any=agent_ids)
         .order_by("pk")
-        .values(
-            "pk",
-            "capacity",
-            "status_id",
-            "status__name",
-            "status_since",
-            "user__username",
-            "user__first_name",
-            "user__last_name",
-        )
+        .values(*selectors.AGENT_PAYLOAD_FIELDS)
     )
-    for row in locked:
-        capacities[row["pk"]] = row["capacity"]
-        payloads[row["pk"]] = selectors.agent_payload(
-            agent_id=row["pk"],
-            username=row["user__username"],
-            first_name=row["user__first_name"],
-            last_name=row["user__last_name"],
-            status_id=row["status_id"],
-            status_name=row["status__name"],
-            status_since=row["status_since"],
-            capacity=row["capacity"],
-        )
     claimable = {
         item_id
         for item_id, queue_id in WorkItem.objects.select_for_update(of=("self",), skip_locked=True)
@@ -322,13 +266,27 @@ def _lock_and_read_orm(
             "work_item_id", "agent_id"
         )
     )
+    open_channels = selectors.open_channels(agent_ids)
+    return _claim_state(locked, claimable, open_channels, refused, agent_ids, now)
+
+
+def _claim_state(
+    locked: list[dict[str, Any]],
+    claimable: set[int],
+    open_channels: dict[int, set[int]],
+    refused: set[tuple[int, int]],
+    agent_ids: list[int],
+    now: datetime,
+) -> ClaimState:
+    """The state both paths read; load comes from ``selectors.loads``, the one definition of
+    what holds an agent's capacity."""
     return ClaimState(
-        capacities,
-        payloads,
-        claimable,
-        selectors.open_channels(agent_ids),
-        selectors.loads(agent_ids, now),
-        refused,
+        capacities={row["pk"]: row["capacity"] for row in locked},
+        agent_payloads={row["pk"]: selectors.agent_payload(row) for row in locked},
+        claimable=claimable,
+        open_channels=open_channels,
+        loads=selectors.loads(agent_ids, now),
+        refused=refused,
     )
 
 
