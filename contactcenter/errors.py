@@ -22,3 +22,13 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class Forbidden(DomainError):
+    """A request that does not prove it comes from who it claims (a bad webhook signature)."""
+
+    code = "forbidden"
+
+
+class NotConfigured(NotFound):
+    """A channel that this deployment has not set up: its endpoints do not exist."""

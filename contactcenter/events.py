@@ -12,3 +12,12 @@ def message_created(*, interaction_id: int, payload: dict[str, Any], agent_id: i
     publish(interaction_group(interaction_id), "message.created", payload)
     if agent_id is not None:
         publish(agent_group(agent_id), "message.created", payload)
+
+
+def message_delivery_changed(interaction_id: int, payload: dict[str, Any]) -> None:
+    """An agent's reply was sent out by its provider, or could not be."""
+    from routing.selectors import current_assignment
+
+    _, agent_id = current_assignment(interaction_id)
+    if agent_id is not None:
+        publish(agent_group(agent_id), "message.delivery", payload)

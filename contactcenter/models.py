@@ -100,6 +100,21 @@ class Interaction(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interactions")
     channel = models.CharField(max_length=16, choices=ChannelKind.choices)
+    contact_point = models.ForeignKey(
+        ContactPoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        help_text="The customer's address this contact came from; replies go back to it.",
+    )
+    business_address = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text="Our address the customer wrote to (a phone number, page id, mailbox): "
+        "replies are sent from it.",
+    )
+    subject = models.CharField(max_length=200, blank=True)
     direction = models.CharField(
         max_length=16, choices=Direction.choices, default=Direction.INBOUND
     )
@@ -109,7 +124,12 @@ class Interaction(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["case", "started_at"], name="interaction_case_started")]
+        indexes = [
+            models.Index(fields=["case", "started_at"], name="interaction_case_started"),
+            models.Index(
+                fields=["contact_point", "channel", "status"], name="interaction_open_thread"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk}"
@@ -120,6 +140,14 @@ class Message(models.Model):
         CUSTOMER = "customer", "Customer"
         AGENT = "agent", "Agent"
         SYSTEM = "system", "System"
+        BOT = "bot", "Bot"
+
+    class Delivery(models.TextChoices):
+        # Messages that nothing sends out: inbound ones, and those the chat socket carries.
+        NONE = "", "Not sent out"
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
 
     interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(max_length=16, choices=Sender.choices)
@@ -138,15 +166,21 @@ class Message(models.Model):
         max_length=200,
         null=True,
         blank=True,
-        help_text="The channel provider's id; a retried delivery with the same id is stored once.",
+        help_text="The provider's id, prefixed by provider (“twilio:SM…”, “email:<…>”): a "
+        "retried delivery with the same id is stored once.",
     )
+    delivery = models.CharField(
+        max_length=16, choices=Delivery.choices, default=Delivery.NONE, blank=True
+    )
+    delivery_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["interaction", "created_at"], name="message_timeline")]
         constraints = [
+            # Across interactions: a provider's retry may arrive after the thread has moved on.
             models.UniqueConstraint(
-                fields=["interaction", "provider_message_id"],
+                fields=["provider_message_id"],
                 condition=Q(provider_message_id__isnull=False),
                 name="message_provider_id_once",
             ),
@@ -154,3 +188,20 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_sender_display()}: {self.body[:60]}"
+
+
+class Attachment(models.Model):
+    """A file a customer sent with a message (an email attachment), stored with it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.size} bytes)"

@@ -17,6 +17,18 @@ def message_payload(message: Message, *, work_item_id: int | None = None) -> dic
         "author_name": message_author_name(message),
         "body": message.body,
         "created_at": message.created_at.isoformat(),
+        "delivery": message.delivery,
+        "delivery_error": message.delivery_error,
+    }
+
+
+def delivery_payload(message: Message) -> dict[str, Any]:
+    """Where an outgoing message stands with its provider."""
+    return {
+        "id": message.pk,
+        "interaction_id": message.interaction_id,
+        "delivery": message.delivery,
+        "delivery_error": message.delivery_error,
     }
 
 
@@ -25,6 +37,8 @@ def message_author_name(message: Message) -> str:
         return message.author.get_full_name() or message.author.get_username()
     if message.sender == Message.Sender.CUSTOMER:
         return message.interaction.case.customer.name
+    if message.sender == Message.Sender.BOT:
+        return "Assistant"
     return "System"
 
 

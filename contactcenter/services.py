@@ -3,65 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 import routing.services as routing_services
 from contactcenter import events
+from contactcenter.addresses import normalize_email
 from contactcenter.errors import Conflict, InvalidInput, NotFound
-from contactcenter.models import Case, ChannelKind, ContactPoint, Customer, Interaction, Message
+from contactcenter.inbound import resolve_contact_point, thread_case
+from contactcenter.models import ChannelKind, ContactPoint, Interaction, Message
 from contactcenter.selectors import message_payload
+from contactcenter.text import clean_text
 from routing.selectors import current_assignment
 
 MAX_NAME_LENGTH = 120
 MAX_MESSAGE_LENGTH = 4000
-
-
-def clean_text(value: str, *, field: str, max_length: int, label: str) -> str:
-    """Stripped text that every database stores as written, or InvalidInput naming the field.
-
-    PostgreSQL refuses NUL characters and UTF-8 cannot encode lone surrogates, both of which
-    JSON lets a client send; they are refused here rather than failing at the database.
-    """
-    text = (value or "").strip()
-    if "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text):
-        raise InvalidInput(f"{label} contains characters that cannot be stored.", field=field)
-    if len(text) > max_length:
-        raise InvalidInput(f"{label} is longer than {max_length} characters.", field=field)
-    return text
-
-
-def normalize_email(raw: str) -> str:
-    email = clean_text(raw, field="email", max_length=254, label="Email").lower()
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise InvalidInput("Enter a valid email address.", field="email") from exc
-    return email
-
-
-def resolve_customer_by_email(*, email: str, name: str) -> Customer:
-    """The customer who owns this email address, created on first contact."""
-    point = (
-        ContactPoint.objects.select_related("customer")
-        .filter(kind=ContactPoint.Kind.EMAIL, value=email)
-        .first()
-    )
-    if point is not None:
-        return point.customer
-    customer = Customer.objects.create(name=name)
-    ContactPoint.objects.create(customer=customer, kind=ContactPoint.Kind.EMAIL, value=email)
-    return customer
-
-
-def open_case_for(customer: Customer, *, subject: str) -> Case:
-    """The customer's open case, so that a new contact continues it; a new case otherwise."""
-    case = customer.cases.filter(status=Case.Status.OPEN).order_by("-created_at", "-id").first()
-    return case or Case.objects.create(customer=customer, subject=subject)
+# Channels whose replies a provider carries; web chat replies go over the chat socket and a
+# call's notes are not sent anywhere.
+OUTBOUND_CHANNELS = frozenset(
+    {ChannelKind.EMAIL, ChannelKind.SMS, ChannelKind.MESSAGING, ChannelKind.SOCIAL}
+)
+# System notices ("Anna joined") are for the chat window and the console, not a text message.
+SENT_OUT_BY = frozenset({Message.Sender.AGENT, Message.Sender.BOT})
 
 
 def start_web_chat(*, name: str, email: str) -> Interaction:
@@ -70,9 +36,9 @@ def start_web_chat(*, name: str, email: str) -> Interaction:
         raise InvalidInput("Enter your name.", field="name")
     email = normalize_email(email)
     with transaction.atomic():
-        customer = resolve_customer_by_email(email=email, name=name)
-        case = open_case_for(customer, subject="Web chat")
-        return Interaction.objects.create(case=case, channel=ChannelKind.CHAT)
+        point = resolve_contact_point(ContactPoint.Kind.EMAIL, email, name=name)
+        case = thread_case(point.customer, subject="Web chat", now=timezone.now())
+        return Interaction.objects.create(case=case, channel=ChannelKind.CHAT, contact_point=point)
 
 
 def _validated_body(body: str) -> str:
@@ -110,11 +76,26 @@ def append_message(
     author: AbstractBaseUser | None = None,
     work_item_id: int | None = None,
     agent_id: int | None = None,
+    provider_message_id: str | None = None,
 ) -> Message:
-    """Store a message and push it to the customer and to the agent working the contact."""
+    """Store a message and push it to the customer and to the agent working the contact.
+
+    An agent's message on a channel other than web chat is sent out by its provider once the
+    transaction commits (``channels_app.delivery``).
+    """
+    sent_out = sender in SENT_OUT_BY and interaction.channel in OUTBOUND_CHANNELS
     message = Message.objects.create(
-        interaction=interaction, sender=sender, body=body, author=author
+        interaction=interaction,
+        sender=sender,
+        body=body,
+        author=author,
+        provider_message_id=provider_message_id,
+        delivery=Message.Delivery.PENDING if sent_out else Message.Delivery.NONE,
     )
+    if sent_out:
+        from channels_app import tasks as channel_tasks
+
+        transaction.on_commit(partial(channel_tasks.deliver_message.delay, message.pk))
     if agent_id is None:
         work_item_id, agent_id = current_assignment(interaction.pk)
     events.message_created(

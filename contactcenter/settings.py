@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
     "contactcenter",
@@ -253,9 +254,60 @@ EMBEDDED_TICKER = env_bool("EMBEDDED_TICKER", EMBEDDED)
 # The demo's generator of customer chats and simulated agents, in the Daphne process.
 DEMO_TRAFFIC = env_bool("DEMO_TRAFFIC", False)
 
+# --- channels in and out ---
+# The address this deployment is reached at from outside (https://cc.example.com), as the
+# providers see it: Twilio signs the exact URL it called. Empty: the request's own URL.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
+# Phone numbers written without a country code are read as numbers of this region.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
+# A new contact joins the customer's open case if that case saw activity this recently.
+CASE_THREADING_HOURS = env_int("CASE_THREADING_HOURS", 72, minimum=0)
+# Twilio (SMS, WhatsApp, Voice). Without an auth token the Twilio webhooks answer 404.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com")
+# Meta (Messenger, Instagram). Without an app secret the Meta webhook answers 404.
+META_APP_SECRET = env_str("META_APP_SECRET")
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")
+META_PAGE_ACCESS_TOKEN = env_str("META_PAGE_ACCESS_TOKEN")
+META_GRAPH_BASE_URL = env_str("META_GRAPH_BASE_URL", "https://graph.facebook.com/v21.0")
+# The largest inbound webhook body accepted (Django refuses bigger bodies with a 400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("INBOUND_MAX_BYTES", 2_621_440, minimum=1024)
+# Email: replies go out through Django's email backend (SMTP in production; printed to the
+# console in the embedded mode unless EMAIL_BACKEND says otherwise).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION_MODE
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+# The domain of the Message-IDs we generate (so that replies thread back to us).
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "contactcenter.local")
+# The SMTP listener (`manage.py run_smtp`) and the raw-message webhook.
+SMTP_LISTEN_HOST = env_str("SMTP_LISTEN_HOST", "127.0.0.1")
+SMTP_LISTEN_PORT = env_int("SMTP_LISTEN_PORT", 2525, minimum=1)
+# Recipient domains the listener accepts mail for; empty: any.
+INBOUND_EMAIL_DOMAINS = [domain.lower() for domain in env_list("INBOUND_EMAIL_DOMAINS", [])]
+# Bearer token of the inbound-email webhook; without one the webhook answers 404.
+INBOUND_EMAIL_TOKEN = env_str("INBOUND_EMAIL_TOKEN")
+EMAIL_MAX_BYTES = env_int("EMAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = "/media/"
+# Outbound deliveries that fail for a passing reason (timeouts, 5xx) are tried again.
+DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5, minimum=0)
+DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 10, minimum=1)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

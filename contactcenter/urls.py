@@ -5,7 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from channels_app import api as channel_api
 from channels_app import views as channel_views
+from channels_app import webhooks
 from routing import api as routing_api
 from supervisor import views as supervisor_views
 
@@ -19,6 +21,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/interactions/", channel_api.InboundInteraction.as_view(), name="api-interactions"),
+    path("hooks/twilio/messaging/", webhooks.twilio_messaging, name="hook-twilio-messaging"),
+    path("hooks/meta/", webhooks.meta_messaging, name="hook-meta"),
+    path("hooks/email/", webhooks.inbound_email, name="hook-email"),
     path(
         "api/work-items/<int:work_item_id>/explanation/",
         routing_api.WorkItemExplanation.as_view(),

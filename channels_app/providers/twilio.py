@@ -1,0 +1,104 @@
+"""Twilio Programmable Messaging (SMS, WhatsApp): form-encoded webhooks signed with
+``X-Twilio-Signature``, replies through the REST API (its base URL from settings)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, QueryDict
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from channels_app.providers import PermanentDeliveryError, TransientDeliveryError
+from contactcenter.errors import Forbidden, InvalidInput, NotConfigured
+from contactcenter.inbound import InboundMessage
+from contactcenter.models import ChannelKind, ContactPoint
+
+WHATSAPP_PREFIX = "whatsapp:"
+# Twilio lists up to ten media items on one message.
+MAX_MEDIA = 10
+
+
+def require_configured() -> None:
+    if not settings.TWILIO_AUTH_TOKEN:
+        raise NotConfigured("Twilio is not set up on this deployment.")
+
+
+def public_url(request: HttpRequest) -> str:
+    """The URL Twilio called, which is what it signed."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def verify_signature(request: HttpRequest) -> None:
+    require_configured()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        raise Forbidden("The request is not signed (X-Twilio-Signature is missing).")
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    if not validator.validate(public_url(request), request.POST, signature):
+        raise Forbidden("The X-Twilio-Signature does not match the request.")
+
+
+def required(form: QueryDict, name: str) -> str:
+    value = form.get(name, "")
+    if not value.strip():
+        raise InvalidInput(f"{name} is missing.", field=name)
+    return value
+
+
+def inbound_message(form: QueryDict) -> InboundMessage:
+    """An inbound SMS or WhatsApp message from Twilio's webhook form."""
+    sender = required(form, "From")
+    sid = required(form, "MessageSid")
+    body = form.get("Body", "")
+    try:
+        media_count = int(form.get("NumMedia") or 0)
+    except ValueError as exc:
+        raise InvalidInput("NumMedia is not a number.", field="NumMedia") from exc
+    if not 0 <= media_count <= MAX_MEDIA:
+        raise InvalidInput(f"NumMedia must be between 0 and {MAX_MEDIA}.", field="NumMedia")
+    media = [form.get(f"MediaUrl{index}", "") for index in range(media_count)]
+    lines = [body.strip()] if body.strip() else []
+    lines += [f"[attachment] {url}" for url in media if url]
+    whatsapp = sender.lower().startswith(WHATSAPP_PREFIX)
+    return InboundMessage(
+        channel=ChannelKind.MESSAGING if whatsapp else ChannelKind.SMS,
+        address_kind=ContactPoint.Kind.PHONE,
+        address=sender,
+        body="\n".join(lines),
+        provider_message_id=f"twilio:{sid}",
+        business_address=form.get("To", ""),
+        customer_name=form.get("ProfileName", ""),
+    )
+
+
+def reply_address(channel: str, phone: str) -> str:
+    return WHATSAPP_PREFIX + phone if channel == ChannelKind.MESSAGING else phone
+
+
+def client() -> Client:
+    require_configured()
+    api = Client(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        http_client=TwilioHttpClient(timeout=settings.DELIVERY_TIMEOUT_SECONDS),
+    )
+    api.api.base_url = settings.TWILIO_API_BASE_URL
+    return api
+
+
+def send_message(*, sender: str, to: str, body: str) -> str:
+    """Send a text through Twilio; the provider message id ("twilio:SM…") it got."""
+    try:
+        message = client().messages.create(to=to, from_=sender, body=body)
+    except TwilioRestException as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise TransientDeliveryError(f"Twilio answered {exc.status}: {exc.msg}") from exc
+        raise PermanentDeliveryError(f"Twilio refused the message: {exc.msg}") from exc
+    except (TwilioException, OSError) as exc:
+        # Connection refused, timeouts and the like: the provider may be back soon.
+        raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
+    return f"twilio:{message.sid}"

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from channels_app import delivery
+from channels_app.providers import TransientDeliveryError
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=settings.DELIVERY_MAX_RETRIES)
+def deliver_message(self, message_id: int) -> None:
+    try:
+        delivery.deliver(message_id)
+    except TransientDeliveryError as exc:
+        if self.request.retries >= self.max_retries:
+            delivery.give_up(message_id, str(exc))
+            return
+        # 1, 2, 4, 8… seconds: a provider that is down is not hammered.
+        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
