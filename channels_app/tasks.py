@@ -15,5 +15,9 @@ def deliver_message(self, message_id: int) -> None:
         if self.request.retries >= self.max_retries:
             delivery.give_up(message_id, str(exc))
             return
+        if self.request.is_eager:
+            # The embedded mode has no broker to hold a retry for later: try again now.
+            self.apply(args=(message_id,), retries=self.request.retries + 1, throw=True)
+            return
         # 1, 2, 4, 8… seconds: a provider that is down is not hammered.
         raise self.retry(exc=exc, countdown=2**self.request.retries) from exc

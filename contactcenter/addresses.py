@@ -56,6 +56,8 @@ def normalize_platform_id(platform: str, raw: str, *, field: str = "from") -> st
             "The platform must be a short lower-case name such as “messenger”.", field="platform"
         )
     user_id = clean_text(raw, field=field, max_length=200, label="Platform user id")
+    # Idempotent: a value normalised before keeps its form.
+    user_id = user_id.removeprefix(f"{platform}:")
     if not _PLATFORM_ID.fullmatch(user_id):
         raise InvalidInput("The platform user id has characters no platform uses.", field=field)
     return f"{platform}:{user_id}"

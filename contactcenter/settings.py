@@ -329,5 +329,9 @@ LOGGING = {
         # Eager tasks would log every routing round in the server's console.
         "celery.app.trace": {"level": "WARNING" if EMBEDDED else "INFO"},
         "kombu.connection": {"level": "ERROR" if EMBEDDED else "WARNING"},
+        # It logs every request's headers at INFO.
+        "twilio.http_client": {"level": "WARNING"},
+        # aiosmtpd logs every SMTP command at INFO.
+        "mail.log": {"level": "WARNING"},
     },
 }

@@ -28,6 +28,7 @@ def create_reference_data(apps: Any) -> None:
     """All of it, idempotently (tests call this after flushing the tables)."""
     create_channels_and_presence(apps)
     create_routing_semantics_data(apps)
+    create_channel_queues(apps)
 
 
 def create_channels_and_presence(apps: Any) -> None:
@@ -70,3 +71,44 @@ def create_routing_semantics_data(apps: Any) -> None:
     RoutingConfig.objects.filter(name="Web chat", status_after_missed_offer__isnull=True).update(
         status_after_missed_offer=missed
     )
+
+
+# Lower routing priority is served first: a ringing caller before a chat, a chat before mail.
+CHANNEL_QUEUES = [
+    # (queue and config name, config fields, channel kinds it is the default queue of)
+    (
+        "Voice",
+        {
+            "routing_priority": 5,
+            "units_per_item": 1,
+            "capacity_percent": 100,
+            "push_timeout_seconds": 20,
+        },
+        ["voice"],
+    ),
+    (
+        "Messaging",
+        {"routing_priority": 15, "units_per_item": 1, "push_timeout_seconds": 45},
+        ["sms", "messaging", "social"],
+    ),
+    ("Email", {"routing_priority": 30, "units_per_item": 1, "push_timeout_seconds": 60}, ["email"]),
+]
+
+
+def create_channel_queues(apps: Any) -> None:
+    """A queue for every channel that web chat's queue does not serve, so that any channel's
+    contacts can be routed on a fresh install; admins refine them, or add intake rules."""
+    ServiceChannel = apps.get_model("routing", "ServiceChannel")
+    PresenceStatus = apps.get_model("routing", "PresenceStatus")
+    RoutingConfig = apps.get_model("routing", "RoutingConfig")
+    Queue = apps.get_model("routing", "Queue")
+
+    missed = PresenceStatus.objects.filter(name=MISSED_STATUS).first()
+    for name, fields, kinds in CHANNEL_QUEUES:
+        config, _ = RoutingConfig.objects.get_or_create(
+            name=name, defaults={**fields, "status_after_missed_offer": missed}
+        )
+        queue, _ = Queue.objects.get_or_create(name=name, defaults={"routing_config": config})
+        ServiceChannel.objects.filter(kind__in=kinds, default_queue__isnull=True).update(
+            default_queue=queue
+        )

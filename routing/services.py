@@ -437,7 +437,8 @@ def accept_offer(*, agent: Agent, offer_id: int, now: datetime | None = None) ->
 def _start_work(offer: Offer, agent: Agent, *, now: datetime) -> WorkItem:
     _end_offer(offer, outcome=Offer.Outcome.ACCEPTED, now=now)
     item = selectors.work_items_with_context().get(pk=offer.work_item_id)
-    _system_note(item, f"{agent.name} joined the chat.", agent_id=agent.pk)
+    joined = "joined the chat" if item.interaction.channel == ChannelKind.CHAT else "took over"
+    _system_note(item, f"{agent.name} {joined}.", agent_id=agent.pk)
     events.work_assigned(agent.pk, selectors.work_item_payloads([item])[0])
     events.chat_status(item.interaction_id, state="connected", agent_name=agent.name)
     return item

@@ -17,7 +17,7 @@ def admin_client(client):
 
 def routing_config_form(**overrides) -> dict:
     return {
-        "name": "Voice",
+        "name": "Callbacks",
         "routing_priority": 1,
         "units_per_item": 2,
         "push_timeout_seconds": 20,
@@ -33,7 +33,7 @@ def test_admin_creates_a_valid_routing_config(admin_client) -> None:
     make_agent(capacity=6)
     response = admin_client.post("/admin/routing/routingconfig/add/", routing_config_form())
     assert response.status_code == 302
-    assert RoutingConfig.objects.filter(name="Voice").exists()
+    assert RoutingConfig.objects.filter(name="Callbacks").exists()
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_admin_rejects_nonsense_routing_configs(admin_client, field, value, mess
     )
     assert response.status_code == 200
     assert message in str(response.context["adminform"].form.errors[field])
-    assert not RoutingConfig.objects.filter(name="Voice").exists()
+    assert not RoutingConfig.objects.filter(name="Callbacks").exists()
 
 
 def agent_form(agent: Agent, capacity) -> dict:
