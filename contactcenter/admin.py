@@ -1,8 +1,20 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from contactcenter.models import Case, ContactPoint, Customer, Interaction, Message
+from contactcenter.errors import DomainError
+from contactcenter.merging import merge_customers
+from contactcenter.models import (
+    Attachment,
+    Case,
+    ContactPoint,
+    Customer,
+    CustomerMerge,
+    Interaction,
+    Message,
+)
 
 
 class ContactPointInline(admin.TabularInline):
@@ -21,7 +33,7 @@ class CaseInline(admin.TabularInline):
 class InteractionInline(admin.TabularInline):
     model = Interaction
     extra = 0
-    fields = ["channel", "direction", "status", "started_at", "ended_at"]
+    fields = ["channel", "direction", "status", "subject", "started_at", "ended_at"]
     readonly_fields = ["started_at", "ended_at"]
     show_change_link = True
 
@@ -29,16 +41,65 @@ class InteractionInline(admin.TabularInline):
 class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
-    fields = ["created_at", "sender", "author", "body"]
-    readonly_fields = ["created_at"]
+    fields = ["created_at", "sender", "author", "body", "delivery", "delivery_error"]
+    readonly_fields = ["created_at", "delivery", "delivery_error"]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ["filename", "content_type", "size", "file"]
+    readonly_fields = fields
+    can_delete = False
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "tier", "language", "created_at"]
     search_fields = ["name", "contact_points__value"]
     date_hierarchy = "created_at"
     inlines = [ContactPointInline, CaseInline]
+    actions = ["merge_into_oldest"]
+
+    @admin.action(
+        description="Merge the selected customers into the oldest of them",
+        permissions=["change"],
+    )
+    def merge_into_oldest(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+        ids = sorted(queryset.values_list("pk", flat=True))
+        if len(ids) < 2:
+            self.message_user(request, "Select at least two customers to merge.", messages.ERROR)
+            return
+        survivor_id, *merged_ids = ids
+        try:
+            for merged_id in merged_ids:
+                merge_customers(survivor_id=survivor_id, merged_id=merged_id, by=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        survivor = Customer.objects.get(pk=survivor_id)
+        self.message_user(request, f"Merged {len(merged_ids)} customer(s) into {survivor}.")
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(admin.ModelAdmin):
+    list_display = ["merged_at", "merged_name", "merged_customer_id", "survivor", "merged_by"]
+    search_fields = ["merged_name", "survivor__name"]
+    list_select_related = ["survivor", "merged_by"]
+    readonly_fields = [
+        "survivor",
+        "merged_customer_id",
+        "merged_name",
+        "moved",
+        "merged_by",
+        "merged_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(ContactPoint)
@@ -67,13 +128,15 @@ class InteractionAdmin(admin.ModelAdmin):
     search_fields = ["case__customer__name", "messages__body"]
     list_select_related = ["case"]
     autocomplete_fields = ["case"]
+    raw_id_fields = ["contact_point"]
     inlines = [MessageInline]
 
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "sender", "author", "interaction", "short_body"]
-    list_filter = ["sender", "created_at"]
+    list_display = ["created_at", "sender", "author", "interaction", "short_body", "delivery"]
+    list_filter = ["sender", "delivery", "created_at"]
+    inlines = [AttachmentInline]
     search_fields = ["body", "provider_message_id"]
     list_select_related = ["author", "interaction"]
     raw_id_fields = ["interaction", "author"]

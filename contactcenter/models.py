@@ -205,3 +205,26 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.size} bytes)"
+
+
+class CustomerMerge(models.Model):
+    """A record that one customer was merged into another: who, when, and what moved."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    merged_customer_id = models.BigIntegerField(help_text="The id the merged customer had.")
+    merged_name = models.CharField(max_length=120)
+    moved = models.JSONField(
+        default=dict,
+        help_text="What moved to the survivor: contact points, case ids, and the merged "
+        "customer's own fields.",
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_name} (#{self.merged_customer_id}) into {self.survivor}"

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from channels_app import api as channel_api
 from channels_app import views as channel_views
 from channels_app import webhooks
+from contactcenter import api as crm_api
 from routing import api as routing_api
 from supervisor import views as supervisor_views
 
@@ -22,6 +23,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/interactions/", channel_api.InboundInteraction.as_view(), name="api-interactions"),
+    path(
+        "api/customers/<int:customer_id>/timeline/",
+        crm_api.CustomerTimeline.as_view(),
+        name="customer-timeline",
+    ),
+    path(
+        "api/customers/<int:customer_id>/merge/",
+        crm_api.CustomerMerge.as_view(),
+        name="customer-merge",
+    ),
     path("hooks/twilio/messaging/", webhooks.twilio_messaging, name="hook-twilio-messaging"),
     path("hooks/meta/", webhooks.meta_messaging, name="hook-meta"),
     path("hooks/email/", webhooks.inbound_email, name="hook-email"),

@@ -145,6 +145,9 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
     chat_queue.members.set(agents)
     billing_queue.members.set(agents[::2])
     vip_queue.members.set(agents[:4])
+    # Every agent also answers email and text messages; half of them take calls.
+    for name, members in (("Email", agents), ("Messaging", agents), ("Voice", agents[::2])):
+        Queue.objects.get(name=name).members.set(members)
 
     if history:
         _seed_history(rng, agents)

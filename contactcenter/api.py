@@ -1,0 +1,87 @@
+"""The CRM's REST API: a customer's timeline, and merging customers."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contactcenter import merging, selectors
+from contactcenter.errors import DomainError, NotFound
+from routing.models import Agent
+from supervisor.access import is_supervisor
+
+MAX_ID = 2**63 - 1
+
+
+def error_response(exc: DomainError) -> Response:
+    code = status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound) else status.HTTP_400_BAD_REQUEST
+    return Response({"error": exc.message, "field": exc.field}, status=code)
+
+
+class WorksWithCustomers(permissions.BasePermission):
+    message = "Only agents, supervisors and staff can read customers."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return (
+            is_supervisor(user)
+            or user.has_perm("contactcenter.view_customer")
+            or Agent.objects.filter(user=user).exists()
+        )
+
+
+class CanMergeCustomers(permissions.BasePermission):
+    message = "Merging customers needs the contactcenter.change_customer permission."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.user.has_perm("contactcenter.change_customer")
+
+
+class CustomerTimeline(APIView):
+    """All of a customer's interactions on every channel, newest first, with their messages."""
+
+    permission_classes = [permissions.IsAuthenticated, WorksWithCustomers]
+
+    @extend_schema(responses={200: dict, 404: dict})
+    def get(self, request: Request, customer_id: int) -> Response:
+        try:
+            if customer_id > MAX_ID:
+                raise NotFound(f"No customer {customer_id}.", field="customer_id")
+            return Response(selectors.customer_timeline(customer_id))
+        except DomainError as exc:
+            return error_response(exc)
+
+
+class CustomerMerge(APIView):
+    """Merge the customer named in ``merge`` into this one."""
+
+    permission_classes = [permissions.IsAuthenticated, CanMergeCustomers]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 404: dict})
+    def post(self, request: Request, customer_id: int) -> Response:
+        data = request.data
+        merged_id = data.get("merge") if isinstance(data, dict) else None
+        if isinstance(merged_id, bool) or not isinstance(merged_id, int):
+            return Response(
+                {"error": "merge must be the id of the customer to merge in.", "field": "merge"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            if customer_id > MAX_ID or not 0 < merged_id <= MAX_ID:
+                raise NotFound("No such customer.", field="merge")
+            record = merging.merge_customers(
+                survivor_id=customer_id, merged_id=merged_id, by=request.user
+            )
+        except DomainError as exc:
+            return error_response(exc)
+        return Response(
+            {
+                "survivor_id": record.survivor_id,
+                "merged_customer_id": record.merged_customer_id,
+                "moved": record.moved,
+                "merged_at": record.merged_at.isoformat(),
+            }
+        )
