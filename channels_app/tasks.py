@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import delivery
+from channels_app import delivery, voice
 from channels_app.providers import TransientDeliveryError
 
 
@@ -21,3 +21,20 @@ def deliver_message(self, message_id: int) -> None:
             return
         # 1, 2, 4, 8… seconds: a provider that is down is not hammered.
         raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=settings.DELIVERY_MAX_RETRIES)
+def connect_call(self, interaction_id: int, agent_id: int) -> None:
+    try:
+        voice.connect_accepted_call(interaction_id, agent_id)
+    except TransientDeliveryError as exc:
+        if self.request.retries >= self.max_retries:
+            voice.connect_failed(interaction_id, agent_id, str(exc))
+            return
+        if self.request.is_eager:
+            self.apply(
+                args=(interaction_id, agent_id), retries=self.request.retries + 1, throw=True
+            )
+            return
+        # A caller is waiting: retry fast.
+        raise self.retry(exc=exc, countdown=0.5) from exc

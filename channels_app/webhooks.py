@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from channels_app.providers import email, meta, twilio
 from contactcenter import inbound
+from contactcenter import services as crm
 from contactcenter.errors import DomainError, Forbidden, InvalidInput, NotConfigured, NotFound
 
 logger = logging.getLogger(__name__)
@@ -97,3 +98,26 @@ def inbound_email(request: HttpRequest) -> HttpResponse:
         },
         status=201 if received.created else 200,
     )
+
+
+@csrf_exempt
+@require_POST
+@domain_errors_as_http
+def twilio_voice(request: HttpRequest) -> HttpResponse:
+    """A call rings in: it becomes a voice contact, and the caller holds until an agent takes it."""
+    twilio.verify_signature(request)
+    received = inbound.receive(twilio.inbound_call(request.POST))
+    return HttpResponse(
+        twilio.enqueue_twiml(received.message.interaction_id), content_type="text/xml"
+    )
+
+
+@csrf_exempt
+@require_POST
+@domain_errors_as_http
+def twilio_voice_status(request: HttpRequest) -> HttpResponse:
+    """Twilio's call status callback: ringing, in progress, completed with its duration."""
+    twilio.verify_signature(request)
+    external_id, status, duration = twilio.call_status(request.POST)
+    crm.call_status_changed(external_id=external_id, status=status, duration=duration)
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")

@@ -62,6 +62,10 @@ class InboundMessage:
     # Provider ids of earlier messages this one answers (an email's In-Reply-To, References).
     replies_to: tuple[str, ...] = ()
     attachments: tuple[InboundAttachment, ...] = ()
+    # The provider's id of the whole contact (a call): each one is its own conversation.
+    external_id: str = ""
+    # A call's arrival is an event in the transcript, not words of the customer.
+    sender: str = Message.Sender.CUSTOMER
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ def validated(inbound: InboundMessage) -> InboundMessage:
             )
             for attachment in inbound.attachments
         ),
+        external_id=inbound.external_id[:200],
+        sender=inbound.sender,
     )
 
 
@@ -163,7 +169,7 @@ def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -
         )
         message = append_message(
             interaction,
-            sender=Message.Sender.CUSTOMER,
+            sender=inbound.sender,
             body=inbound.body,
             provider_message_id=inbound.provider_message_id,
         )
@@ -213,6 +219,12 @@ def thread_case(customer: Customer, *, subject: str, now: datetime) -> Case:
 
 
 def _continued_interaction(inbound: InboundMessage, point: ContactPoint) -> Interaction | None:
+    if inbound.external_id:
+        return (
+            Interaction.objects.select_for_update(of=("self",))
+            .filter(external_id=inbound.external_id)
+            .first()
+        )
     if inbound.replies_to:
         answered = (
             Message.objects.filter(provider_message_id__in=inbound.replies_to)
@@ -263,4 +275,5 @@ def _new_interaction(
         contact_point=point,
         business_address=inbound.business_address,
         subject=inbound.subject,
+        external_id=inbound.external_id,
     )

@@ -115,6 +115,15 @@ class Interaction(models.Model):
         "replies are sent from it.",
     )
     subject = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text="The provider's id of this contact as a whole, e.g. “twilio:CA…” for a call.",
+    )
+    duration_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How long a call lasted, as the provider reports it."
+    )
     direction = models.CharField(
         max_length=16, choices=Direction.choices, default=Direction.INBOUND
     )

@@ -133,3 +133,49 @@ def close_interaction(interaction: Interaction, *, now: datetime | None = None) 
     interaction.status = Interaction.Status.CLOSED
     interaction.ended_at = now or timezone.now()
     interaction.save(update_fields=["status", "ended_at"])
+
+
+def work_started(interaction: Interaction, *, agent_id: int) -> None:
+    """An agent took the contact: a waiting caller is put through to them once it commits."""
+    if interaction.channel == ChannelKind.VOICE and interaction.external_id:
+        from channels_app import tasks as channel_tasks
+
+        transaction.on_commit(partial(channel_tasks.connect_call.delay, interaction.pk, agent_id))
+
+
+def note_on_interaction(interaction_id: int, body: str) -> Message | None:
+    """A system line in a contact's transcript, seen by the agent working it."""
+    with transaction.atomic():
+        interaction = Interaction.objects.filter(pk=interaction_id).first()
+        if interaction is None:
+            return None
+        return append_message(interaction, sender=Message.Sender.SYSTEM, body=body)
+
+
+def call_status_changed(*, external_id: str, status: str, duration: int | None) -> None:
+    """The provider reports a call's progress; an ended call frees its place in the queue.
+
+    A caller who hangs up while waiting abandons the work item; one who hangs up while
+    talking leaves the agent their wrap-up, which ends with closing the work.
+    """
+    from channels_app.providers.twilio import CALL_ENDED
+
+    with transaction.atomic():
+        interaction = (
+            Interaction.objects.select_for_update(of=("self",))
+            .filter(external_id=external_id, channel=ChannelKind.VOICE)
+            .first()
+        )
+        if interaction is None:
+            raise NotFound("No call with this id.", field="CallSid")
+        if status not in CALL_ENDED or interaction.duration_seconds is not None:
+            return
+        interaction.duration_seconds = duration or 0
+        interaction.save(update_fields=["duration_seconds"])
+        minutes, seconds = divmod(interaction.duration_seconds, 60)
+        append_message(
+            interaction,
+            sender=Message.Sender.SYSTEM,
+            body=f"The call ended ({status}, {minutes}:{seconds:02d}).",
+        )
+    routing_services.customer_left(interaction_id=interaction.pk)

@@ -34,6 +34,10 @@ urlpatterns = [
         name="customer-merge",
     ),
     path("hooks/twilio/messaging/", webhooks.twilio_messaging, name="hook-twilio-messaging"),
+    path("hooks/twilio/voice/", webhooks.twilio_voice, name="hook-twilio-voice"),
+    path(
+        "hooks/twilio/voice/status/", webhooks.twilio_voice_status, name="hook-twilio-voice-status"
+    ),
     path("hooks/meta/", webhooks.meta_messaging, name="hook-meta"),
     path("hooks/email/", webhooks.inbound_email, name="hook-email"),
     path(

@@ -439,6 +439,7 @@ def _start_work(offer: Offer, agent: Agent, *, now: datetime) -> WorkItem:
     item = selectors.work_items_with_context().get(pk=offer.work_item_id)
     joined = "joined the chat" if item.interaction.channel == ChannelKind.CHAT else "took over"
     _system_note(item, f"{agent.name} {joined}.", agent_id=agent.pk)
+    crm.work_started(item.interaction, agent_id=agent.pk)
     events.work_assigned(agent.pk, selectors.work_item_payloads([item])[0])
     events.chat_status(item.interaction_id, state="connected", agent_name=agent.name)
     return item
@@ -756,7 +757,8 @@ def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
         raise _OfferedMeanwhile
     for item in items:
         if item.status == WorkItem.Status.ASSIGNED:
-            _system_note(item, "The customer left the chat.", agent_id=item.agent_id)
+            if item.interaction.channel == ChannelKind.CHAT:
+                _system_note(item, "The customer left the chat.", agent_id=item.agent_id)
             continue
         for offer in pending:
             if offer.work_item_id == item.pk:

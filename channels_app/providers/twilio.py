@@ -9,6 +9,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 
 from channels_app.providers import PermanentDeliveryError, TransientDeliveryError
 from contactcenter.errors import Forbidden, InvalidInput, NotConfigured
@@ -102,3 +103,77 @@ def send_message(*, sender: str, to: str, body: str) -> str:
         # Connection refused, timeouts and the like: the provider may be back soon.
         raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
     return f"twilio:{message.sid}"
+
+
+# --- voice ---------------------------------------------------------------------------------
+
+CALL_ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+CALL_STATUSES = CALL_ENDED | {"queued", "initiated", "ringing", "in-progress"}
+
+
+def call_id(call_sid: str) -> str:
+    return f"twilio:{call_sid}"
+
+
+def agent_identity(agent_id: int) -> str:
+    """The Twilio Client identity an agent's browser phone registers with."""
+    return f"agent-{agent_id}"
+
+
+def inbound_call(form: QueryDict) -> InboundMessage:
+    """A call ringing in (Twilio's voice webhook): a voice contact of its own."""
+    sid = required(form, "CallSid")
+    caller = required(form, "From")
+    return InboundMessage(
+        channel=ChannelKind.VOICE,
+        address_kind=ContactPoint.Kind.PHONE,
+        address=caller,
+        body=f"Incoming call from {caller.strip()}.",
+        provider_message_id=call_id(sid),
+        external_id=call_id(sid),
+        business_address=form.get("To", ""),
+        customer_name=form.get("CallerName", ""),
+        sender="system",
+    )
+
+
+def call_status(form: QueryDict) -> tuple[str, str, int | None]:
+    """(call id, status, duration in seconds or None) of a status callback."""
+    sid = required(form, "CallSid")
+    status = required(form, "CallStatus").strip().lower()
+    if status not in CALL_STATUSES:
+        raise InvalidInput(f"Unknown CallStatus {status!r}.", field="CallStatus")
+    raw = form.get("CallDuration", "").strip()
+    try:
+        duration = int(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput(
+            "CallDuration is not a number of seconds.", field="CallDuration"
+        ) from exc
+    if duration is not None and not 0 <= duration <= 7 * 24 * 3600:
+        raise InvalidInput("CallDuration is out of range.", field="CallDuration")
+    return call_id(sid), status, duration
+
+
+def enqueue_twiml(interaction_id: int) -> str:
+    """TwiML that holds the caller in a Twilio queue of their own until an agent accepts."""
+    response = VoiceResponse()
+    response.say("Thank you for calling. Please hold for the next available agent.")
+    response.enqueue(f"interaction-{interaction_id}")
+    return str(response)
+
+
+def connect_call(*, external_id: str, agent_id: int) -> None:
+    """Take the waiting caller out of the hold queue and ring the agent's browser phone."""
+    call_sid = external_id.removeprefix("twilio:")
+    response = VoiceResponse()
+    dial = response.dial()
+    dial.client(agent_identity(agent_id))
+    try:
+        client().calls(call_sid).update(twiml=str(response))
+    except TwilioRestException as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise TransientDeliveryError(f"Twilio answered {exc.status}: {exc.msg}") from exc
+        raise PermanentDeliveryError(f"Twilio refused to connect the call: {exc.msg}") from exc
+    except (TwilioException, OSError) as exc:
+        raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
