@@ -9,11 +9,13 @@ refusal marks it failed with the provider's reason, and the agent sees either ou
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
 from channels_app.providers import PermanentDeliveryError, email, meta, twilio
 from contactcenter import events
+from contactcenter.errors import NotConfigured
 from contactcenter.models import ChannelKind, ContactPoint, Message
 from contactcenter.selectors import delivery_payload
 
@@ -34,6 +36,9 @@ def deliver(message_id: int) -> None:
             return
         try:
             provider_message_id = send(message)
+        except NotConfigured as exc:
+            _mark(message, Message.Delivery.FAILED, error=exc.message)
+            return
         except PermanentDeliveryError as exc:
             logger.warning("message %s not delivered: %s", message_id, exc)
             _mark(message, Message.Delivery.FAILED, error=str(exc))
@@ -87,3 +92,19 @@ def send(message: Message) -> str:
             raise PermanentDeliveryError("The customer's address is not an email address.")
         return email.send_reply(message, to=point.value)
     raise PermanentDeliveryError(f"Nothing sends messages on {interaction.channel} contacts.")
+
+
+# Longer than every retry's back-off together: a message still pending this long lost its
+# task (a broker that was down when it was dispatched, say).
+STALE_PENDING = timedelta(minutes=5)
+
+
+def pending_too_long(now: datetime) -> list[int]:
+    """Messages whose delivery task seems lost, to dispatch again."""
+    return list(
+        Message.objects.filter(
+            delivery=Message.Delivery.PENDING, created_at__lt=now - STALE_PENDING
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )

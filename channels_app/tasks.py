@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from channels_app import delivery, voice
 from channels_app.providers import TransientDeliveryError
@@ -38,3 +39,9 @@ def connect_call(self, interaction_id: int, agent_id: int) -> None:
             return
         # A caller is waiting: retry fast.
         raise self.retry(exc=exc, countdown=0.5) from exc
+
+
+@shared_task(ignore_result=True)
+def redeliver_stale() -> None:
+    for message_id in delivery.pending_too_long(timezone.now()):
+        deliver_message.delay(message_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -15,6 +14,7 @@ from contactcenter.addresses import normalize_email
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.inbound import resolve_contact_point, thread_case
 from contactcenter.models import ChannelKind, ContactPoint, Interaction, Message
+from contactcenter.realtime import after_commit
 from contactcenter.selectors import message_payload
 from contactcenter.text import clean_text
 from routing.selectors import current_assignment
@@ -93,9 +93,14 @@ def append_message(
         delivery=Message.Delivery.PENDING if sent_out else Message.Delivery.NONE,
     )
     if sent_out:
-        from channels_app import tasks as channel_tasks
+        message_id = message.pk
 
-        transaction.on_commit(partial(channel_tasks.deliver_message.delay, message.pk))
+        def dispatch_delivery() -> None:
+            from channels_app import tasks as channel_tasks
+
+            channel_tasks.deliver_message.delay(message_id)
+
+        after_commit(dispatch_delivery)
     if agent_id is None:
         work_item_id, agent_id = current_assignment(interaction.pk)
     events.message_created(
@@ -138,9 +143,14 @@ def close_interaction(interaction: Interaction, *, now: datetime | None = None) 
 def work_started(interaction: Interaction, *, agent_id: int) -> None:
     """An agent took the contact: a waiting caller is put through to them once it commits."""
     if interaction.channel == ChannelKind.VOICE and interaction.external_id:
-        from channels_app import tasks as channel_tasks
+        interaction_id = interaction.pk
 
-        transaction.on_commit(partial(channel_tasks.connect_call.delay, interaction.pk, agent_id))
+        def dispatch_connect() -> None:
+            from channels_app import tasks as channel_tasks
+
+            channel_tasks.connect_call.delay(interaction_id, agent_id)
+
+        after_commit(dispatch_connect)
 
 
 def note_on_interaction(interaction_id: int, body: str) -> Message | None:

@@ -248,6 +248,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ROUTING_SWEEP_SECONDS),
         "options": {"expires": float(ROUTING_SWEEP_SECONDS)},
     },
+    "redeliver-stale-messages": {
+        "task": "channels_app.tasks.redeliver_stale",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
 }
 # In embedded mode there is no beat process: the ASGI app runs the same sweep on a ticker.
 EMBEDDED_TICKER = env_bool("EMBEDDED_TICKER", EMBEDDED)

@@ -365,3 +365,36 @@ def test_web_chat_replies_are_not_sent_through_a_provider(committed) -> None:
     interaction = crm.start_web_chat(name="Ana", email="ana@example.com")
     message = crm.append_message(interaction, sender=Message.Sender.AGENT, body="Hi")
     assert message.delivery == Message.Delivery.NONE
+
+
+def test_a_reply_on_a_channel_not_set_up_fails_with_the_reason(
+    client, twilio_settings, committed
+) -> None:
+    agent, item = accepted_sms_conversation(client, committed)
+    twilio_settings.TWILIO_AUTH_TOKEN = ""
+    with committed():
+        reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Hello")
+    reply.refresh_from_db()
+    assert reply.delivery == Message.Delivery.FAILED
+    assert reply.delivery_error == "Twilio is not set up on this deployment."
+
+
+def test_a_reply_whose_task_was_lost_is_sent_by_the_periodic_redelivery(
+    client, twilio_settings, committed
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from channels_app import tasks
+
+    agent, item = accepted_sms_conversation(client, committed)
+    # Stored, but its task never reached a worker (no commit callbacks ran).
+    reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Late reply")
+    Message.objects.filter(pk=reply.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    with http_provider((201, {"sid": "SMlate"})) as twilio_api:
+        twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
+        tasks.redeliver_stale.delay()
+    reply.refresh_from_db()
+    assert (reply.delivery, reply.provider_message_id) == ("sent", "twilio:SMlate")
+    assert len(twilio_api.requests) == 1
