@@ -8,12 +8,14 @@ from contactcenter.errors import DomainError
 from contactcenter.merging import merge_customers
 from contactcenter.models import (
     Attachment,
+    BotIntent,
     Case,
     ContactPoint,
     Customer,
     CustomerMerge,
     Interaction,
     Message,
+    Order,
 )
 
 
@@ -123,8 +125,17 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
-    list_display = ["id", "channel", "direction", "status", "case", "started_at", "ended_at"]
-    list_filter = ["channel", "status", "direction", "started_at"]
+    list_display = [
+        "id",
+        "channel",
+        "direction",
+        "status",
+        "bot_status",
+        "case",
+        "started_at",
+        "ended_at",
+    ]
+    list_filter = ["channel", "status", "bot_status", "direction", "started_at"]
     search_fields = ["case__customer__name", "messages__body"]
     list_select_related = ["case"]
     autocomplete_fields = ["case"]
@@ -144,3 +155,20 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="Body")
     def short_body(self, message: Message) -> str:
         return message.body[:80]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "customer", "status", "placed_at", "carrier", "total"]
+    list_filter = ["status", "placed_at"]
+    search_fields = ["number", "customer__name", "tracking_number"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+
+
+@admin.register(BotIntent)
+class BotIntentAdmin(admin.ModelAdmin):
+    list_display = ["name", "action", "active", "position"]
+    list_editable = ["active", "position"]
+    list_filter = ["action", "active"]
+    search_fields = ["name", "examples", "answer"]

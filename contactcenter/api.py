@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -85,3 +88,33 @@ class CustomerMerge(APIView):
                 "merged_at": record.merged_at.isoformat(),
             }
         )
+
+
+class IsSupervisor(permissions.BasePermission):
+    message = "Only supervisors can read reports."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_supervisor(request.user)
+
+
+class BotReport(APIView):
+    """How many contacts the self-service bot handled, resolved without an agent, handed off.
+
+    ``?hours=N`` looks back N hours (default 24, at most 90 days).
+    """
+
+    permission_classes = [permissions.IsAuthenticated, IsSupervisor]
+
+    @extend_schema(responses={200: dict, 400: dict})
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("hours", "24")
+        try:
+            hours = int(raw)
+        except ValueError:
+            hours = 0
+        if not 1 <= hours <= 24 * 90:
+            return Response(
+                {"error": "hours must be a whole number from 1 to 2160.", "field": "hours"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(selectors.bot_report(timezone.now() - timedelta(hours=hours)))

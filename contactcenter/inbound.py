@@ -152,8 +152,7 @@ def _receive_once(inbound: InboundMessage, *, now: datetime) -> Received:
 
 
 def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -> Received:
-    import routing.services as routing_services
-    from contactcenter.services import append_message
+    from contactcenter.services import answer_or_route, append_message
 
     with transaction.atomic():
         stored = Message.objects.filter(provider_message_id=inbound.provider_message_id).first()
@@ -183,8 +182,7 @@ def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -
             stored.file.save(attachment.filename, ContentFile(attachment.data), save=False)
             stored_files.append(stored.file.name)
             stored.save()
-        if not interaction.work_items.exists():
-            routing_services.enqueue(interaction, now=now)
+        answer_or_route(interaction, message)
         return Received(message=message, created=True)
 
 

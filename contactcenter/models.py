@@ -124,6 +124,24 @@ class Interaction(models.Model):
     duration_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="How long a call lasted, as the provider reports it."
     )
+
+    class BotStatus(models.TextChoices):
+        NONE = "", "No bot"
+        ACTIVE = "active", "Bot answering"
+        RESOLVED = "resolved", "Resolved by the bot"
+        HANDED_OFF = "handed_off", "Handed off to an agent"
+        ABANDONED = "abandoned", "Left before the bot could help"
+
+    bot_status = models.CharField(
+        max_length=16, choices=BotStatus.choices, default=BotStatus.NONE, blank=True
+    )
+    bot_intent = models.CharField(
+        max_length=80, blank=True, help_text="The last intent the self-service bot detected."
+    )
+    bot_answers = models.PositiveSmallIntegerField(default=0)
+    bot_misses = models.PositiveSmallIntegerField(default=0)
+    # The intent waiting for a detail the bot asked for (an order number).
+    bot_awaiting = models.CharField(max_length=80, blank=True)
     direction = models.CharField(
         max_length=16, choices=Direction.choices, default=Direction.INBOUND
     )
@@ -237,3 +255,64 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_name} (#{self.merged_customer_id}) into {self.survivor}"
+
+
+class Order(models.Model):
+    """A customer's order, which the self-service bot can look up."""
+
+    class Status(models.TextChoices):
+        PLACED = "placed", "Placed"
+        PAID = "paid", "Paid"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+        RETURNED = "returned", "Returned"
+
+    number = models.CharField(max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLACED)
+    placed_at = models.DateTimeField()
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=80, blank=True)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+
+class BotIntent(models.Model):
+    """Something customers ask the self-service bot, with examples of how they say it."""
+
+    class Action(models.TextChoices):
+        ANSWER = "answer", "Answer with the text"
+        ORDER_STATUS = "order_status", "Look up the order named in the message"
+        HANDOFF = "handoff", "Hand off to an agent"
+        END = "end", "Answer and end the conversation"
+
+    name = models.CharField(
+        max_length=80,
+        unique=True,
+        help_text="Work handed off after this intent carries it: intake rules can match it to "
+        "choose queue, skills and priority.",
+    )
+    examples = models.TextField(help_text="Example phrases, one per line.")
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.ANSWER)
+    answer = models.TextField(
+        blank=True,
+        help_text="What the bot says. For order lookups the placeholders {number}, {status}, "
+        "{carrier} and {tracking_number} are filled in.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def example_phrases(self) -> list[str]:
+        return [line.strip() for line in self.examples.splitlines() if line.strip()]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+
+from django.db.models import Count
 
 from contactcenter.errors import NotFound
 from contactcenter.models import Customer, Interaction, Message
@@ -130,4 +133,26 @@ def customer_timeline(customer_id: int, *, limit: int = 50) -> dict[str, Any]:
             }
             for interaction in interactions
         ],
+    }
+
+
+def bot_report(since: datetime) -> dict[str, Any]:
+    """How the self-service bot did with the contacts that started since ``since``."""
+    counts = dict(
+        Interaction.objects.filter(started_at__gte=since)
+        .exclude(bot_status=Interaction.BotStatus.NONE)
+        .values_list("bot_status")
+        .annotate(count=Count("id"))
+        .values_list("bot_status", "count")
+    )
+    handled = sum(counts.values())
+    resolved = counts.get(Interaction.BotStatus.RESOLVED, 0)
+    return {
+        "since": since.isoformat(),
+        "handled": handled,
+        "resolved_without_agent": resolved,
+        "handed_off": counts.get(Interaction.BotStatus.HANDED_OFF, 0),
+        "abandoned": counts.get(Interaction.BotStatus.ABANDONED, 0),
+        "still_talking": counts.get(Interaction.BotStatus.ACTIVE, 0),
+        "resolution_rate": round(resolved / handled, 3) if handled else None,
     }

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import routing.services as routing_services
-from contactcenter import events
+from contactcenter import bot, events
 from contactcenter.addresses import normalize_email
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.inbound import resolve_contact_point, thread_case
@@ -17,6 +17,7 @@ from contactcenter.models import ChannelKind, ContactPoint, Interaction, Message
 from contactcenter.realtime import after_commit
 from contactcenter.selectors import message_payload
 from contactcenter.text import clean_text
+from routing import events as routing_events
 from routing.selectors import current_assignment
 
 MAX_NAME_LENGTH = 120
@@ -63,9 +64,27 @@ def post_customer_message(*, interaction_id: int, body: str) -> Message:
         if interaction.status != Interaction.Status.OPEN:
             raise Conflict("This conversation is closed.")
         message = append_message(interaction, sender=Message.Sender.CUSTOMER, body=body)
-        if not interaction.work_items.exists():
-            routing_services.enqueue(interaction)
+        answer_or_route(interaction, message)
     return message
+
+
+def answer_or_route(interaction: Interaction, message: Message) -> None:
+    """After a customer message: the bot answers it, or a contact not yet routed is queued.
+
+    A bot hand-off queues the contact with the intent it detected, for intake rules to match.
+    """
+    if interaction.work_items.exists():
+        return
+    if bot.takes(interaction):
+        outcome = bot.customer_message(interaction, message)
+        if outcome.resolved:
+            close_interaction(interaction)
+            routing_events.chat_status(interaction.pk, state="closed", note="resolved")
+            return
+        if not outcome.handoff:
+            routing_events.chat_status(interaction.pk, state="assistant")
+            return
+    routing_services.enqueue(interaction, intent=interaction.bot_intent)
 
 
 def append_message(
@@ -189,3 +208,12 @@ def call_status_changed(*, external_id: str, status: str, duration: int | None) 
             body=f"The call ended ({status}, {minutes}:{seconds:02d}).",
         )
     routing_services.customer_left(interaction_id=interaction.pk)
+
+
+def customer_left_bot(interaction_id: int, *, now: datetime | None = None) -> None:
+    """The customer went away while talking to the bot: the bot's conversation ends."""
+    interaction = (
+        Interaction.objects.select_for_update(of=("self",)).filter(pk=interaction_id).first()
+    )
+    if interaction is not None and bot.customer_left(interaction):
+        close_interaction(interaction, now=now)

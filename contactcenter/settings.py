@@ -305,6 +305,8 @@ EMAIL_MAX_BYTES = env_int("EMAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "/media/"
+# How alike (0-100) a customer's words and an intent's example must be for the bot to answer.
+BOT_MATCH_THRESHOLD = env_int("BOT_MATCH_PERCENT", 50, minimum=1) / 100
 # Outbound deliveries that fail for a passing reason (timeouts, 5xx) are tried again.
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5, minimum=0)
 DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 10, minimum=1)

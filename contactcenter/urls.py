@@ -33,6 +33,7 @@ urlpatterns = [
         crm_api.CustomerMerge.as_view(),
         name="customer-merge",
     ),
+    path("api/reports/bot/", crm_api.BotReport.as_view(), name="bot-report"),
     path("hooks/twilio/messaging/", webhooks.twilio_messaging, name="hook-twilio-messaging"),
     path("hooks/twilio/voice/", webhooks.twilio_voice, name="hook-twilio-voice"),
     path(

@@ -71,6 +71,7 @@ def chat_status(
     position_beyond: int | None = None,
     agents_available: int | None = None,
     agent_name: str | None = None,
+    note: str | None = None,
 ) -> None:
     publish(
         interaction_group(interaction_id),
@@ -81,6 +82,7 @@ def chat_status(
             position_beyond=position_beyond,
             agents_available=agents_available,
             agent_name=agent_name,
+            note=note,
         ),
     )
 
@@ -92,6 +94,7 @@ def chat_status_data(
     position_beyond: int | None = None,
     agents_available: int | None = None,
     agent_name: str | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
     return {
         "state": state,
@@ -99,6 +102,7 @@ def chat_status_data(
         "position_beyond": position_beyond,
         "agents_available": agents_available,
         "agent_name": agent_name,
+        "note": note,
     }
 
 

@@ -85,7 +85,7 @@ def _configuration() -> _Configuration:
     global _cached
     version = cache.get(RULES_VERSION_KEY)
     if version is None:
-        version = _new_version()
+        version = new_version()
     if _cached is not None and _cached.version == version:
         return _cached
     rules = list(
@@ -125,7 +125,7 @@ def reads_first_message() -> bool:
     return any(rule.keywords.strip() for rule in active_rules())
 
 
-def _new_version() -> str:
+def new_version() -> str:
     version = uuid.uuid4().hex
     cache.set(RULES_VERSION_KEY, version, timeout=None)
     return version
@@ -137,8 +137,8 @@ def rules_changed(**_: object) -> None:
     Bumped now, for this transaction's own reads, and again after the commit, since another
     process may have read and kept the uncommitted-over rules in between.
     """
-    _new_version()
-    transaction.on_commit(_new_version)
+    new_version()
+    transaction.on_commit(new_version)
 
 
 def matching_rule(contact: Contact, rules: list[IntakeRule] | None = None) -> IntakeRule:

@@ -31,6 +31,12 @@ class ServiceChannel(models.Model):
         related_name="+",
         help_text="Where new work on this channel waits when no intake rule names a queue.",
     )
+    self_service = models.BooleanField(
+        default=False,
+        help_text="New contacts on this channel talk to the self-service bot first; it hands "
+        "off to an agent when asked, when it fails to understand twice, or on a hand-off "
+        "intent. Only text channels (chat, SMS, messaging, social) have a bot.",
+    )
     max_items_per_agent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

@@ -750,6 +750,10 @@ def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
         )
         .select_related("interaction")
     )
+    if not items:
+        # Nothing was routed yet: a conversation with the bot ends here.
+        crm.customer_left_bot(interaction_id, now=now)
+        return
     offered = {offer.work_item_id for offer in pending}
     if strict and any(
         item.status == WorkItem.Status.OFFERED and item.pk not in offered for item in items

@@ -37,3 +37,13 @@ def reference_data(transactional_db) -> None:
     from routing.reference import create_reference_data
 
     create_reference_data(apps)
+
+
+@pytest.fixture(autouse=True)
+def _routing_configuration_forgotten_after_each_test():
+    """Each process keeps intake rules and channel settings until a save says otherwise; a
+    test's rolled-back saves must not leave the next test reading them."""
+    yield
+    from routing import intake
+
+    intake.new_version()

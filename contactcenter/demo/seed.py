@@ -11,8 +11,26 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter.models import Case, ChannelKind, ContactPoint, Customer, Interaction, Message
-from routing.models import Agent, AgentSkill, Queue, RoutingConfig, ServiceChannel, Skill
+from contactcenter.models import (
+    BotIntent,
+    Case,
+    ChannelKind,
+    ContactPoint,
+    Customer,
+    Interaction,
+    Message,
+    Order,
+)
+from routing.models import (
+    Agent,
+    AgentSkill,
+    IntakeRule,
+    IntakeRuleSkill,
+    Queue,
+    RoutingConfig,
+    ServiceChannel,
+    Skill,
+)
 
 AGENT_PASSWORD = "agent-demo"
 SUPERVISOR_PASSWORD = "supervisor-demo"
@@ -149,9 +167,69 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
     for name, members in (("Email", agents), ("Messaging", agents), ("Voice", agents[::2])):
         Queue.objects.get(name=name).members.set(members)
 
+    _seed_self_service(billing_queue)
     if history:
         _seed_history(rng, agents)
     return True
+
+
+BOT_INTENTS = [
+    # (name, action, examples, answer)
+    (
+        "Opening hours",
+        BotIntent.Action.ANSWER,
+        "When are you open?\nWhat are your opening hours?\nAre you open on Sunday?",
+        "We are open Monday to Saturday, 8:00 to 20:00 (CET).",
+    ),
+    (
+        "Shipping countries",
+        BotIntent.Action.ANSWER,
+        "Do you ship to Norway?\nWhich countries do you ship to?\nDo you deliver abroad?",
+        "We ship to every EU country, Norway, Switzerland and the UK.",
+    ),
+    (
+        "Order status",
+        BotIntent.Action.ORDER_STATUS,
+        "Where is my order?\nWhat is the status of my order?\nTrack my order",
+        "Order {number} is {status}. Carrier: {carrier}, tracking number {tracking_number}.",
+    ),
+    (
+        "Refund",
+        BotIntent.Action.HANDOFF,
+        "I want a refund\nI'd like a refund\nCan I get my money back?",
+        "Refunds are handled by our billing team; I am passing you on to them.",
+    ),
+    (
+        "Talk to a person",
+        BotIntent.Action.HANDOFF,
+        "Can I talk to a person?\nI want an agent\nSpeak to a human",
+        "Of course, let me get you to one of our agents.",
+    ),
+    (
+        "Thanks",
+        BotIntent.Action.END,
+        "Thanks!\nThank you, that's all\nGreat, that helps",
+        "Glad I could help. Goodbye!",
+    ),
+]
+
+
+def _seed_self_service(billing_queue: Queue) -> None:
+    """The bot answers first on every text channel; refunds go to billing with the skill."""
+    for position, (name, action, examples, answer) in enumerate(BOT_INTENTS, start=1):
+        BotIntent.objects.create(
+            name=name, action=action, examples=examples, answer=answer, position=position
+        )
+    # Saved one by one: a save tells every process to reread the channel settings.
+    for channel in ServiceChannel.objects.filter(
+        kind__in=[ChannelKind.CHAT, ChannelKind.SMS, ChannelKind.MESSAGING, ChannelKind.SOCIAL]
+    ):
+        channel.self_service = True
+        channel.save(update_fields=["self_service"])
+    rule = IntakeRule.objects.create(
+        name="Refunds to billing", position=10, intent="Refund", queue=billing_queue, priority=2
+    )
+    IntakeRuleSkill.objects.create(rule=rule, skill=Skill.objects.get(name="Refunds"), min_level=3)
 
 
 def _seed_history(rng: random.Random, agents: list[Agent]) -> None:
@@ -161,6 +239,21 @@ def _seed_history(rng: random.Random, agents: list[Agent]) -> None:
         ContactPoint.objects.create(
             customer=customer, kind=ContactPoint.Kind.EMAIL, value=_email_for(name)
         )
+        for _ in range(2):
+            number = str(rng.randint(10000, 99999))
+            while Order.objects.filter(number=number).exists():
+                number = str(rng.randint(10000, 99999))
+            status = rng.choice(list(Order.Status))
+            shipped = status in (Order.Status.SHIPPED, Order.Status.DELIVERED)
+            Order.objects.create(
+                number=number,
+                customer=customer,
+                status=status,
+                placed_at=now - timedelta(days=rng.randint(1, 30)),
+                carrier="DHL" if shipped else "",
+                tracking_number=f"JD{rng.randint(10**9, 10**10 - 1)}" if shipped else "",
+                total=rng.randint(1000, 20000) / 100,
+            )
         for _ in range(rng.randint(1, 3)):
             started = now - timedelta(days=rng.randint(2, 90), minutes=rng.randint(0, 600))
             question, answer = rng.choice(HISTORY_LINES)

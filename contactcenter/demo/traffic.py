@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import contactcenter.services as crm
 import routing.services as routing_services
+from contactcenter import bot
 from contactcenter.demo.seed import HUMAN_AGENTS, demo_customer_addresses
 from contactcenter.errors import DomainError
 from contactcenter.models import Interaction, Message
@@ -74,9 +75,28 @@ def make_simulated_agents_available() -> None:
 def demo_tick(rng: random.Random, *, think_seconds: float = 3) -> None:
     if WorkItem.objects.filter(status=WorkItem.Status.QUEUED).count() < MAX_WAITING:
         start_customer_chat(rng)
+    answer_the_bot(rng)
     agents = {agent.pk: agent for agent in simulated_agents()}
     answer_offers(rng, agents, think_seconds=think_seconds)
     work_open_chats(rng, agents)
+
+
+def answer_the_bot(rng: random.Random) -> None:
+    """Demo customers thank the bot when it answered them, and ask for a person when not."""
+    talking = Interaction.objects.filter(
+        status=Interaction.Status.OPEN,
+        bot_status=Interaction.BotStatus.ACTIVE,
+        case__customer__contact_points__value__in=[email for _, email in demo_customer_addresses()],
+    ).distinct()
+    for interaction in talking:
+        last = interaction.messages.last()
+        if last is None or last.sender != Message.Sender.BOT or rng.random() < 0.5:
+            continue
+        helped = interaction.bot_answers > 0 and last.body != bot.ASK_ORDER_NUMBER
+        crm.post_customer_message(
+            interaction_id=interaction.pk,
+            body="Thanks!" if helped else "Can I talk to a person?",
+        )
 
 
 def start_customer_chat(rng: random.Random) -> None:

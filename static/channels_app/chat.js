@@ -67,10 +67,17 @@ function onStatus(data) {
       data.agents_available === 0
         ? `${line}. No agent is available right now; stay here and the first one back will answer.`
         : line;
+  } else if (data.state === "assistant") {
+    statusLine.textContent =
+      "You are chatting with our assistant. Ask for an agent at any time.";
   } else if (data.state === "connected") {
     statusLine.textContent = `You are chatting with ${data.agent_name || "an agent"}`;
   } else if (data.state === "closed") {
-    endChat("The agent closed this chat");
+    endChat(
+      data.note === "resolved"
+        ? "The assistant closed this chat. Thank you for writing!"
+        : "The agent closed this chat",
+    );
   }
 }
 

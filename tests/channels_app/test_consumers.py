@@ -80,6 +80,7 @@ async def test_visitor_message_is_stored_echoed_and_the_visitor_is_told_they_wai
         "position_beyond": None,
         "agents_available": 0,
         "agent_name": None,
+        "note": None,
     }
     await visitor.disconnect()
 
@@ -100,6 +101,7 @@ async def test_waiting_visitors_see_their_place_in_line_move_and_whether_anyone_
         "position_beyond": None,
         "agents_available": 1,
         "agent_name": None,
+        "note": None,
     }
     await first.disconnect()
     await second.disconnect()
