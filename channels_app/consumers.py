@@ -14,6 +14,9 @@ from django.utils import timezone
 import contactcenter.services as crm
 import routing.services as routing_services
 from channels_app.frames import Frame, FrameError, parse_frame
+from channels_app.models import ChatSite
+from contactcenter import events as crm_events
+from contactcenter import selectors as crm_selectors
 from contactcenter.errors import DomainError
 from contactcenter.realtime import (
     SUPERVISORS_GROUP,
@@ -22,6 +25,7 @@ from contactcenter.realtime import (
     interaction_group,
 )
 from routing import selectors as routing_selectors
+from routing.events import chat_status_data
 from routing.models import Agent
 from supervisor import selectors as supervisor_selectors
 from supervisor.access import is_supervisor
@@ -82,19 +86,30 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
 
 
 class VisitorChatConsumer(FrameConsumer):
-    """A customer on the web chat page. Anonymous: the chat is theirs by holding the socket."""
+    """A customer on the web chat page or widget. Anonymous: the chat is theirs by holding the
+    socket, or, after a reload, the signed resume token the page kept."""
 
-    frame_types = frozenset({"chat.start", "chat.message"})
+    frame_types = frozenset(
+        {"chat.start", "chat.resume", "chat.message", "chat.typing", "chat.end"}
+    )
 
     async def connect(self) -> None:
         self.interaction_id: int | None = None
+        self.ended = False
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.interaction_id is not None:
-            await self.channel_layer.group_discard(
-                interaction_group(self.interaction_id), self.channel_name
-            )
+        if self.interaction_id is None:
+            return
+        await self.channel_layer.group_discard(
+            interaction_group(self.interaction_id), self.channel_name
+        )
+        if self.ended:
+            return
+        if settings.CHAT_RESUME_SECONDS:
+            # Perhaps only a reload: the sweep ends the chat if they do not come back.
+            await database_sync_to_async(crm.customer_went_away)(self.interaction_id)
+        else:
             await database_sync_to_async(routing_services.customer_left)(
                 interaction_id=self.interaction_id
             )
@@ -102,12 +117,27 @@ class VisitorChatConsumer(FrameConsumer):
     async def handle_frame(self, frame: Frame) -> None:
         if frame.type == "chat.start":
             await self.start(frame)
-        elif self.interaction_id is None:
+        elif frame.type == "chat.resume":
+            await self.resume(frame)
+        elif self.interaction_id is None or self.ended:
             raise FrameError("not_started", "Start the chat with your name and email first.")
-        else:
+        elif frame.type == "chat.message":
             body = frame.text("body", max_length=crm.MAX_MESSAGE_LENGTH)
             await database_sync_to_async(crm.post_customer_message)(
                 interaction_id=self.interaction_id, body=body
+            )
+        elif frame.type == "chat.typing":
+            typing = frame.flag("typing")
+            await database_sync_to_async(crm_events.customer_typing)(
+                self.interaction_id, typing=typing
+            )
+        elif frame.type == "chat.end":
+            self.ended = True
+            await database_sync_to_async(routing_services.customer_left)(
+                interaction_id=self.interaction_id
+            )
+            await self.send_json(
+                envelope("chat.status", chat_status_data(state="closed", note="ended"))
             )
 
     async def start(self, frame: Frame) -> None:
@@ -115,18 +145,49 @@ class VisitorChatConsumer(FrameConsumer):
             raise FrameError("conflict", "This chat has already started.")
         name = frame.text("name", max_length=crm.MAX_NAME_LENGTH)
         email = frame.text("email", max_length=254)
-        interaction = await database_sync_to_async(crm.start_web_chat)(name=name, email=email)
-        self.interaction_id = interaction.pk
-        await self.channel_layer.group_add(interaction_group(interaction.pk), self.channel_name)
+        site_key = frame.text("site", max_length=40, required=False)
+        site = ""
+        if site_key:
+            chat_site = await database_sync_to_async(
+                ChatSite.objects.filter(key=site_key, is_active=True).first
+            )()
+            if chat_site is None:
+                raise FrameError("not_found", "This chat widget is not set up.", field="site")
+            site = f"web:{chat_site.name}"
+        interaction = await database_sync_to_async(crm.start_web_chat)(
+            name=name, email=email, site=site
+        )
         # The visitor hears back the name they typed, never the name stored for that email:
         # anyone can type an address, and it must not reveal whose it is.
+        await self.join(interaction.pk, interaction.case.number, name.strip())
+
+    async def resume(self, frame: Frame) -> None:
+        if self.interaction_id is not None:
+            raise FrameError("conflict", "This chat has already started.")
+        token = frame.text("token", max_length=1000)
+        interaction, name = await database_sync_to_async(crm.resume_web_chat)(token)
+        await self.join(interaction.pk, interaction.case.number, name)
+        history = await database_sync_to_async(crm_selectors.transcript)(interaction.pk)
+        await self.send_json(
+            envelope(
+                "chat.history",
+                {"messages": [crm_selectors.message_payload(message) for message in history]},
+            )
+        )
+        status = await database_sync_to_async(routing_services.chat_status_now)(interaction.pk)
+        await self.send_json(envelope("chat.status", status))
+
+    async def join(self, interaction_id: int, case_number: str, name: str) -> None:
+        self.interaction_id = interaction_id
+        await self.channel_layer.group_add(interaction_group(interaction_id), self.channel_name)
         await self.send_json(
             envelope(
                 "chat.started",
                 {
-                    "interaction_id": interaction.pk,
-                    "case_number": interaction.case.number,
-                    "customer_name": name.strip(),
+                    "interaction_id": interaction_id,
+                    "case_number": case_number,
+                    "customer_name": name,
+                    "resume_token": crm.chat_resume_token(interaction_id, name=name),
                 },
             )
         )
@@ -136,7 +197,14 @@ class AgentConsumer(FrameConsumer):
     """The agent console: presence, offers, replies, closing work."""
 
     frame_types = frozenset(
-        {"presence.set", "offer.accept", "offer.decline", "message.send", "work.close"}
+        {
+            "presence.set",
+            "offer.accept",
+            "offer.decline",
+            "message.send",
+            "work.close",
+            "work.typing",
+        }
     )
 
     async def connect(self) -> None:
@@ -206,6 +274,12 @@ class AgentConsumer(FrameConsumer):
         elif frame.type == "work.close":
             work_item_id = frame.identifier("work_item_id")
             await call(routing_services.close_work)(agent=self.agent, work_item_id=work_item_id)
+        elif frame.type == "work.typing":
+            work_item_id = frame.identifier("work_item_id")
+            typing = frame.flag("typing")
+            await call(routing_services.agent_typing)(
+                agent=self.agent, work_item_id=work_item_id, typing=typing
+            )
 
 
 class SupervisorConsumer(FrameConsumer):

@@ -47,6 +47,12 @@ class Frame:
             raise FrameError("invalid_frame", f"{name}: a positive integer is required", field=name)
         return value
 
+    def flag(self, name: str) -> bool:
+        value = self.data.get(name)
+        if not isinstance(value, bool):
+            raise FrameError("invalid_frame", f"{name}: true or false is required", field=name)
+        return value
+
 
 def parse_frame(text: str | None, *, allowed_types: frozenset[str]) -> Frame:
     if text is None:

@@ -2,16 +2,34 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from channels_app.models import ChatSite
 from routing.models import Agent
 from supervisor.access import is_supervisor
 
 
+@xframe_options_exempt
 def chat(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/chat.html")
+    """The customer chat page; with ``?site=<key>`` the compact page the widget frames.
+
+    Only the site's allowed origins may frame it (CSP frame-ancestors, which browsers
+    enforce); the page alone may not be framed at all.
+    """
+    key = request.GET.get("site")
+    if key is None:
+        response = render(request, "chat/chat.html", {"embedded": False})
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+        return response
+    site = ChatSite.objects.filter(key=key, is_active=True).first()
+    if site is None:
+        raise Http404("No chat widget is set up with this key.")
+    response = render(request, "chat/chat.html", {"embedded": True, "site": site})
+    response["Content-Security-Policy"] = "frame-ancestors " + " ".join(site.origins())
+    return response
 
 
 @login_required

@@ -135,6 +135,12 @@ class Interaction(models.Model):
     bot_status = models.CharField(
         max_length=16, choices=BotStatus.choices, default=BotStatus.NONE, blank=True
     )
+    customer_away_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A web chat visitor's page closed or reloaded at this time; the chat ends "
+        "unless they come back within CHAT_RESUME_SECONDS.",
+    )
     bot_intent = models.CharField(
         max_length=80, blank=True, help_text="The last intent the self-service bot detected."
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +33,8 @@ OUTBOUND_CHANNELS = frozenset(
 SENT_OUT_BY = frozenset({Message.Sender.AGENT, Message.Sender.BOT})
 
 
-def start_web_chat(*, name: str, email: str) -> Interaction:
+def start_web_chat(*, name: str, email: str, site: str = "") -> Interaction:
+    """A visitor's new chat; ``site`` names the website whose widget they used."""
     name = clean_text(name, field="name", max_length=MAX_NAME_LENGTH, label="Name")
     if not name:
         raise InvalidInput("Enter your name.", field="name")
@@ -39,7 +42,9 @@ def start_web_chat(*, name: str, email: str) -> Interaction:
     with transaction.atomic():
         point = resolve_contact_point(ContactPoint.Kind.EMAIL, email, name=name)
         case = thread_case(point.customer, subject="Web chat", now=timezone.now())
-        return Interaction.objects.create(case=case, channel=ChannelKind.CHAT, contact_point=point)
+        return Interaction.objects.create(
+            case=case, channel=ChannelKind.CHAT, contact_point=point, business_address=site
+        )
 
 
 def _validated_body(body: str) -> str:
@@ -217,3 +222,35 @@ def customer_left_bot(interaction_id: int, *, now: datetime | None = None) -> No
     )
     if interaction is not None and bot.customer_left(interaction):
         close_interaction(interaction, now=now)
+
+
+RESUME_SALT = "contactcenter.chat-resume"
+
+
+def chat_resume_token(interaction_id: int, *, name: str) -> str:
+    """What the visitor's browser tab keeps to come back to this chat after a reload."""
+    return signing.dumps({"interaction": interaction_id, "name": name}, salt=RESUME_SALT)
+
+
+def resume_web_chat(token: str) -> tuple[Interaction, str]:
+    """The open chat a resume token names, and the name the visitor typed; marks them back."""
+    try:
+        data = signing.loads(token, salt=RESUME_SALT, max_age=settings.CHAT_RESUME_MAX_AGE_SECONDS)
+    except signing.BadSignature as exc:
+        raise InvalidInput("This chat can no longer be resumed.", field="token") from exc
+    interaction = (
+        Interaction.objects.select_related("case")
+        .filter(pk=data.get("interaction"), channel=ChannelKind.CHAT)
+        .first()
+    )
+    if interaction is None or interaction.status != Interaction.Status.OPEN:
+        raise Conflict("This chat has ended.")
+    Interaction.objects.filter(pk=interaction.pk).update(customer_away_since=None)
+    return interaction, str(data.get("name", ""))
+
+
+def customer_went_away(interaction_id: int, *, now: datetime | None = None) -> None:
+    """The visitor's page closed or reloaded: the chat waits for them a while."""
+    Interaction.objects.filter(pk=interaction_id, status=Interaction.Status.OPEN).update(
+        customer_away_since=now or timezone.now()
+    )

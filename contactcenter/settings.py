@@ -305,6 +305,11 @@ EMAIL_MAX_BYTES = env_int("EMAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "/media/"
+# A web chat visitor whose page reloads or drops gets this long to come back to the same
+# conversation; after that the sweep ends the chat as if they had left. 0: end at once.
+CHAT_RESUME_SECONDS = env_int("CHAT_RESUME_SECONDS", 60, minimum=0)
+# How long a resume token (kept by the visitor's browser tab) stays valid.
+CHAT_RESUME_MAX_AGE_SECONDS = env_int("CHAT_RESUME_MAX_AGE_SECONDS", 12 * 3600, minimum=60)
 # How alike (0-100) a customer's words and an intent's example must be for the bot to answer.
 BOT_MATCH_THRESHOLD = env_int("BOT_MATCH_PERCENT", 50, minimum=1) / 100
 # Outbound deliveries that fail for a passing reason (timeouts, 5xx) are tried again.

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import contactcenter.services as crm
+from contactcenter import events as crm_events
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.models import ChannelKind, Interaction, Message
 from contactcenter.realtime import after_commit
@@ -320,6 +321,55 @@ def announce_queue_positions(queue_ids: set[int]) -> None:
         ]
     if statuses:
         events.chat_statuses(statuses)
+
+
+def chat_status_now(interaction_id: int) -> dict[str, Any]:
+    """The ``chat.status`` a visitor coming back to their chat should see."""
+    interaction = Interaction.objects.filter(pk=interaction_id).first()
+    if interaction is None or interaction.status != Interaction.Status.OPEN:
+        return events.chat_status_data(state="closed")
+    item = (
+        WorkItem.objects.filter(interaction_id=interaction_id)
+        .select_related("agent__user")
+        .order_by("-id")
+        .first()
+    )
+    if item is None:
+        if interaction.bot_status == Interaction.BotStatus.ACTIVE:
+            return events.chat_status_data(state="assistant")
+        return events.chat_status_data(state="waiting")
+    if item.status == WorkItem.Status.ASSIGNED:
+        return events.chat_status_data(state="connected", agent_name=item.agent.name)
+    if item.status in (WorkItem.Status.QUEUED, WorkItem.Status.OFFERED):
+        return _position_status(
+            selectors.queue_position(item) if item.status == WorkItem.Status.QUEUED else 1,
+            selectors.agents_available(item.queue_id, item.channel_id),
+        )
+    return events.chat_status_data(state="closed")
+
+
+def end_chats_left_behind(*, now: datetime | None = None) -> int:
+    """End the web chats whose visitor went away and did not come back in time."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.CHAT_RESUME_SECONDS)
+    gone = list(
+        Interaction.objects.filter(
+            channel=ChannelKind.CHAT,
+            status=Interaction.Status.OPEN,
+            customer_away_since__lt=cutoff,
+        ).values_list("pk", flat=True)[:500]
+    )
+    ended = 0
+    for interaction_id in gone:
+        # Claimed by clearing the mark: a concurrent sweep, or the visitor coming back right
+        # now, finds it gone; a chat an agent holds stays open, and is not ended twice.
+        claimed = Interaction.objects.filter(
+            pk=interaction_id, customer_away_since__lt=cutoff
+        ).update(customer_away_since=None)
+        if claimed:
+            customer_left(interaction_id=interaction_id, now=now)
+            ended += 1
+    return ended
 
 
 def _announce_position(interaction_id: int, position: int, agents_available: int) -> None:
@@ -683,6 +733,13 @@ def send_agent_message(*, agent: Agent, work_item_id: int, body: str) -> Message
         )
 
 
+def agent_typing(*, agent: Agent, work_item_id: int, typing: bool) -> None:
+    """The agent is writing to the customer of a chat they work on (NotFound otherwise)."""
+    item = selectors.access_work_item(agent, work_item_id)
+    if item.interaction.channel == ChannelKind.CHAT:
+        crm_events.agent_typing(item.interaction_id, name=agent.name, typing=typing)
+
+
 def close_work(*, agent: Agent, work_item_id: int, now: datetime | None = None) -> WorkItem:
     """The agent finishes the item: the contact closes, and their capacity frees up once the
     routing configuration's wrap-up time (after-contact work) has passed."""
@@ -790,6 +847,7 @@ def run_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     expire_offers(now=now)
     sign_out_absent_agents(now=now)
+    end_chats_left_behind(now=now)
     apply_queue_limits(now=now)
     return len(run_round(now=now))
 

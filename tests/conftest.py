@@ -47,3 +47,9 @@ def _routing_configuration_forgotten_after_each_test():
     from routing import intake
 
     intake.new_version()
+
+
+@pytest.fixture(autouse=True)
+def _chats_end_when_the_visitor_leaves(settings) -> None:
+    """Most tests read a closed socket as a visitor who left; the resume tests give a grace."""
+    settings.CHAT_RESUME_SECONDS = 0

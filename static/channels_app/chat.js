@@ -14,11 +14,38 @@ const body = $("composer-body");
 const sendButton = composer.querySelector("button[type=submit]");
 const composerError = $("composer-error");
 
+const siteKey = document.querySelector("main").dataset.siteKey || "";
+// Per browser tab: a reload comes back to the same chat, a new tab starts a new one.
+const TOKEN_KEY = `cc-chat-resume:${siteKey || "page"}`;
+const TYPING_REPEAT_MS = 3000;
+const TYPING_SHOWN_MS = 6000;
+const typingLine = $("typing");
+const endButton = $("end-chat");
+
 let socket = null;
 let started = false;
 let closed = false;
 let lastSent = "";
+let typingSentAt = 0;
+let typingTimer = null;
 const seen = new Set();
+
+function savedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null; // storage blocked (private mode, third-party frame settings)
+  }
+}
+
+function saveToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Without storage the chat simply does not survive a reload.
+  }
+}
 
 function showError(node, text) {
   node.textContent = text || "";
@@ -47,10 +74,14 @@ function setComposerEnabled(enabled) {
 
 function endChat(text) {
   closed = true;
+  saveToken(null);
   statusLine.textContent = text;
   statusLine.dataset.state = "closed";
   setComposerEnabled(false);
+  endButton.hidden = true;
+  typingLine.textContent = "";
   $("restart").hidden = false;
+  if (socket) socket.close();
 }
 
 function onStatus(data) {
@@ -73,16 +104,23 @@ function onStatus(data) {
   } else if (data.state === "connected") {
     statusLine.textContent = `You are chatting with ${data.agent_name || "an agent"}`;
   } else if (data.state === "closed") {
-    endChat(
-      data.note === "resolved"
-        ? "The assistant closed this chat. Thank you for writing!"
-        : "The agent closed this chat",
-    );
+    const reasons = {
+      resolved: "The assistant closed this chat. Thank you for writing!",
+      ended: "You ended this chat.",
+    };
+    endChat(reasons[data.note] || "The agent closed this chat");
   }
 }
 
 function onError(data) {
   const message = data.message || "Something went wrong.";
+  if (data.ref === "chat.resume") {
+    // The chat ended while the page was away: offer a new one.
+    saveToken(null);
+    if (started) endChat(message);
+    else showError($("start-error"), message);
+    return;
+  }
   if (!started) {
     const input = fieldInputs[data.field];
     if (input) {
@@ -103,8 +141,21 @@ function onFrame({ type, data }) {
   switch (type) {
     case "chat.started":
       showConversation();
+      saveToken(data.resume_token);
       $("case-number").textContent = `Case ${data.case_number}`;
       if (!statusLine.textContent) statusLine.textContent = "Waiting for an agent";
+      endButton.hidden = false;
+      setComposerEnabled(true);
+      break;
+    case "chat.history":
+      for (const message of data.messages || []) {
+        if (seen.has(message.id)) continue;
+        seen.add(message.id);
+        appendToLog(log, messageItem(message, "customer"));
+      }
+      break;
+    case "chat.typing":
+      showTyping(data);
       break;
     case "chat.status":
       onStatus(data);
@@ -122,39 +173,71 @@ function onFrame({ type, data }) {
 }
 
 function onSocketStatus(status) {
+  if (status === "reconnecting") {
+    if (started && !closed) {
+      statusLine.textContent = "Connection lost — reconnecting…";
+      setComposerEnabled(false);
+    } else if (!started && !savedToken()) {
+      // Nothing to come back to: no chat was started on this socket.
+      socket.close();
+      socket = null;
+      showError($("start-error"), "We could not reach the chat service. Please try again.");
+      startButton.disabled = false;
+    }
+    return;
+  }
   if (status !== "closed" && status !== "refused") return;
   socket = null;
   if (!started) {
-    showError($("start-error"), "We could not reach the chat service. Please try again.");
     startButton.disabled = false;
   } else if (!closed) {
     endChat("The connection was lost and this chat has ended.");
   }
 }
 
+function onOpen() {
+  const token = savedToken();
+  if (token) socket.send("chat.resume", { token });
+  else if (!started) sendStart();
+}
+
+function connect() {
+  // Reconnects on its own; after a drop or a reload the chat resumes with the saved token.
+  socket = connectSocket("/ws/chat/", { onFrame, onOpen, onStatusChange: onSocketStatus });
+}
+
+function showTyping(data) {
+  clearTimeout(typingTimer);
+  typingLine.textContent = data.typing ? `${data.name || "The agent"} is typing…` : "";
+  if (data.typing) typingTimer = setTimeout(() => (typingLine.textContent = ""), TYPING_SHOWN_MS);
+}
+
 function sendStart() {
-  const ok = socket.send("chat.start", {
+  const start = {
     name: fieldInputs.name.value.trim(),
     email: fieldInputs.email.value.trim(),
-  });
-  if (!ok) startButton.disabled = false;
+  };
+  if (siteKey) start.site = siteKey;
+  if (!socket.send("chat.start", start)) startButton.disabled = false;
 }
 
 startForm.addEventListener("submit", (event) => {
   event.preventDefault();
   clearStartErrors();
   startButton.disabled = true;
-  if (socket && socket.isOpen) {
-    sendStart();
-  } else if (!socket) {
-    // The server forgets the chat when the socket closes, so this socket never reconnects.
-    socket = connectSocket("/ws/chat/", {
-      reconnect: false,
-      onFrame,
-      onOpen: sendStart,
-      onStatusChange: onSocketStatus,
-    });
-  }
+  if (socket && socket.isOpen) sendStart();
+  else if (!socket) connect();
+});
+
+endButton.addEventListener("click", () => {
+  if (socket && socket.send("chat.end", {})) endButton.disabled = true;
+});
+
+body.addEventListener("input", () => {
+  const now = Date.now();
+  if (!socket || closed || now - typingSentAt < TYPING_REPEAT_MS || !body.value.trim()) return;
+  typingSentAt = now;
+  socket.send("chat.typing", { typing: true });
 });
 
 composer.addEventListener("submit", (event) => {
@@ -169,6 +252,11 @@ composer.addEventListener("submit", (event) => {
   // No optimistic echo: the server sends our own message back as message.created.
   lastSent = text;
   body.value = "";
+  typingSentAt = 0;
+  socket.send("chat.typing", { typing: false });
 });
+
+// Coming back after a reload: the tab kept the chat's resume token.
+if (savedToken()) connect();
 
 submitOnEnter(body);

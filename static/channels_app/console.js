@@ -97,6 +97,8 @@ function onFrame({ type, data }) {
       return removeItem(data.work_item_id);
     case "message.created":
       return addMessage(data);
+    case "chat.typing":
+      return showCustomerTyping(data);
     case "error":
       return onError(data);
   }
@@ -377,6 +379,8 @@ function renderPanel() {
   });
   reply.value = item.draft || "";
   submitOnEnter(reply);
+  const typingLine = el("p", { class: "typing muted", "aria-live": "polite" }, "");
+  if (data.channel === "chat") watchOwnTyping(reply, data.work_item_id);
   const closeButton = el("button", { type: "button", class: "button button--danger" }, "Close");
   closeButton.addEventListener("click", () => {
     closeButton.disabled = true;
@@ -401,6 +405,7 @@ function renderPanel() {
     if (send("message.send", { work_item_id: data.work_item_id, body })) {
       state.lastSent = { workItemId: data.work_item_id, body };
       reply.value = "";
+      if (data.channel === "chat") stopOwnTyping(data.work_item_id);
     }
   });
 
@@ -427,9 +432,11 @@ function renderPanel() {
       closeButton,
     ),
     log,
+    typingLine,
     form,
   );
-  state.panel = { id: data.work_item_id, log, reply, closeButton };
+  state.panel = { id: data.work_item_id, log, reply, closeButton, typingLine };
+  renderCustomerTyping();
   log.scrollTop = log.scrollHeight;
 }
 
@@ -439,3 +446,52 @@ setInterval(() => {
   tickStatusTime();
   for (const offer of state.offers.values()) tickOffer(offer);
 }, 1000);
+
+// ---------- typing ----------
+
+// A typing notice lapses on its own: the other side may close the page mid-sentence.
+const TYPING_SHOWN_MS = 6000;
+const TYPING_REPEAT_MS = 3000;
+const customerTyping = new Map();
+let ownTyping = { workItemId: null, sentAt: 0 };
+
+function showCustomerTyping(data) {
+  clearTimeout(customerTyping.get(data.work_item_id));
+  if (data.typing) {
+    customerTyping.set(
+      data.work_item_id,
+      setTimeout(() => {
+        customerTyping.delete(data.work_item_id);
+        renderCustomerTyping();
+      }, TYPING_SHOWN_MS),
+    );
+  } else {
+    customerTyping.delete(data.work_item_id);
+  }
+  renderCustomerTyping();
+}
+
+function renderCustomerTyping() {
+  if (!state.panel) return;
+  const item = state.items.get(state.panel.id);
+  state.panel.typingLine.textContent =
+    item && customerTyping.has(state.panel.id) ? `${item.data.customer_name} is typing…` : "";
+}
+
+function watchOwnTyping(textarea, workItemId) {
+  textarea.addEventListener("input", () => {
+    const now = Date.now();
+    if (!textarea.value.trim()) return stopOwnTyping(workItemId);
+    if (ownTyping.workItemId === workItemId && now - ownTyping.sentAt < TYPING_REPEAT_MS) return;
+    ownTyping = { workItemId, sentAt: now };
+    send("work.typing", { work_item_id: workItemId, typing: true });
+  });
+  textarea.addEventListener("blur", () => stopOwnTyping(workItemId));
+}
+
+function stopOwnTyping(workItemId) {
+  if (ownTyping.workItemId !== workItemId) return;
+  ownTyping = { workItemId: null, sentAt: 0 };
+  // A closed item has no customer left to tell.
+  if (state.items.has(workItemId)) send("work.typing", { work_item_id: workItemId, typing: false });
+}

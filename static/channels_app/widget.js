@@ -1,0 +1,69 @@
+// The embeddable chat widget: one tag on any page,
+//   <script src="https://CONTACT-CENTER/static/channels_app/widget.js" data-site-key="KEY" async></script>
+// adds a "Chat with us" button that opens the chat in a frame served by the contact center.
+// The frame is the only thing that talks to the contact center, and it may be shown only on
+// the origins the site's admin listed (the server sends CSP frame-ancestors).
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.dataset.siteKey) return;
+  var base = new URL(script.src, location.href).origin;
+  var key = script.dataset.siteKey;
+  // Kept per tab, so that the widget is open again after a reload if it was open before.
+  var OPEN_KEY = "cc-widget-open:" + key;
+
+  var button = document.createElement("button");
+  button.type = "button";
+  button.textContent = script.dataset.label || "Chat with us";
+  button.setAttribute("aria-expanded", "false");
+  button.setAttribute("aria-controls", "cc-chat-widget");
+  button.style.cssText =
+    "position:fixed;right:1.25rem;bottom:1.25rem;z-index:2147483646;padding:.75rem 1.1rem;" +
+    "border:0;border-radius:999px;background:#1f5fbf;color:#fff;font:600 15px/1.2 system-ui," +
+    "sans-serif;box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer";
+
+  var frame = document.createElement("iframe");
+  frame.id = "cc-chat-widget";
+  frame.title = "Chat with us";
+  frame.hidden = true;
+  frame.style.cssText =
+    "position:fixed;right:1.25rem;bottom:4.75rem;z-index:2147483647;width:min(380px,calc(100vw - 2.5rem));" +
+    "height:min(600px,calc(100vh - 6.5rem));border:1px solid #ccd;border-radius:12px;" +
+    "background:#fff;box-shadow:0 8px 30px rgba(0,0,0,.25)";
+
+  function remember(open) {
+    try {
+      if (open) sessionStorage.setItem(OPEN_KEY, "1");
+      else sessionStorage.removeItem(OPEN_KEY);
+    } catch (error) {
+      // Storage may be blocked; the widget then starts closed after a reload.
+    }
+  }
+
+  function setOpen(open) {
+    if (open && !frame.src) frame.src = base + "/chat/?site=" + encodeURIComponent(key);
+    frame.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    button.textContent = open ? "Close chat" : script.dataset.label || "Chat with us";
+    remember(open);
+  }
+
+  button.addEventListener("click", function () {
+    setOpen(frame.hidden);
+  });
+
+  function mount() {
+    document.body.appendChild(frame);
+    document.body.appendChild(button);
+    var wasOpen = false;
+    try {
+      wasOpen = sessionStorage.getItem(OPEN_KEY) === "1";
+    } catch (error) {
+      wasOpen = false;
+    }
+    if (wasOpen) setOpen(true);
+  }
+
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
