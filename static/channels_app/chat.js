@@ -30,21 +30,33 @@ let typingSentAt = 0;
 let typingTimer = null;
 const seen = new Set();
 
+// In the widget's frame, browsers that block third-party storage deny sessionStorage; the
+// widget on the host page keeps the token instead and hands it back in the frame's #resume.
+const framed = window.parent !== window;
+const hostOrigin = framed && document.referrer ? new URL(document.referrer).origin : null;
+let keptToken = new URLSearchParams(location.hash.slice(1)).get("resume");
+
 function savedToken() {
   try {
-    return sessionStorage.getItem(TOKEN_KEY);
+    const stored = sessionStorage.getItem(TOKEN_KEY);
+    if (stored) return stored;
   } catch {
-    return null; // storage blocked (private mode, third-party frame settings)
+    // Storage blocked (private mode, a third-party frame): fall back to the kept token.
   }
+  return keptToken;
 }
 
 function saveToken(token) {
+  keptToken = token || null;
   try {
     if (token) sessionStorage.setItem(TOKEN_KEY, token);
     else sessionStorage.removeItem(TOKEN_KEY);
   } catch {
-    // Without storage the chat simply does not survive a reload.
+    // See savedToken.
   }
+  // Only to the page that frames us, which the server's frame-ancestors limits to the
+  // site's own origins.
+  if (hostOrigin) window.parent.postMessage({ type: "cc-chat-resume", token: keptToken }, hostOrigin);
 }
 
 function showError(node, text) {

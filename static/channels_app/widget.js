@@ -9,8 +9,28 @@
   if (!script || !script.dataset.siteKey) return;
   var base = new URL(script.src, location.href).origin;
   var key = script.dataset.siteKey;
-  // Kept per tab, so that the widget is open again after a reload if it was open before.
+  // Kept per tab, so that the widget is open again after a reload if it was open before, on
+  // the same conversation (the frame cannot keep its token where browsers partition or block
+  // a third-party frame's storage, so it hands it to this page).
   var OPEN_KEY = "cc-widget-open:" + key;
+  var TOKEN_KEY = "cc-widget-resume:" + key;
+
+  function load(name) {
+    try {
+      return sessionStorage.getItem(name);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function store(name, value) {
+    try {
+      if (value) sessionStorage.setItem(name, value);
+      else sessionStorage.removeItem(name);
+    } catch (error) {
+      // Storage may be blocked; the widget then starts afresh after a reload.
+    }
+  }
 
   var button = document.createElement("button");
   button.type = "button";
@@ -31,22 +51,26 @@
     "height:min(600px,calc(100vh - 6.5rem));border:1px solid #ccd;border-radius:12px;" +
     "background:#fff;box-shadow:0 8px 30px rgba(0,0,0,.25)";
 
-  function remember(open) {
-    try {
-      if (open) sessionStorage.setItem(OPEN_KEY, "1");
-      else sessionStorage.removeItem(OPEN_KEY);
-    } catch (error) {
-      // Storage may be blocked; the widget then starts closed after a reload.
-    }
-  }
-
   function setOpen(open) {
-    if (open && !frame.src) frame.src = base + "/chat/?site=" + encodeURIComponent(key);
+    if (open && !frame.src) {
+      var token = load(TOKEN_KEY);
+      frame.src =
+        base +
+        "/chat/?site=" +
+        encodeURIComponent(key) +
+        (token ? "#resume=" + encodeURIComponent(token) : "");
+    }
     frame.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
     button.textContent = open ? "Close chat" : script.dataset.label || "Chat with us";
-    remember(open);
+    store(OPEN_KEY, open ? "1" : null);
   }
+
+  window.addEventListener("message", function (event) {
+    if (event.origin !== base || event.source !== frame.contentWindow) return;
+    var data = event.data || {};
+    if (data.type === "cc-chat-resume") store(TOKEN_KEY, data.token);
+  });
 
   button.addEventListener("click", function () {
     setOpen(frame.hidden);
@@ -55,13 +79,7 @@
   function mount() {
     document.body.appendChild(frame);
     document.body.appendChild(button);
-    var wasOpen = false;
-    try {
-      wasOpen = sessionStorage.getItem(OPEN_KEY) === "1";
-    } catch (error) {
-      wasOpen = false;
-    }
-    if (wasOpen) setOpen(true);
+    if (load(OPEN_KEY) === "1") setOpen(true);
   }
 
   if (document.body) mount();

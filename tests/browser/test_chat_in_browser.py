@@ -49,13 +49,17 @@ def test_agent_receives_accepts_and_answers_a_visitor_chat(server_url, browser) 
         expect(agent.locator("#capacity")).to_contain_text("0/6")
 
         start_visitor_chat(
-            visitor, server_url, "Vera Visitor", "vera@example.com", "Hello, my parcel is late"
+            visitor,
+            server_url,
+            "Vera Visitor",
+            "vera@example.com",
+            "Can I talk to a person? My parcel is late",
         )
         expect(visitor.get_by_role("status").first).to_contain_text("Waiting")
 
         offers = agent.get_by_role("region", name="Offers")
         expect(offers).to_contain_text("Vera Visitor")
-        expect(offers).to_contain_text("Hello, my parcel is late")
+        expect(offers).to_contain_text("My parcel is late")
         expect(offers).to_contain_text("Expires in")
         reasons = offers.get_by_label("Reason for declining")
         expect(reasons).to_contain_text("Busy with another customer")
@@ -105,7 +109,7 @@ def test_supervisor_view_updates_live_when_a_chat_waits(server_url, browser) -> 
 
         visitor = visitor_context.new_page()
         start_visitor_chat(
-            visitor, server_url, "Walt Waiting", "walt@example.com", "Is anyone there?"
+            visitor, server_url, "Walt Waiting", "walt@example.com", "I want an agent, please"
         )
         expect(visitor.get_by_role("status").first).to_contain_text("No agent is available")
         expect(chat_row).not_to_have_text(before)
