@@ -204,6 +204,7 @@ class AgentConsumer(FrameConsumer):
             "message.send",
             "work.close",
             "work.typing",
+            "work.call",
         }
     )
 
@@ -274,6 +275,12 @@ class AgentConsumer(FrameConsumer):
         elif frame.type == "work.close":
             work_item_id = frame.identifier("work_item_id")
             await call(routing_services.close_work)(agent=self.agent, work_item_id=work_item_id)
+        elif frame.type == "work.call":
+            work_item_id = frame.identifier("work_item_id")
+            phone = frame.text("phone", max_length=64, required=False)
+            await call(routing_services.escalate_to_call)(
+                agent=self.agent, work_item_id=work_item_id, phone=phone
+            )
         elif frame.type == "work.typing":
             work_item_id = frame.identifier("work_item_id")
             typing = frame.flag("typing")

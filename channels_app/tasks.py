@@ -45,3 +45,18 @@ def connect_call(self, interaction_id: int, agent_id: int) -> None:
 def redeliver_stale() -> None:
     for message_id in delivery.pending_too_long(timezone.now()):
         deliver_message.delay(message_id)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=settings.DELIVERY_MAX_RETRIES)
+def place_call(self, call_interaction_id: int, agent_id: int, from_interaction_id: int) -> None:
+    args = (call_interaction_id, agent_id, from_interaction_id)
+    try:
+        voice.place_outbound_call(*args)
+    except TransientDeliveryError as exc:
+        if self.request.retries >= self.max_retries:
+            voice.call_failed(call_interaction_id, from_interaction_id, str(exc))
+            return
+        if self.request.is_eager:
+            self.apply(args=args, retries=self.request.retries + 1, throw=True)
+            return
+        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc

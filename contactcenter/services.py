@@ -12,7 +12,7 @@ from django.utils import timezone
 
 import routing.services as routing_services
 from contactcenter import bot, events
-from contactcenter.addresses import normalize_email
+from contactcenter.addresses import normalize_email, normalize_phone
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.inbound import resolve_contact_point, thread_case
 from contactcenter.models import ChannelKind, ContactPoint, Interaction, Message
@@ -254,3 +254,62 @@ def customer_went_away(interaction_id: int, *, now: datetime | None = None) -> N
     Interaction.objects.filter(pk=interaction_id, status=Interaction.Status.OPEN).update(
         customer_away_since=now or timezone.now()
     )
+
+
+def escalate_to_call(
+    interaction: Interaction, *, agent_id: int, agent_name: str, phone: str = ""
+) -> Interaction:
+    """A call to the customer of a text conversation, on the same case.
+
+    ``phone`` (optional) is a number the customer gave in the conversation; it is added to
+    their contact points. The call is placed once this commits; only when the provider has
+    accepted it does the voice contact enter the queue, held first for this agent.
+    """
+    if interaction.channel == ChannelKind.VOICE:
+        raise Conflict("This is a call already.")
+    with transaction.atomic():
+        customer = interaction.case.customer
+        if phone.strip():
+            number = normalize_phone(phone, field="phone")
+            point = ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE, value=number).first()
+            if point is None:
+                point = ContactPoint.objects.create(
+                    customer=customer, kind=ContactPoint.Kind.PHONE, value=number
+                )
+            elif point.customer_id != customer.pk:
+                raise Conflict("That number belongs to another customer.", field="phone")
+        else:
+            point = (
+                customer.contact_points.filter(kind=ContactPoint.Kind.PHONE)
+                .order_by("-created_at", "-id")
+                .first()
+            )
+            if point is None:
+                raise InvalidInput("We have no phone number for this customer.", field="phone")
+        caller_id = (
+            interaction.business_address
+            if interaction.channel == ChannelKind.SMS
+            else settings.TWILIO_CALLER_ID
+        )
+        if not caller_id:
+            raise Conflict("No number is set up to call from (TWILIO_CALLER_ID).", field="phone")
+        call = Interaction.objects.create(
+            case=interaction.case,
+            channel=ChannelKind.VOICE,
+            direction=Interaction.Direction.OUTBOUND,
+            contact_point=point,
+            business_address=caller_id,
+            subject=interaction.subject,
+        )
+        note = f"{agent_name} is calling the customer at {point.value}."
+        append_message(interaction, sender=Message.Sender.SYSTEM, body=note)
+        append_message(call, sender=Message.Sender.SYSTEM, body=note)
+        call_id, from_id = call.pk, interaction.pk
+
+        def dispatch_call() -> None:
+            from channels_app import tasks as channel_tasks
+
+            channel_tasks.place_call.delay(call_id, agent_id, from_id)
+
+        after_commit(dispatch_call)
+    return call

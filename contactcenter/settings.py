@@ -271,6 +271,8 @@ CASE_THREADING_HOURS = env_int("CASE_THREADING_HOURS", 72, minimum=0)
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com")
+# The number calls to customers come from, when the conversation has no number of ours.
+TWILIO_CALLER_ID = env_str("TWILIO_CALLER_ID")
 # Meta (Messenger, Instagram). Without an app secret the Meta webhook answers 404.
 META_APP_SECRET = env_str("META_APP_SECRET")
 META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")

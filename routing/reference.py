@@ -83,12 +83,19 @@ CHANNEL_QUEUES = [
             "units_per_item": 1,
             "capacity_percent": 100,
             "push_timeout_seconds": 20,
+            # A customer who calls while chatting reaches the agent they chat with.
+            "preferred_agent_seconds": 60,
         },
         ["voice"],
     ),
     (
         "Messaging",
-        {"routing_priority": 15, "units_per_item": 1, "push_timeout_seconds": 45},
+        {
+            "routing_priority": 15,
+            "units_per_item": 1,
+            "push_timeout_seconds": 45,
+            "preferred_agent_seconds": 120,
+        },
         ["sms", "messaging", "social"],
     ),
     ("Email", {"routing_priority": 30, "units_per_item": 1, "push_timeout_seconds": 60}, ["email"]),

@@ -46,7 +46,11 @@ ROUND_ITEM_MINIMUM = 200
 
 def work_items_with_context() -> QuerySet[WorkItem]:
     return WorkItem.objects.select_related(
-        "interaction__case__customer", "queue", "channel", "agent__user"
+        "interaction__case__customer",
+        "interaction__contact_point",
+        "queue",
+        "channel",
+        "agent__user",
     ).prefetch_related(
         Prefetch(
             "interaction__case__customer__contact_points",
@@ -642,8 +646,39 @@ def offer_payload(
     }
 
 
+# The most an item's payload carries of its case's earlier conversations.
+EARLIER_MESSAGES = 200
+
+
+def earlier_in_cases(items: list[WorkItem]) -> dict[int, list[dict[str, Any]]]:
+    """Per case, its other conversations (a chat before this call, an email before this chat),
+    oldest first, with their last EARLIER_MESSAGES messages: one query for any number."""
+    current = {item.interaction_id for item in items}
+    case_ids = {item.interaction.case_id for item in items}
+    by_case: dict[int, dict[int, dict[str, Any]]] = {case_id: {} for case_id in case_ids}
+    messages = list(
+        Message.objects.filter(interaction__case_id__in=case_ids)
+        .exclude(interaction_id__in=current)
+        .select_related("author", "interaction__case__customer")
+        .order_by("-created_at", "-id")[: EARLIER_MESSAGES * max(1, len(case_ids))]
+    )
+    for message in reversed(messages):
+        interaction = message.interaction
+        conversations = by_case[interaction.case_id]
+        if interaction.pk not in conversations:
+            conversations[interaction.pk] = {
+                "interaction_id": interaction.pk,
+                "channel": interaction.channel,
+                "started_at": interaction.started_at.isoformat(),
+                "messages": [],
+            }
+        conversations[interaction.pk]["messages"].append(message_payload(message))
+    return {case_id: list(conversations.values()) for case_id, conversations in by_case.items()}
+
+
 def work_item_payloads(items: list[WorkItem]) -> list[dict[str, Any]]:
     messages = transcripts(item.interaction_id for item in items)
+    earlier = earlier_in_cases(items) if items else {}
     return [
         {
             "work_item_id": item.pk,
@@ -659,6 +694,13 @@ def work_item_payloads(items: list[WorkItem]) -> list[dict[str, Any]]:
                 message_payload(message, work_item_id=item.pk)
                 for message in messages[item.interaction_id]
             ],
+            "customer_id": item.interaction.case.customer_id,
+            "customer_address": (
+                item.interaction.contact_point.value if item.interaction.contact_point else ""
+            ),
+            "subject": item.interaction.subject,
+            "started_at": item.interaction.started_at.isoformat(),
+            "earlier": earlier.get(item.interaction.case_id, []),
         }
         for item in items
     ]

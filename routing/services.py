@@ -188,9 +188,21 @@ def _start_requested_round() -> list[claims.MadeOffer]:
 # --- intake -----------------------------------------------------------------------------------
 
 
-def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None = None) -> WorkItem:
+# A call an agent placed waits at least this long for that agent (who may first have to close
+# the chat they escalated), whatever the voice queue's own preference.
+ESCALATION_PREFERENCE_SECONDS = 120
+
+
+def enqueue(
+    interaction: Interaction,
+    *,
+    intent: str = "",
+    now: datetime | None = None,
+    preferred_agent_id: int | None = None,
+) -> WorkItem:
     """Put an interaction in the queue its intake rule chooses, with the rule's skills and
-    priority, preferring the agent who last served the customer."""
+    priority, preferring the agent who last served the customer (or ``preferred_agent_id``,
+    the agent who escalated to this contact)."""
     now = now or timezone.now()
     customer = interaction.case.customer
     decision = intake.decide(
@@ -211,8 +223,10 @@ def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None 
     # them (even one that bypasses signals, such as a queryset update) applies at once.
     queue = Queue.objects.select_related("routing_config").get(pk=decision.queue.pk)
     config = queue.routing_config
-    preferred_agent_id = None
-    if config.preferred_agent_seconds:
+    prefer_seconds = config.preferred_agent_seconds
+    if preferred_agent_id is not None:
+        prefer_seconds = max(prefer_seconds, ESCALATION_PREFERENCE_SECONDS)
+    elif config.preferred_agent_seconds:
         preferred_agent_id = selectors.last_agent_of(
             customer.pk, exclude_interaction=interaction.pk
         )
@@ -225,9 +239,7 @@ def enqueue(interaction: Interaction, *, intent: str = "", now: datetime | None 
         enqueued_at=now,
         intake_rule=decision.rule,
         preferred_agent_id=preferred_agent_id,
-        preferred_until=(
-            now + timedelta(seconds=config.preferred_agent_seconds) if preferred_agent_id else None
-        ),
+        preferred_until=(now + timedelta(seconds=prefer_seconds) if preferred_agent_id else None),
     )
     WorkItemSkill.objects.bulk_create(
         WorkItemSkill(
@@ -731,6 +743,15 @@ def send_agent_message(*, agent: Agent, work_item_id: int, body: str) -> Message
             work_item_id=item.pk,
             agent_id=agent.pk,
         )
+
+
+def escalate_to_call(*, agent: Agent, work_item_id: int, phone: str = "") -> Interaction:
+    """The agent calls the customer of a text conversation they work on: a voice contact on
+    the same case, placed by the provider and then routed to this agent first."""
+    item = selectors.access_work_item(agent, work_item_id)
+    return crm.escalate_to_call(
+        item.interaction, agent_id=agent.pk, agent_name=agent.name, phone=phone
+    )
 
 
 def agent_typing(*, agent: Agent, work_item_id: int, typing: bool) -> None:

@@ -177,3 +177,30 @@ def connect_call(*, external_id: str, agent_id: int) -> None:
         raise PermanentDeliveryError(f"Twilio refused to connect the call: {exc.msg}") from exc
     except (TwilioException, OSError) as exc:
         raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
+
+
+def hold_twiml(interaction_id: int) -> str:
+    """TwiML for a customer who answers our call: a word, then hold for the agent."""
+    response = VoiceResponse()
+    response.say("Hello, this is customer service calling you back. Please hold for your agent.")
+    response.enqueue(f"interaction-{interaction_id}")
+    return str(response)
+
+
+def place_call(*, to: str, sender: str, interaction_id: int) -> str:
+    """Call a customer; the provider's call id ("twilio:CA…")."""
+    options = {}
+    if settings.PUBLIC_BASE_URL:
+        options["status_callback"] = f"{settings.PUBLIC_BASE_URL}/hooks/twilio/voice/status/"
+        options["status_callback_event"] = ["answered", "completed"]
+    try:
+        call = client().calls.create(
+            to=to, from_=sender, twiml=hold_twiml(interaction_id), **options
+        )
+    except TwilioRestException as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise TransientDeliveryError(f"Twilio answered {exc.status}: {exc.msg}") from exc
+        raise PermanentDeliveryError(f"Twilio refused the call: {exc.msg}") from exc
+    except (TwilioException, OSError) as exc:
+        raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
+    return call_id(call.sid)

@@ -133,6 +133,9 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
     supervisor.groups.add(supervisors_group())
 
     chat_config = RoutingConfig.objects.get(name="Web chat")
+    # A customer who wrote an email, or chatted before, reaches the same agent for a minute.
+    chat_config.preferred_agent_seconds = 60
+    chat_config.save(update_fields=["preferred_agent_seconds"])
     priority_config, _ = RoutingConfig.objects.get_or_create(
         name="Priority support",
         defaults={"routing_priority": 1, "units_per_item": 3, "push_timeout_seconds": 20},

@@ -386,9 +386,11 @@ function renderPanel() {
     closeButton.disabled = true;
     if (!send("work.close", { work_item_id: data.work_item_id })) closeButton.disabled = false;
   });
+  const isCall = data.channel === "voice";
+  const callTimer = el("span", { class: "call__timer", role: "timer" }, "");
   const form = el(
     "form",
-    { class: "composer" },
+    { class: "composer", hidden: isCall },
     el("label", { for: "reply" }, "Reply"),
     el(
       "div",
@@ -431,18 +433,85 @@ function renderPanel() {
       ),
       closeButton,
     ),
+    isCall
+      ? el(
+          "p",
+          { class: "call" },
+          `On a call with ${data.customer_address || data.customer_name} · `,
+          callTimer,
+        )
+      : null,
+    earlierConversations(data.earlier || []),
     log,
     typingLine,
     form,
+    isCall ? null : callCustomerForm(data),
   );
-  state.panel = { id: data.work_item_id, log, reply, closeButton, typingLine };
+  state.panel = { id: data.work_item_id, log, reply, closeButton, typingLine, callTimer, isCall };
+  tickCall();
   renderCustomerTyping();
   log.scrollTop = log.scrollHeight;
 }
 
 // ---------- clock ----------
 
+function tickCall() {
+  if (!state.panel || !state.panel.isCall) return;
+  const item = state.items.get(state.panel.id);
+  const since = item && (item.data.accepted_at || item.data.started_at);
+  state.panel.callTimer.textContent = since ? formatDuration(secondsSince(since)) : "";
+}
+
+/** The case's conversations before this one (a chat before this call, an email before this chat). */
+function earlierConversations(conversations) {
+  if (!conversations.length) return null;
+  const count = conversations.length;
+  return el(
+    "details",
+    { class: "earlier" },
+    el("summary", {}, `Earlier in this case (${count} conversation${count === 1 ? "" : "s"})`),
+    conversations.map((conversation) =>
+      el(
+        "section",
+        { class: "earlier__conversation", "aria-label": `Earlier ${conversation.channel}` },
+        el("h3", {}, `${conversation.channel} · ${new Date(conversation.started_at).toLocaleString()}`),
+        el(
+          "ol",
+          { class: "log log--earlier" },
+          conversation.messages.map((message) => messageItem(message, "agent")),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Move a text conversation to a call: the call comes back to this agent once placed. */
+function callCustomerForm(data) {
+  const phone = el("input", {
+    id: "call-phone",
+    name: "phone",
+    type: "tel",
+    autocomplete: "off",
+    placeholder: "Customer's number, if not on file",
+  });
+  const button = el("button", { type: "submit", class: "button" }, "Call customer");
+  const form = el(
+    "form",
+    { class: "call-form" },
+    el("label", { for: "call-phone" }, "Call the customer"),
+    el("div", { class: "composer__row" }, phone, button),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (send("work.call", { work_item_id: data.work_item_id, phone: phone.value.trim() })) {
+      phone.value = "";
+    }
+  });
+  return form;
+}
+
 setInterval(() => {
+  tickCall();
   tickStatusTime();
   for (const offer of state.offers.values()) tickOffer(offer);
 }, 1000);

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,11 +47,10 @@ def embedded_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def running_server(tmp_path: Path, **extra_env: str) -> Iterator[str]:
     """A real Daphne on a fresh SQLite database with the demo data (no demo traffic)."""
-    tmp_path = tmp_path_factory.mktemp("browser-server")
-    env = embedded_env(tmp_path)
+    env = {**embedded_env(tmp_path), **extra_env}
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=REPO, check=True)
     subprocess.run([*manage, "seed_demo", "--no-history"], env=env, cwd=REPO, check=True)
@@ -91,6 +91,12 @@ def server_url(tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("browser-server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,80 @@
+"""An agent moves a chat to a call in real Chromium: the call is placed through a local
+stand-in of Twilio's API, comes back to the same agent, and the console shows the live call
+with its timer and the chat that came before it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import running_server
+from tests.browser.test_chat_in_browser import VIEWPORT, log_in, start_visitor_chat
+from tests.providers import HttpProvider, http_provider
+
+pytestmark = pytest.mark.browser
+CALL_SID = "CA" + "d" * 32
+
+
+@pytest.fixture(scope="module")
+def twilio_api() -> Iterator[HttpProvider]:
+    with http_provider((201, {"sid": CALL_SID, "status": "queued"})) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def voice_server_url(tmp_path_factory, twilio_api) -> Iterator[str]:
+    with running_server(
+        tmp_path_factory.mktemp("voice-server"),
+        TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+        TWILIO_AUTH_TOKEN="browser-test-token",
+        TWILIO_API_BASE_URL=twilio_api.url,
+        TWILIO_CALLER_ID="+18005550199",
+    ) as url:
+        yield url
+
+
+def test_an_agent_moves_a_chat_to_a_call_and_takes_it(voice_server_url, browser, twilio_api):
+    agent_context = browser.new_context(viewport=VIEWPORT)
+    visitor_context = browser.new_context(viewport=VIEWPORT)
+    try:
+        agent = agent_context.new_page()
+        log_in(agent, voice_server_url, "agent01", "agent-demo", "/console/")
+        expect(agent.get_by_text("Connected", exact=True)).to_be_visible()
+        agent.get_by_label("Presence").select_option(label="Available")
+        visitor = visitor_context.new_page()
+        start_visitor_chat(
+            visitor,
+            voice_server_url,
+            "Carl Caller",
+            "carl@example.com",
+            "Can I talk to a person? The router setup is confusing",
+        )
+        offers = agent.get_by_role("region", name="Offers")
+        offers.get_by_role("button", name="Accept").click()
+        expect(agent.get_by_role("tab", name="Carl Caller")).to_be_visible()
+
+        agent.get_by_label("Call the customer").fill("+1 415 555 0142")
+        agent.get_by_role("button", name="Call customer").click()
+        transcript = agent.get_by_role("log", name="Transcript")
+        expect(transcript).to_contain_text("is calling the customer at +14155550142")
+        placed = [r for r in twilio_api.requests if r.path.endswith("/Calls.json")]
+        assert placed and placed[0].form()["To"] == ["+14155550142"]
+
+        # The agent wraps up the chat; the call, held for them, is offered next.
+        agent.get_by_role("button", name="Close").click()
+        expect(offers).to_contain_text("voice")
+        offers.get_by_role("button", name="Accept").click()
+        expect(agent.get_by_text("On a call with +14155550142")).to_be_visible()
+        timer = agent.get_by_role("timer")
+        expect(timer).to_have_text("0:01", timeout=5000)
+        agent.get_by_text("Earlier in this case (1 conversation)").click()
+        expect(agent.get_by_role("region", name="Earlier chat")).to_contain_text(
+            "The router setup is confusing"
+        )
+        connected = [r for r in twilio_api.requests if f"/Calls/{CALL_SID}.json" in r.path]
+        assert connected and "<Client>agent-" in connected[0].form()["Twiml"][0]
+    finally:
+        agent_context.close()
+        visitor_context.close()
