@@ -442,6 +442,7 @@ function renderPanel() {
         )
       : null,
     earlierConversations(data.earlier || []),
+    customerHistory(data),
     log,
     typingLine,
     form,
@@ -483,6 +484,52 @@ function earlierConversations(conversations) {
       ),
     ),
   );
+}
+
+/** Everything the customer did on every channel, from the timeline API, read when opened. */
+function customerHistory(data) {
+  const body = el("div", { class: "history" }, "Loading…");
+  const details = el(
+    "details",
+    { class: "earlier" },
+    el("summary", {}, "Customer history (all channels)"),
+    body,
+  );
+  let loaded = false;
+  details.addEventListener("toggle", async () => {
+    if (!details.open || loaded) return;
+    loaded = true;
+    try {
+      const response = await fetch(`/api/customers/${data.customer_id}/timeline/`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const timeline = await response.json();
+      const rows = timeline.interactions.map((interaction) => {
+        const first = interaction.messages.find((message) => message.sender === "customer");
+        return el(
+          "li",
+          { class: "history__item" },
+          el(
+            "span",
+            { class: "history__meta" },
+            `${new Date(interaction.started_at).toLocaleString()} · ${interaction.channel} · `,
+            `Case ${interaction.case.number} · ${interaction.status}`,
+            interaction.agents.length ? ` · ${interaction.agents.join(", ")}` : "",
+          ),
+          first ? el("span", { class: "history__text" }, first.body) : null,
+        );
+      });
+      body.replaceChildren(
+        rows.length ? el("ul", { class: "history__list" }, rows) : "No earlier contacts.",
+      );
+    } catch (error) {
+      loaded = false;
+      body.replaceChildren("The history could not be loaded. Close and open this to try again.");
+    }
+  });
+  return details;
 }
 
 /** Move a text conversation to a call: the call comes back to this agent once placed. */

@@ -73,6 +73,11 @@ def test_an_agent_moves_a_chat_to_a_call_and_takes_it(voice_server_url, browser,
         expect(agent.get_by_role("region", name="Earlier chat")).to_contain_text(
             "The router setup is confusing"
         )
+        agent.get_by_text("Customer history (all channels)").click()
+        history = agent.locator(".history__list")
+        expect(history.locator("li")).to_have_count(2)
+        expect(history).to_contain_text("voice")
+        expect(history).to_contain_text("The router setup is confusing")
         connected = [r for r in twilio_api.requests if f"/Calls/{CALL_SID}.json" in r.path]
         assert connected and "<Client>agent-" in connected[0].form()["Twiml"][0]
     finally:

@@ -219,3 +219,12 @@ def test_an_agents_reply_threads_onto_the_customers_email_and_their_answer_comes
         "A new parcel is on its way.",
         "Thanks!",
     ]
+
+
+@pytest.mark.django_db
+def test_an_email_over_the_size_limit_gets_400(client, mail_settings) -> None:
+    mail_settings.EMAIL_MAX_BYTES = 2048
+    response = post_raw(client, customer_mail("x" * 5000).as_bytes())
+    assert response.status_code == 400
+    assert response.json()["field"] == "message"
+    assert not Message.objects.exists()

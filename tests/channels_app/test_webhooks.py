@@ -398,3 +398,23 @@ def test_a_reply_whose_task_was_lost_is_sent_by_the_periodic_redelivery(
     reply.refresh_from_db()
     assert (reply.delivery, reply.provider_message_id) == ("sent", "twilio:SMlate")
     assert len(twilio_api.requests) == 1
+
+
+# --- what every adapter refuses -----------------------------------------------------------
+
+
+def test_an_oversized_webhook_body_gets_400_and_stores_nothing(
+    client, meta_settings, settings
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    payload = {"object": "page", "entry": [{"messaging": [meta_event(text="x" * 20_000)]}]}
+    assert post_meta(client, payload).status_code == 400
+    assert not Message.objects.exists()
+
+
+def test_unknown_channels_and_channels_not_set_up_are_404(client, settings) -> None:
+    settings.META_APP_SECRET = ""
+    assert client.post("/hooks/telegram/", {"x": "1"}).status_code == 404
+    assert client.get("/hooks/meta/", {"hub.mode": "subscribe"}).status_code == 404
+    assert post_meta(client, {"object": "page", "entry": []}).status_code == 404
+    assert not Message.objects.exists()
