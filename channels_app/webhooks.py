@@ -118,6 +118,6 @@ def twilio_voice(request: HttpRequest) -> HttpResponse:
 def twilio_voice_status(request: HttpRequest) -> HttpResponse:
     """Twilio's call status callback: ringing, in progress, completed with its duration."""
     twilio.verify_signature(request)
-    external_id, status, duration = twilio.call_status(request.POST)
-    crm.call_status_changed(external_id=external_id, status=status, duration=duration)
+    external_id, status, ended, duration = twilio.call_status(request.POST)
+    crm.call_status_changed(external_id=external_id, status=status, ended=ended, duration=duration)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")

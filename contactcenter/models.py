@@ -124,6 +124,9 @@ class Interaction(models.Model):
     duration_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="How long a call lasted, as the provider reports it."
     )
+    call_status = models.CharField(
+        max_length=20, blank=True, help_text="A call's last status from its provider."
+    )
 
     class BotStatus(models.TextChoices):
         NONE = "", "No bot"

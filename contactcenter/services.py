@@ -186,14 +186,15 @@ def note_on_interaction(interaction_id: int, body: str) -> Message | None:
         return append_message(interaction, sender=Message.Sender.SYSTEM, body=body)
 
 
-def call_status_changed(*, external_id: str, status: str, duration: int | None) -> None:
-    """The provider reports a call's progress; an ended call frees its place in the queue.
+def call_status_changed(
+    *, external_id: str, status: str, ended: bool, duration: int | None
+) -> None:
+    """The provider reports a call's progress (ringing, in progress, ended with its duration).
 
-    A caller who hangs up while waiting abandons the work item; one who hangs up while
-    talking leaves the agent their wrap-up, which ends with closing the work.
+    An ended call frees its place: a caller who hangs up while waiting abandons the work
+    item; one who hangs up while talking leaves the agent their wrap-up, which ends with
+    closing the work. Reports after the end (providers send them out of order) are ignored.
     """
-    from channels_app.providers.twilio import CALL_ENDED
-
     with transaction.atomic():
         interaction = (
             Interaction.objects.select_for_update(of=("self",))
@@ -202,10 +203,14 @@ def call_status_changed(*, external_id: str, status: str, duration: int | None) 
         )
         if interaction is None:
             raise NotFound("No call with this id.", field="CallSid")
-        if status not in CALL_ENDED or interaction.duration_seconds is not None:
+        if interaction.duration_seconds is not None:
+            return
+        interaction.call_status = status
+        if not ended:
+            interaction.save(update_fields=["call_status"])
             return
         interaction.duration_seconds = duration or 0
-        interaction.save(update_fields=["duration_seconds"])
+        interaction.save(update_fields=["call_status", "duration_seconds"])
         minutes, seconds = divmod(interaction.duration_seconds, 60)
         append_message(
             interaction,

@@ -137,8 +137,9 @@ def inbound_call(form: QueryDict) -> InboundMessage:
     )
 
 
-def call_status(form: QueryDict) -> tuple[str, str, int | None]:
-    """(call id, status, duration in seconds or None) of a status callback."""
+def call_status(form: QueryDict) -> tuple[str, str, bool, int | None]:
+    """(call id, status, whether the call has ended, duration in seconds or None) of a status
+    callback."""
     sid = required(form, "CallSid")
     status = required(form, "CallStatus").strip().lower()
     if status not in CALL_STATUSES:
@@ -152,7 +153,7 @@ def call_status(form: QueryDict) -> tuple[str, str, int | None]:
         ) from exc
     if duration is not None and not 0 <= duration <= 7 * 24 * 3600:
         raise InvalidInput("CallDuration is out of range.", field="CallDuration")
-    return call_id(sid), status, duration
+    return call_id(sid), status, status in CALL_ENDED, duration
 
 
 def enqueue_twiml(interaction_id: int) -> str:

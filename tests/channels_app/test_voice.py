@@ -113,6 +113,7 @@ def test_a_call_that_cannot_be_connected_is_noted_for_the_agent(
 def test_a_caller_who_hangs_up_while_waiting_abandons_the_work(client, twilio_settings) -> None:
     ring(client)
     assert status(client, "in-progress").status_code == 200
+    assert Interaction.objects.get().call_status == "in-progress"
     assert status(client, "completed", "42").status_code == 200
     item = WorkItem.objects.get()
     assert item.status == WorkItem.Status.ABANDONED
@@ -121,8 +122,12 @@ def test_a_caller_who_hangs_up_while_waiting_abandons_the_work(client, twilio_se
     assert interaction.status == "closed"
     assert interaction.duration_seconds == 42
     assert interaction.messages.last().body == "The call ended (completed, 0:42)."
-    # A repeated callback changes nothing.
+    assert interaction.call_status == "completed"
+    # A repeated or late callback changes nothing.
     assert status(client, "completed", "42").status_code == 200
+    assert status(client, "ringing").status_code == 200
+    interaction.refresh_from_db()
+    assert interaction.call_status == "completed"
     assert interaction.messages.count() == 2
 
 
