@@ -116,6 +116,14 @@ def append_message(
         provider_message_id=provider_message_id,
         delivery=Message.Delivery.PENDING if sent_out else Message.Delivery.NONE,
     )
+    if agent_id is None:
+        work_item_id, agent_id = current_assignment(interaction.pk)
+    events.message_created(
+        interaction_id=interaction.pk,
+        payload=message_payload(message, work_item_id=work_item_id),
+        agent_id=agent_id,
+    )
+    # After the message's own event, so that consoles know the message its outcome is about.
     if sent_out:
         message_id = message.pk
 
@@ -125,13 +133,6 @@ def append_message(
             channel_tasks.deliver_message.delay(message_id)
 
         after_commit(dispatch_delivery)
-    if agent_id is None:
-        work_item_id, agent_id = current_assignment(interaction.pk)
-    events.message_created(
-        interaction_id=interaction.pk,
-        payload=message_payload(message, work_item_id=work_item_id),
-        agent_id=agent_id,
-    )
     return message
 
 

@@ -31,6 +31,7 @@ const state = {
   lastSent: null, // {workItemId, body} of the last message.send
 };
 
+const pendingDeliveries = new Map(); // message id → message.delivery data not yet matched
 const socket = connectSocket("/ws/agent/", { onFrame, onStatusChange: showConnection });
 
 function send(type, data) {
@@ -99,6 +100,8 @@ function onFrame({ type, data }) {
       return addMessage(data);
     case "chat.typing":
       return showCustomerTyping(data);
+    case "message.delivery":
+      return updateDelivery(data);
     case "error":
       return onError(data);
   }
@@ -290,6 +293,12 @@ function addMessage(message) {
   }
   const item = state.items.get(id);
   if (!item || item.ids.has(message.id)) return;
+  const outcome = pendingDeliveries.get(message.id);
+  if (outcome) {
+    pendingDeliveries.delete(message.id);
+    message.delivery = outcome.delivery;
+    message.delivery_error = outcome.delivery_error;
+  }
   item.ids.add(message.id);
   item.messages.push(message);
   if (state.activeId === id && state.panel) {
@@ -297,6 +306,23 @@ function addMessage(message) {
   } else if (message.sender !== "agent") {
     item.unread = true;
     renderTabs();
+  }
+}
+
+/** A reply on email, SMS, WhatsApp or social was sent out by its provider, or failed. */
+function updateDelivery(data) {
+  // The outcome may overtake the message itself (separate pushes): kept until it arrives.
+  pendingDeliveries.set(data.id, data);
+  for (const item of state.items.values()) {
+    if (item.data.interaction_id !== data.interaction_id) continue;
+    const message = item.messages.find((candidate) => candidate.id === data.id);
+    if (!message) continue;
+    pendingDeliveries.delete(data.id);
+    message.delivery = data.delivery;
+    message.delivery_error = data.delivery_error;
+    const shown = state.panel && state.panel.log.querySelector(`[data-message-id="${data.id}"]`);
+    if (shown) shown.replaceWith(messageItem(message, "agent"));
+    if (data.delivery === "failed") announcer.textContent = "A reply could not be delivered";
   }
 }
 

@@ -161,7 +161,21 @@ export function messageItem(message, ownSender) {
       el("time", { datetime: message.created_at }, clockTime(message.created_at)),
     ),
     el("p", { class: "msg__body" }, message.body),
+    deliveryNote(message),
   );
+}
+
+/** Where a reply sent out by a provider (email, SMS, messaging) stands; nothing for chat. */
+function deliveryNote(message) {
+  if (message.delivery === "pending") return el("p", { class: "msg__delivery" }, "Sending…");
+  if (message.delivery === "failed") {
+    return el(
+      "p",
+      { class: "msg__delivery msg__delivery--failed", role: "alert" },
+      `Not delivered: ${message.delivery_error || "the provider refused it"}`,
+    );
+  }
+  return null;
 }
 
 /** Append to a scrolling log, following the bottom only if the reader was already there. */

@@ -4,10 +4,13 @@ with its timer and the chat that came before it."""
 
 from __future__ import annotations
 
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
+from twilio.request_validator import RequestValidator
 
 from tests.browser.conftest import running_server
 from tests.browser.test_chat_in_browser import VIEWPORT, log_in, start_visitor_chat
@@ -83,3 +86,53 @@ def test_an_agent_moves_a_chat_to_a_call_and_takes_it(voice_server_url, browser,
     finally:
         agent_context.close()
         visitor_context.close()
+
+
+def post_signed_sms(server_url: str, body: str, sid: str) -> int:
+    url = f"{server_url}/hooks/twilio/messaging/"
+    form = {
+        "MessageSid": sid,
+        "From": "+14155550177",
+        "To": "+18005550100",
+        "Body": body,
+        "NumMedia": "0",
+    }
+    signature = RequestValidator("browser-test-token").compute_signature(url, form)
+    request = urllib.request.Request(
+        url, data=urllib.parse.urlencode(form).encode(), headers={"X-Twilio-Signature": signature}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def test_an_sms_reply_shows_whether_twilio_delivered_it(voice_server_url, browser, twilio_api):
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        agent = context.new_page()
+        log_in(agent, voice_server_url, "agent02", "agent-demo", "/console/")
+        expect(agent.get_by_text("Connected", exact=True)).to_be_visible()
+        agent.get_by_label("Presence").select_option(label="Available")
+        assert post_signed_sms(voice_server_url, "Can I talk to a person?", "SM" + "1" * 32) == 200
+        offers = agent.get_by_role("region", name="Offers")
+        expect(offers).to_contain_text("sms")
+        offers.get_by_role("button", name="Accept").click()
+        transcript = agent.get_by_role("log", name="Transcript")
+        expect(transcript).to_contain_text("Can I talk to a person?")
+
+        twilio_api.answers = [(400, {"code": 21610, "message": "Unsubscribed recipient"})]
+        agent.get_by_label("Reply").fill("Hello from the shop")
+        agent.get_by_role("button", name="Send").click()
+        refused = transcript.get_by_role("alert")
+        expect(refused).to_contain_text("Not delivered: Twilio refused the message")
+        expect(refused).to_contain_text("Unsubscribed recipient")
+
+        twilio_api.answers = [(201, {"sid": "SM" + "2" * 32, "status": "queued"})]
+        agent.get_by_label("Reply").fill("Second try")
+        agent.get_by_role("button", name="Send").click()
+        expect(transcript).to_contain_text("Second try")
+        expect(transcript.get_by_text("Sending…")).to_have_count(0)
+        sent = [r for r in twilio_api.requests if r.path.endswith("/Messages.json")]
+        assert sent[-1].form()["Body"] == ["Second try"]
+        assert sent[-1].form()["To"] == ["+14155550177"]
+    finally:
+        context.close()

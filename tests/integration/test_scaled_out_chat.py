@@ -108,7 +108,8 @@ def test_chat_is_routed_answered_closed_and_timed_out_across_daphne_worker_and_b
         assert snapshot["data"]["work_items"] == [], snapshot
 
         # A visitor writes: the enqueue's task runs in the worker, whose offer crosses Redis.
-        hello = "Hello from the integration test"
+        # The demo's bot answers first; asking for a person hands the chat to the queue.
+        hello = "Can I talk to a person? Hello from the integration test"
         started = start_chat(ida, name="Ida Integration", email="ida@example.com", body=hello)
         offer = receive_until(
             agent, "offer.created", 15, where=lambda d: d["customer_name"] == "Ida Integration"
@@ -144,7 +145,12 @@ def test_chat_is_routed_answered_closed_and_timed_out_across_daphne_worker_and_b
 
         # Nobody answers the next chat: only beat's sweep, run by the worker, can time it out.
         with open_socket(stack, "visitor Olaf", "/ws/chat/") as olaf:
-            start_chat(olaf, name="Olaf Unanswered", email="olaf@example.com", body="Anyone?")
+            start_chat(
+                olaf,
+                name="Olaf Unanswered",
+                email="olaf@example.com",
+                body="I want an agent, anyone?",
+            )
             unanswered = receive_until(
                 agent, "offer.created", 15, where=lambda d: d["customer_name"] == "Olaf Unanswered"
             )
@@ -181,7 +187,12 @@ def test_chat_is_routed_answered_closed_and_timed_out_across_daphne_worker_and_b
             ida.assert_open()
             olaf.assert_open()
             with open_socket(stack, "visitor Tess", "/ws/chat/") as tess:
-                start_chat(tess, name="Tess Later", email="tess@example.com", body="Still there?")
+                start_chat(
+                    tess,
+                    name="Tess Later",
+                    email="tess@example.com",
+                    body="I want an agent, still there?",
+                )
                 later = receive_until(
                     agent, "offer.created", 15, where=lambda d: d["customer_name"] == "Tess Later"
                 )
