@@ -13,8 +13,8 @@ from django.utils import timezone
 
 import contactcenter.services as crm
 import routing.services as routing_services
+from channels_app import web_chat
 from channels_app.frames import Frame, FrameError, parse_frame
-from channels_app.models import ChatSite
 from contactcenter import events as crm_events
 from contactcenter import selectors as crm_selectors
 from contactcenter.errors import DomainError
@@ -146,16 +146,9 @@ class VisitorChatConsumer(FrameConsumer):
         name = frame.text("name", max_length=crm.MAX_NAME_LENGTH)
         email = frame.text("email", max_length=254)
         site_key = frame.text("site", max_length=40, required=False)
-        site = ""
-        if site_key:
-            chat_site = await database_sync_to_async(
-                ChatSite.objects.filter(key=site_key, is_active=True).first
-            )()
-            if chat_site is None:
-                raise FrameError("not_found", "This chat widget is not set up.", field="site")
-            site = f"web:{chat_site.name}"
-        interaction = await database_sync_to_async(crm.start_web_chat)(
-            name=name, email=email, site=site
+        identity_hash = frame.text("identity_hash", max_length=128, required=False)
+        interaction = await database_sync_to_async(web_chat.start_chat)(
+            name=name, email=email, site_key=site_key, identity_hash=identity_hash
         )
         # The visitor hears back the name they typed, never the name stored for that email:
         # anyone can type an address, and it must not reveal whose it is.

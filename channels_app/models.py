@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from urllib.parse import urlsplit
 
@@ -11,6 +13,10 @@ from django.db import models
 
 def new_site_key() -> str:
     return secrets.token_urlsafe(18)
+
+
+def new_identity_secret() -> str:
+    return secrets.token_hex(32)
 
 
 def parse_origin(text: str) -> str:
@@ -38,6 +44,14 @@ class ChatSite(models.Model):
         help_text="Pages that may show the widget, one origin per line "
         "(https://www.example.com, http://localhost:3000)."
     )
+    identity_secret = models.CharField(
+        max_length=64,
+        default=new_identity_secret,
+        help_text="Known only to the site's server, which signs its signed-in shoppers' email "
+        "addresses with it (data-user-hash = hex HMAC-SHA256 of the lower-case email). A chat "
+        "with a valid signature joins that customer's record; without one the visitor is a new, "
+        "unverified customer. Change it to invalidate all signatures.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -46,6 +60,10 @@ class ChatSite(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def identity_hash(self, email: str) -> str:
+        """The signature the site's server gives a signed-in shopper's (normalised) email."""
+        return hmac.new(self.identity_secret.encode(), email.encode(), hashlib.sha256).hexdigest()
 
     def origins(self) -> list[str]:
         return [parse_origin(line) for line in self.allowed_origins.splitlines() if line.strip()]

@@ -138,6 +138,16 @@ class Interaction(models.Model):
     bot_status = models.CharField(
         max_length=16, choices=BotStatus.choices, default=BotStatus.NONE, blank=True
     )
+    claimed_email = models.EmailField(
+        blank=True,
+        help_text="The email an unverified web chat visitor typed: shown to the agent, but not "
+        "used to join them to the customer who owns it.",
+    )
+    customer_connection = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The web chat visitor's current connection; only its closing marks them away.",
+    )
     customer_away_since = models.DateTimeField(
         null=True,
         blank=True,

@@ -15,7 +15,7 @@ from contactcenter import bot, events
 from contactcenter.addresses import normalize_email, normalize_phone
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.inbound import resolve_contact_point, thread_case
-from contactcenter.models import ChannelKind, ContactPoint, Interaction, Message
+from contactcenter.models import ChannelKind, ContactPoint, Customer, Interaction, Message
 from contactcenter.realtime import after_commit
 from contactcenter.selectors import message_payload
 from contactcenter.text import clean_text
@@ -33,17 +33,31 @@ OUTBOUND_CHANNELS = frozenset(
 SENT_OUT_BY = frozenset({Message.Sender.AGENT, Message.Sender.BOT})
 
 
-def start_web_chat(*, name: str, email: str, site: str = "") -> Interaction:
-    """A visitor's new chat; ``site`` names the website whose widget they used."""
+def start_web_chat(*, name: str, email: str, site: str = "", verified: bool = False) -> Interaction:
+    """A visitor's new chat; ``site`` names the website whose widget they used.
+
+    Anyone can type any email address, so only a ``verified`` one (signed by the site's server
+    for its signed-in shopper) joins the customer who owns it, with their cases, orders and
+    history. An unverified visitor becomes a customer of their own: the agent sees the email
+    they claimed, and can merge the records once the conversation has shown who they are.
+    """
     name = clean_text(name, field="name", max_length=MAX_NAME_LENGTH, label="Name")
     if not name:
         raise InvalidInput("Enter your name.", field="name")
     email = normalize_email(email)
     with transaction.atomic():
-        point = resolve_contact_point(ContactPoint.Kind.EMAIL, email, name=name)
-        case = thread_case(point.customer, subject="Web chat", now=timezone.now())
+        if verified:
+            point = resolve_contact_point(ContactPoint.Kind.EMAIL, email, name=name)
+            customer, claimed = point.customer, ""
+        else:
+            point, customer, claimed = None, Customer.objects.create(name=name), email
+        case = thread_case(customer, subject="Web chat", now=timezone.now())
         return Interaction.objects.create(
-            case=case, channel=ChannelKind.CHAT, contact_point=point, business_address=site
+            case=case,
+            channel=ChannelKind.CHAT,
+            contact_point=point,
+            business_address=site,
+            claimed_email=claimed,
         )
 
 

@@ -695,6 +695,8 @@ def work_item_payloads(items: list[WorkItem]) -> list[dict[str, Any]]:
                 for message in messages[item.interaction_id]
             ],
             "customer_id": item.interaction.case.customer_id,
+            # A web chat visitor's typed email, not vouched for by the site: not theirs for sure.
+            "claimed_email": item.interaction.claimed_email,
             "customer_address": (
                 item.interaction.contact_point.value if item.interaction.contact_point else ""
             ),

@@ -33,8 +33,16 @@ const seen = new Set();
 // In the widget's frame, browsers that block third-party storage deny sessionStorage; the
 // widget on the host page keeps the token instead and hands it back in the frame's #resume.
 const framed = window.parent !== window;
-const hostOrigin = framed && document.referrer ? new URL(document.referrer).origin : null;
-let keptToken = new URLSearchParams(location.hash.slice(1)).get("resume");
+const fragment = new URLSearchParams(location.hash.slice(1));
+// The widget names the page it runs on; frame-ancestors lets only the site's origins frame us.
+const hostOrigin = framed
+  ? fragment.get("host") || (document.referrer ? new URL(document.referrer).origin : null)
+  : null;
+let keptToken = fragment.get("resume");
+// A signed-in shopper, as the site's server vouches for them.
+const identityHash = fragment.get("hash") || "";
+if (fragment.get("name")) fieldInputs.name.value = fragment.get("name");
+if (fragment.get("email")) fieldInputs.email.value = fragment.get("email");
 
 function savedToken() {
   try {
@@ -92,7 +100,14 @@ function endChat(text) {
   setComposerEnabled(false);
   endButton.hidden = true;
   typingLine.textContent = "";
-  $("restart").hidden = false;
+  const restart = $("restart");
+  if (framed) {
+    // A new chat in the same frame keeps knowing its host page and the shopper.
+    const again = new URLSearchParams(fragment);
+    again.delete("resume");
+    restart.querySelector("a").href = `${location.pathname}${location.search}#${again}`;
+  }
+  restart.hidden = false;
   if (socket) socket.close();
 }
 
@@ -230,6 +245,7 @@ function sendStart() {
     email: fieldInputs.email.value.trim(),
   };
   if (siteKey) start.site = siteKey;
+  if (siteKey && identityHash) start.identity_hash = identityHash;
   if (!socket.send("chat.start", start)) startButton.disabled = false;
 }
 

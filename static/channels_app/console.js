@@ -451,6 +451,7 @@ function renderPanel() {
           "p",
           { class: "muted" },
           data.customer_email,
+          data.claimed_email ? `says ${data.claimed_email} (unverified)` : "",
           " · Case ",
           data.case_number,
           " · ",

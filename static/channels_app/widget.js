@@ -51,14 +51,25 @@
     "height:min(600px,calc(100vh - 6.5rem));border:1px solid #ccd;border-radius:12px;" +
     "background:#fff;box-shadow:0 8px 30px rgba(0,0,0,.25)";
 
+  // A site whose shopper is signed in passes who they are, signed by its server:
+  //   data-user-name, data-user-email, data-user-hash (hex HMAC-SHA256 of the lower-case email
+  //   with the site's identity secret). Without a valid hash the visitor is unverified.
+  function frameHash() {
+    var params = new URLSearchParams();
+    params.set("host", location.origin);
+    var token = load(TOKEN_KEY);
+    if (token) params.set("resume", token);
+    ["name", "email", "hash"].forEach(function (field) {
+      var value = script.dataset["user" + field.charAt(0).toUpperCase() + field.slice(1)];
+      if (value) params.set(field, value);
+    });
+    return params.toString();
+  }
+
   function setOpen(open) {
     if (open && !frame.src) {
-      var token = load(TOKEN_KEY);
-      frame.src =
-        base +
-        "/chat/?site=" +
-        encodeURIComponent(key) +
-        (token ? "#resume=" + encodeURIComponent(token) : "");
+      // The fragment never reaches a server: it only tells the frame's page.
+      frame.src = base + "/chat/?site=" + encodeURIComponent(key) + "#" + frameHash();
     }
     frame.hidden = !open;
     button.setAttribute("aria-expanded", String(open));

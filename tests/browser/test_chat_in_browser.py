@@ -66,6 +66,8 @@ def test_agent_receives_accepts_and_answers_a_visitor_chat(server_url, browser) 
         offers.get_by_role("button", name="Accept").click()
 
         expect(agent.get_by_role("tab", name="Vera Visitor")).to_be_visible()
+        # Anyone can type an email on the public page: the agent is told it is unverified.
+        expect(agent.get_by_text("says vera@example.com (unverified)")).to_be_visible()
         expect(agent.locator("#capacity")).to_contain_text("2/6")
         expect(visitor.get_by_role("status").first).to_contain_text("Ada Lovelace")
         agent.get_by_label("Reply").fill("Hi Vera, let me check that parcel.")

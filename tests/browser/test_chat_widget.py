@@ -4,10 +4,12 @@ page resumes the conversation, and a page on an origin the site did not list get
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,6 +27,8 @@ class ShopPage:
 
     origin: str = ""
     site_key: str = ""
+    # data-user-* attributes of a signed-in shopper, as the shop's server would render them.
+    user: dict[str, str] = field(default_factory=dict)
 
 
 @contextmanager
@@ -36,7 +40,9 @@ def shop_page(server_url: str) -> Iterator[ShopPage]:
             html = (
                 "<!DOCTYPE html><html><head><title>Shop</title></head><body><h1>The Shop</h1>"
                 f'<script src="{server_url}/static/channels_app/widget.js" '
-                f'data-site-key="{shop.site_key}" async></script></body></html>'
+                f'data-site-key="{shop.site_key}" '
+                + "".join(f'data-user-{name}="{value}" ' for name, value in shop.user.items())
+                + "async></script></body></html>"
             ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -59,14 +65,16 @@ def shop_page(server_url: str) -> Iterator[ShopPage]:
         server.server_close()
 
 
-def add_chat_site(admin: Page, server_url: str, name: str, origin: str) -> str:
+def add_chat_site(admin: Page, server_url: str, name: str, origin: str) -> tuple[str, str]:
+    """The new site's key and identity secret."""
     admin.goto(f"{server_url}/admin/channels_app/chatsite/add/")
     admin.get_by_label("Name").fill(name)
     admin.get_by_label("Allowed origins").fill(origin)
     key = admin.get_by_label("Key").input_value()
+    secret = admin.get_by_label("Identity secret").input_value()
     admin.get_by_role("button", name="Save", exact=True).click()
     expect(admin.get_by_text("was added successfully")).to_be_visible()
-    return key
+    return key, secret
 
 
 def test_the_widget_chats_from_another_site_and_survives_a_reload(server_url, browser) -> None:
@@ -76,8 +84,14 @@ def test_the_widget_chats_from_another_site_and_survives_a_reload(server_url, br
         admin = staff.new_page()
         log_in(admin, server_url, "admin", "admin-demo", "/admin/")
         with shop_page(server_url) as shop:
-            key = add_chat_site(admin, server_url, "The Shop", shop.origin)
-            shop.site_key = key
+            shop.site_key, secret = add_chat_site(admin, server_url, "The Shop", shop.origin)
+            # Wanda is signed in to the shop, whose server vouches for her email.
+            signature = hmac.new(secret.encode(), b"wanda@example.com", hashlib.sha256)
+            shop.user = {
+                "name": "Wanda Widget",
+                "email": "wanda@example.com",
+                "hash": signature.hexdigest(),
+            }
             agent = staff.new_page()
             log_in(agent, server_url, "agent02", "agent-demo", "/console/")
             expect(agent.get_by_text("Connected", exact=True)).to_be_visible()
@@ -88,8 +102,8 @@ def test_the_widget_chats_from_another_site_and_survives_a_reload(server_url, br
             page.get_by_role("button", name="Chat with us").click()
             chat = page.frame_locator("#cc-chat-widget")
             expect(chat.get_by_role("heading", name="Chat with The Shop")).to_be_visible()
-            chat.get_by_label("Your name").fill("Wanda Widget")
-            chat.get_by_label("Your email").fill("wanda@example.com")
+            expect(chat.get_by_label("Your name")).to_have_value("Wanda Widget")
+            expect(chat.get_by_label("Your email")).to_have_value("wanda@example.com")
             chat.get_by_role("button", name="Start chat").click()
             chat.get_by_label("Message").fill("When are you open?")
             chat.get_by_role("button", name="Send").click()
@@ -103,6 +117,8 @@ def test_the_widget_chats_from_another_site_and_survives_a_reload(server_url, br
             expect(offers).to_contain_text("Wanda Widget")
             offers.get_by_role("button", name="Accept").click()
             expect(chat.get_by_role("status").first).to_contain_text("You are chatting with")
+            expect(agent.get_by_text("wanda@example.com")).to_be_visible()
+            expect(agent.get_by_text("(unverified)")).to_have_count(0)
             # The agent sees the bot conversation.
             transcript = agent.get_by_role("log", name="Transcript")
             expect(transcript).to_contain_text("Monday to Saturday")
@@ -139,7 +155,7 @@ def test_a_page_on_an_origin_the_site_did_not_list_gets_no_chat(server_url, brow
     try:
         admin = staff.new_page()
         log_in(admin, server_url, "admin", "admin-demo", "/admin/")
-        key = add_chat_site(admin, server_url, "Listed only", "https://shop.example")
+        key, _ = add_chat_site(admin, server_url, "Listed only", "https://shop.example")
         with shop_page(server_url) as elsewhere:
             elsewhere.site_key = key
             page = stranger_context.new_page()

@@ -37,7 +37,7 @@ def all_queues() -> list[Queue]:
 
 def chat_taken_by(agent, committed, *, body: str = "My router keeps dropping") -> WorkItem:
     with committed():
-        chat = crm.start_web_chat(name="Ana Lima", email="ana@example.com")
+        chat = crm.start_web_chat(name="Ana Lima", email="ana@example.com", verified=True)
         crm.post_customer_message(interaction_id=chat.pk, body=body)
     with committed():
         routing.run_round()
@@ -195,7 +195,7 @@ def test_a_chat_after_an_email_shows_the_email_and_prefers_its_agent(committed, 
     with committed():
         routing.accept_offer(agent=ada, offer_id=email_item.offers.get().pk)
     with committed():
-        chat = crm.start_web_chat(name="Ana", email="ana@example.com")
+        chat = crm.start_web_chat(name="Ana", email="ana@example.com", verified=True)
         crm.post_customer_message(interaction_id=chat.pk, body="About my email")
     chat_item = WorkItem.objects.get(interaction=chat)
     assert chat_item.interaction.case == email_item.interaction.case

@@ -179,3 +179,44 @@ async def test_typing_notices_reach_the_other_side_and_ending_leaves_at_once(set
     interaction = await database_sync_to_async(Interaction.objects.get)(pk=work["interaction_id"])
     assert interaction.customer_away_since is None
     await console.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("reference_data")
+async def test_a_site_can_vouch_for_its_signed_in_shopper() -> None:
+    from contactcenter import services as crm
+
+    owner = await database_sync_to_async(crm.start_web_chat)(
+        name="Ana Lima", email="ana@example.com", verified=True
+    )
+    site = await database_sync_to_async(make_site)()
+    signature = site.identity_hash("ana@example.com")
+    visitor, _, _ = await connect("/ws/chat/")
+    await send(
+        visitor,
+        "chat.start",
+        name="Ana",
+        email="Ana@Example.com",
+        site=site.key,
+        identity_hash="0" * 64,
+    )
+    refused = await receive_until(visitor, "error")
+    assert (refused["data"]["code"], refused["data"]["field"]) == ("forbidden", "identity_hash")
+    await send(visitor, "chat.start", name="Ana", email="ana@example.com", identity_hash=signature)
+    no_site = await receive_until(visitor, "error")
+    assert no_site["data"]["field"] == "site"
+    await send(
+        visitor,
+        "chat.start",
+        name="Ana",
+        email="Ana@Example.com",
+        site=site.key,
+        identity_hash=signature.upper(),
+    )
+    started = await receive_until(visitor, "chat.started")
+    interaction = await database_sync_to_async(Interaction.objects.select_related("case").get)(
+        pk=started["data"]["interaction_id"]
+    )
+    assert interaction.case.customer_id == owner.case.customer_id
+    assert interaction.claimed_email == ""
+    await visitor.disconnect()

@@ -26,7 +26,7 @@ def text_from(number: str, body: str, sid: str) -> Message:
 
 
 def two_records_of_one_person() -> tuple[Customer, Customer]:
-    chat = crm.start_web_chat(name="Ana Lima", email="ana@example.com")
+    chat = crm.start_web_chat(name="Ana Lima", email="ana@example.com", verified=True)
     crm.post_customer_message(interaction_id=chat.pk, body="Hello from chat")
     texted = text_from("+14155550100", "Hello from my phone", "SM1")
     survivor = chat.case.customer

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_same_email_in_any_case_resolves_to_one_customer() -> None:
-    first = crm.start_web_chat(name="Maria Garcia", email="Maria@Example.com")
-    second = crm.start_web_chat(name="M. Garcia", email=" maria@example.com ")
+    first = crm.start_web_chat(name="Maria Garcia", email="Maria@Example.com", verified=True)
+    second = crm.start_web_chat(name="M. Garcia", email=" maria@example.com ", verified=True)
     assert Customer.objects.count() == 1
     assert ContactPoint.objects.get().value == "maria@example.com"
     assert first.case.customer == second.case.customer
@@ -20,17 +20,30 @@ def test_the_same_email_in_any_case_resolves_to_one_customer() -> None:
 
 
 def test_a_new_chat_continues_the_customers_open_case() -> None:
-    first = crm.start_web_chat(name="Maria", email="maria@example.com")
-    second = crm.start_web_chat(name="Maria", email="maria@example.com")
+    first = crm.start_web_chat(name="Maria", email="maria@example.com", verified=True)
+    second = crm.start_web_chat(name="Maria", email="maria@example.com", verified=True)
     assert first.case == second.case
     assert Case.objects.count() == 1
     assert Interaction.objects.count() == 2
 
 
+def test_an_unverified_visitor_is_never_joined_to_the_customer_who_owns_the_email() -> None:
+    owner = crm.start_web_chat(name="Maria Garcia", email="maria@example.com", verified=True)
+    owner.case.customer.tier = "gold"
+    owner.case.customer.save()
+    visitor = crm.start_web_chat(name="Someone", email="maria@example.com")
+    assert visitor.case.customer != owner.case.customer
+    assert visitor.case != owner.case
+    assert (visitor.contact_point, visitor.claimed_email) == (None, "maria@example.com")
+    assert visitor.case.customer.name == "Someone"
+    assert visitor.case.customer.tier == ""
+    assert ContactPoint.objects.get().customer == owner.case.customer
+
+
 def test_a_closed_case_is_not_reopened_by_a_new_chat() -> None:
-    first = crm.start_web_chat(name="Maria", email="maria@example.com")
+    first = crm.start_web_chat(name="Maria", email="maria@example.com", verified=True)
     Case.objects.filter(pk=first.case_id).update(status="closed", closed_at=first.started_at)
-    second = crm.start_web_chat(name="Maria", email="maria@example.com")
+    second = crm.start_web_chat(name="Maria", email="maria@example.com", verified=True)
     assert second.case != first.case
 
 
