@@ -187,8 +187,18 @@ def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -
 
 
 def resolve_contact_point(kind: str, value: str, *, name: str) -> ContactPoint:
-    """The contact point of a normalised address, with a new customer on first contact."""
-    point = ContactPoint.objects.select_related("customer").filter(kind=kind, value=value).first()
+    """The contact point of a normalised address, with a new customer on first contact.
+
+    Locked: two messages arriving at once from a known address then thread one after the
+    other (the second finds the conversation the first opened); from a new address, the
+    second loses on the unique constraint and ``receive`` tries again.
+    """
+    point = (
+        ContactPoint.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(kind=kind, value=value)
+        .first()
+    )
     if point is not None:
         return point
     customer = Customer.objects.create(name=name)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from contactcenter.errors import InvalidInput, NotFound
-from contactcenter.models import Case, ContactPoint, Customer, CustomerMerge, Interaction
+from contactcenter.models import Case, ContactPoint, Customer, CustomerMerge, Interaction, Order
 
 
 def merge_customers(
@@ -14,7 +14,7 @@ def merge_customers(
 ) -> CustomerMerge:
     """Move everything of ``merged_id`` to ``survivor_id``, record it, delete the merged record.
 
-    Contact points and cases (with their interactions and messages) move; the survivor keeps
+    Contact points, orders and cases (with their interactions and messages) move; the survivor keeps
     its own name and fields and takes the merged customer's where its own are empty; notes
     are kept from both. Both rows are locked, in id order, so concurrent merges of the same
     customers cannot interleave.
@@ -35,8 +35,10 @@ def merge_customers(
         survivor, merged = locked[survivor_id], locked[merged_id]
         points = list(merged.contact_points.values_list("kind", "value"))
         case_ids = list(merged.cases.values_list("pk", flat=True))
+        order_numbers = list(merged.orders.values_list("number", flat=True))
         ContactPoint.objects.filter(customer=merged).update(customer=survivor)
         Case.objects.filter(customer=merged).update(customer=survivor)
+        Order.objects.filter(customer=merged).update(customer=survivor)
         own_fields = {"tier": merged.tier, "language": merged.language, "notes": merged.notes}
         changed = []
         for field in ("tier", "language"):
@@ -58,6 +60,7 @@ def merge_customers(
             moved={
                 "contact_points": [{"kind": kind, "value": value} for kind, value in points],
                 "case_ids": case_ids,
+                "orders": order_numbers,
                 "interactions": Interaction.objects.filter(case_id__in=case_ids).count(),
                 "fields": own_fields,
             },

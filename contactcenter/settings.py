@@ -294,6 +294,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+# Replies come from the mailbox the customer wrote to when its domain is one of
+# INBOUND_EMAIL_DOMAINS; otherwise (and when none are listed) from this one.
+EMAIL_REPLY_FROM = env_str("EMAIL_REPLY_FROM", "support@localhost")
 # The domain of the Message-IDs we generate (so that replies thread back to us).
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "contactcenter.local")
 # The SMTP listener (`manage.py run_smtp`) and the raw-message webhook.

@@ -4,6 +4,7 @@ References)."""
 
 from __future__ import annotations
 
+import email.errors
 import email.policy
 import hashlib
 import re
@@ -22,6 +23,15 @@ from contactcenter.inbound import InboundAttachment, InboundMessage
 from contactcenter.models import ChannelKind, ContactPoint, Message
 
 PROVIDER_PREFIX = "email:"
+# What the standard library raises on malformed mail, beyond plain ValueError.
+UNREADABLE = (
+    ValueError,
+    IndexError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    email.errors.MessageError,
+)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
@@ -44,33 +54,59 @@ def inbound_message(raw: bytes, *, recipients: list[str] | None = None) -> Inbou
         raise InvalidInput(
             f"The email is larger than {settings.EMAIL_MAX_BYTES} bytes.", field="message"
         )
+    # Headers are parsed lazily and anyone on the internet writes them: every read of one is
+    # inside the guard, so that a malformed header is a refusal, never a crash.
     try:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         sender = _first_address(parsed, "From")
-    except (ValueError, IndexError, TypeError, LookupError) as exc:
+        if sender is None or not sender.addr_spec or "@" not in sender.addr_spec:
+            raise InvalidInput("The email has no From address.", field="From")
+        to = recipients[0] if recipients else _addr_spec(_first_address(parsed, "To"))
+        own_ids = message_ids(_raw_header(parsed, "Message-ID"))
+        answered = message_ids(_raw_header(parsed, "In-Reply-To")) + message_ids(
+            _raw_header(parsed, "References")
+        )
+        subject = _header_text(parsed, "Subject")[:200]
+        customer_name = sender.display_name or ""
+        addr_spec = sender.addr_spec
+    except UNREADABLE as exc:
         raise InvalidInput(f"The email cannot be read: {exc}", field="message") from exc
-    if sender is None or not sender.addr_spec or "@" not in sender.addr_spec:
-        raise InvalidInput("The email has no From address.", field="From")
-    to = recipients[0] if recipients else _addr_spec(_first_address(parsed, "To"))
-    own_ids = message_ids(parsed.get("Message-ID"))
     # Without a Message-ID, the message's own bytes identify it, so a retry still dedupes.
     own_id = own_ids[0] if own_ids else f"<{hashlib.sha256(raw).hexdigest()}@no-message-id>"
-    answered = message_ids(parsed.get("In-Reply-To")) + message_ids(parsed.get("References"))
     body, attachments = _content(parsed)
     if not body.strip() and attachments:
         body = "(no text; see the attachments)"
     return InboundMessage(
         channel=ChannelKind.EMAIL,
         address_kind=ContactPoint.Kind.EMAIL,
-        address=sender.addr_spec,
+        address=addr_spec,
         body=body,
         provider_message_id=provider_id(own_id),
-        business_address=(to or "").lower(),
-        customer_name=sender.display_name or "",
-        subject=_header_text(parsed, "Subject")[:200],
+        business_address=reply_mailbox(to),
+        customer_name=customer_name,
+        subject=subject,
         replies_to=tuple(provider_id(ref) for ref in reversed(answered)),
         attachments=tuple(attachments),
     )
+
+
+def reply_mailbox(recipient: str | None) -> str:
+    """The mailbox replies come from: the one the customer wrote to if it is one of ours
+    (its domain in INBOUND_EMAIL_DOMAINS), else EMAIL_REPLY_FROM. The recipient is whatever
+    the sender typed, so it is never trusted as a From address on its own."""
+    mailbox = (recipient or "").strip().lower()
+    domain = mailbox.rpartition("@")[2]
+    if mailbox and domain in settings.INBOUND_EMAIL_DOMAINS:
+        return mailbox
+    return settings.EMAIL_REPLY_FROM
+
+
+def _raw_header(parsed: ParsedMessage, name: str) -> str:
+    """A header's text without parsing its structure (ids are matched with a pattern)."""
+    for key, value in parsed.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
 
 
 def _first_address(parsed: ParsedMessage, name: str) -> Address | None:
@@ -112,7 +148,7 @@ def _content(parsed: ParsedMessage) -> tuple[str, list[InboundAttachment]]:
                     filename=name[:255], content_type=attachment.get_content_type(), data=data
                 )
             )
-    except (LookupError, ValueError, TypeError, AttributeError) as exc:
+    except UNREADABLE as exc:
         raise InvalidInput(f"The email's content cannot be read: {exc}", field="message") from exc
     return text.strip(), attachments
 

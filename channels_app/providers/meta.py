@@ -65,7 +65,8 @@ def inbound_messages(body: bytes) -> list[InboundMessage]:
         raise InvalidInput("The body is not JSON.", field="body") from exc
     if not isinstance(payload, dict):
         raise InvalidInput("The body must be a JSON object.", field="body")
-    platform = PLATFORM_OF_OBJECT.get(payload.get("object"))
+    kind = payload.get("object")
+    platform = PLATFORM_OF_OBJECT.get(kind) if isinstance(kind, str) else None
     if platform is None:
         raise InvalidInput("object must be “page” or “instagram”.", field="object")
     entries = payload.get("entry")
@@ -109,7 +110,8 @@ def _inbound_message(event: Any, *, platform: str, where: str) -> InboundMessage
     if not isinstance(attachments, list):
         raise InvalidInput("attachments must be a list.", field=f"{where}.message.attachments")
     for attachment in attachments:
-        url = (attachment.get("payload") or {}).get("url") if isinstance(attachment, dict) else ""
+        details = attachment.get("payload") if isinstance(attachment, dict) else None
+        url = details.get("url") if isinstance(details, dict) else None
         if isinstance(url, str) and url:
             lines.append(f"[attachment] {url}")
     return InboundMessage(

@@ -113,6 +113,7 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts() -> None:
         (b"", "message"),
         (b"Subject: no sender\r\n\r\nHello", "From"),
         (b"From: nobody\r\nSubject: x\r\n\r\nHello", "From"),
+        (b'From: a@customer.example\r\nTo: "\r\nSubject: x\r\n\r\nHello', "message"),
     ],
 )
 def test_malformed_emails_get_400_naming_the_problem(
@@ -228,3 +229,11 @@ def test_an_email_over_the_size_limit_gets_400(client, mail_settings) -> None:
     assert response.status_code == 400
     assert response.json()["field"] == "message"
     assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
+def test_replies_never_come_from_a_mailbox_outside_our_domains(client, mail_settings) -> None:
+    mail_settings.EMAIL_REPLY_FROM = "help@shop.example"
+    raw = customer_mail(To="ceo@bank.example").as_bytes()
+    assert post_raw(client, raw).status_code == 201
+    assert Interaction.objects.get().business_address == "help@shop.example"

@@ -313,6 +313,14 @@ def test_meta_deliveries_without_a_valid_signature_get_403(client, meta_settings
             {"object": "page", "entry": [{"messaging": [meta_event(text=7)]}]},
             "entry[0].messaging[0].message.text",
         ),
+        ({"object": ["page"], "entry": []}, "object"),
+        (
+            {
+                "object": "page",
+                "entry": [{"messaging": [meta_event(text="", attachments=[{"payload": "x"}])]}],
+            },
+            "body",
+        ),
     ],
 )
 def test_malformed_meta_deliveries_get_400_naming_the_field(

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from contactcenter import inbound, merging
 from contactcenter import services as crm
 from contactcenter.errors import InvalidInput, NotFound
-from contactcenter.models import ContactPoint, Customer, CustomerMerge, Interaction, Message
+from contactcenter.models import (
+    ContactPoint,
+    Customer,
+    CustomerMerge,
+    Interaction,
+    Message,
+    Order,
+)
 from tests.factories import make_agent, make_user
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +48,9 @@ def two_records_of_one_person() -> tuple[Customer, Customer]:
 
 def test_merging_moves_every_contact_point_case_and_message_and_records_it() -> None:
     survivor, other = two_records_of_one_person()
+    Order.objects.create(
+        number="A-1", customer=other, placed_at=timezone.now(), total=Decimal("5.00")
+    )
     merger = make_user("admin-merger")
     record = merging.merge_customers(survivor_id=survivor.pk, merged_id=other.pk, by=merger)
     assert not Customer.objects.filter(pk=other.pk).exists()
@@ -57,6 +70,8 @@ def test_merging_moves_every_contact_point_case_and_message_and_records_it() -> 
         merger,
     )
     assert record.moved["contact_points"] == [{"kind": "phone", "value": "+14155550100"}]
+    assert record.moved["orders"] == ["A-1"]
+    assert Order.objects.get().customer == survivor
     # The phone now reaches the survivor.
     assert text_from("+1 415 555 0100", "Me again", "SM2").interaction.case.customer == survivor
 

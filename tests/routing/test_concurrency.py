@@ -160,3 +160,30 @@ def postgres_params() -> dict:
         "host": settings["HOST"],
         "port": settings["PORT"] or 5432,
     }
+
+
+def test_two_messages_at_once_from_a_known_number_share_one_conversation() -> None:
+    from contactcenter import inbound
+    from contactcenter.models import ContactPoint, Interaction
+
+    def text(body: str, sid: str):
+        return partial(
+            inbound.receive,
+            inbound.InboundMessage(
+                channel="sms",
+                address_kind=ContactPoint.Kind.PHONE,
+                address="+14155550100",
+                body=body,
+                provider_message_id=f"twilio:{sid}",
+                business_address="+14155559999",
+            ),
+        )
+
+    text("First contact", "SM0")()
+    Interaction.objects.update(status=Interaction.Status.CLOSED)
+    for round_number in range(5):
+        failures = race(text("Photo", f"SMa{round_number}"), text("Caption", f"SMb{round_number}"))
+        assert not failures, failures
+        assert Interaction.objects.filter(status="open").count() == 1
+        assert WorkItem.objects.filter(interaction__status="open").count() == 1
+        Interaction.objects.update(status=Interaction.Status.CLOSED)
