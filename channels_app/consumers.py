@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -108,7 +109,9 @@ class VisitorChatConsumer(FrameConsumer):
             return
         if settings.CHAT_RESUME_SECONDS:
             # Perhaps only a reload: the sweep ends the chat if they do not come back.
-            await database_sync_to_async(crm.customer_went_away)(self.interaction_id)
+            await database_sync_to_async(crm.customer_went_away)(
+                self.interaction_id, connection=self.connection
+            )
         else:
             await database_sync_to_async(routing_services.customer_left)(
                 interaction_id=self.interaction_id
@@ -172,6 +175,10 @@ class VisitorChatConsumer(FrameConsumer):
 
     async def join(self, interaction_id: int, case_number: str, name: str) -> None:
         self.interaction_id = interaction_id
+        self.connection = uuid.uuid4().hex
+        await database_sync_to_async(crm.customer_connected)(
+            interaction_id, connection=self.connection
+        )
         await self.channel_layer.group_add(interaction_group(interaction_id), self.channel_name)
         await self.send_json(
             envelope(

@@ -235,13 +235,16 @@ def call_status_changed(
     routing_services.customer_left(interaction_id=interaction.pk)
 
 
-def customer_left_bot(interaction_id: int, *, now: datetime | None = None) -> None:
-    """The customer went away while talking to the bot: the bot's conversation ends."""
+def customer_left_unrouted(interaction_id: int, *, now: datetime | None = None) -> None:
+    """The customer went away before any agent work began: a conversation with the bot is
+    settled, and the contact ends (nothing waits for them any more)."""
     interaction = (
         Interaction.objects.select_for_update(of=("self",)).filter(pk=interaction_id).first()
     )
-    if interaction is not None and bot.customer_left(interaction):
-        close_interaction(interaction, now=now)
+    if interaction is None or interaction.status != Interaction.Status.OPEN:
+        return
+    bot.customer_left(interaction)
+    close_interaction(interaction, now=now)
 
 
 RESUME_SALT = "contactcenter.chat-resume"
@@ -253,7 +256,7 @@ def chat_resume_token(interaction_id: int, *, name: str) -> str:
 
 
 def resume_web_chat(token: str) -> tuple[Interaction, str]:
-    """The open chat a resume token names, and the name the visitor typed; marks them back."""
+    """The open chat a resume token names, and the name the visitor typed."""
     try:
         data = signing.loads(token, salt=RESUME_SALT, max_age=settings.CHAT_RESUME_MAX_AGE_SECONDS)
     except signing.BadSignature as exc:
@@ -265,15 +268,27 @@ def resume_web_chat(token: str) -> tuple[Interaction, str]:
     )
     if interaction is None or interaction.status != Interaction.Status.OPEN:
         raise Conflict("This chat has ended.")
-    Interaction.objects.filter(pk=interaction.pk).update(customer_away_since=None)
     return interaction, str(data.get("name", ""))
 
 
-def customer_went_away(interaction_id: int, *, now: datetime | None = None) -> None:
-    """The visitor's page closed or reloaded: the chat waits for them a while."""
-    Interaction.objects.filter(pk=interaction_id, status=Interaction.Status.OPEN).update(
-        customer_away_since=now or timezone.now()
+def customer_connected(interaction_id: int, *, connection: str) -> None:
+    """The visitor's page holds this chat on ``connection`` now (a start or a resume)."""
+    Interaction.objects.filter(pk=interaction_id).update(
+        customer_connection=connection, customer_away_since=None
     )
+
+
+def customer_went_away(
+    interaction_id: int, *, connection: str, now: datetime | None = None
+) -> None:
+    """The visitor's page closed or reloaded: the chat waits for them a while.
+
+    Only their latest connection counts: a dropped socket noticed after the page already
+    came back on a new one must not start the clock on a chat in use.
+    """
+    Interaction.objects.filter(
+        pk=interaction_id, status=Interaction.Status.OPEN, customer_connection=connection
+    ).update(customer_away_since=now or timezone.now())
 
 
 def escalate_to_call(

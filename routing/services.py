@@ -378,9 +378,18 @@ def end_chats_left_behind(*, now: datetime | None = None) -> int:
         claimed = Interaction.objects.filter(
             pk=interaction_id, customer_away_since__lt=cutoff
         ).update(customer_away_since=None)
-        if claimed:
+        if not claimed:
+            continue
+        try:
             customer_left(interaction_id=interaction_id, now=now)
-            ended += 1
+        except Exception:
+            # Marked away again, so that the next sweep tries once more.
+            Interaction.objects.filter(pk=interaction_id, customer_away_since=None).update(
+                customer_away_since=cutoff
+            )
+            logger.exception("ending the departed chat %s failed", interaction_id)
+            continue
+        ended += 1
     return ended
 
 
@@ -829,8 +838,9 @@ def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
         .select_related("interaction")
     )
     if not items:
-        # Nothing was routed yet: a conversation with the bot ends here.
-        crm.customer_left_bot(interaction_id, now=now)
+        # Nothing waits in a queue: the contact ends here (a bot conversation is settled).
+        if not WorkItem.objects.filter(interaction_id=interaction_id).exists():
+            crm.customer_left_unrouted(interaction_id, now=now)
         return
     offered = {offer.work_item_id for offer in pending}
     if strict and any(

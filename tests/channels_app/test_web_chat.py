@@ -220,3 +220,38 @@ async def test_a_site_can_vouch_for_its_signed_in_shopper() -> None:
     assert interaction.case.customer_id == owner.case.customer_id
     assert interaction.claimed_email == ""
     await visitor.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("reference_data")
+async def test_an_old_connection_closing_late_does_not_end_a_resumed_chat(settings) -> None:
+    settings.CHAT_RESUME_SECONDS = 60
+    first, started = await start_visitor()
+    await send(first, "chat.message", body="Hello")
+    await receive_until(first, "chat.status")
+    # The page came back on a new socket before the server noticed the old one was gone.
+    second, _, _ = await connect("/ws/chat/")
+    await send(second, "chat.resume", token=started["data"]["resume_token"])
+    await receive_until(second, "chat.started")
+    await first.disconnect()
+    interaction_id = started["data"]["interaction_id"]
+    interaction = await database_sync_to_async(Interaction.objects.get)(pk=interaction_id)
+    assert interaction.customer_away_since is None
+    assert (
+        await database_sync_to_async(routing_services.end_chats_left_behind)(
+            now=timezone.now() + timedelta(seconds=120)
+        )
+        == 0
+    )
+    await second.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("reference_data")
+async def test_a_visitor_who_leaves_before_writing_ends_the_contact() -> None:
+    visitor, started = await start_visitor()
+    await visitor.disconnect()
+    interaction = await database_sync_to_async(Interaction.objects.get)(
+        pk=started["data"]["interaction_id"]
+    )
+    assert interaction.status == "closed"
