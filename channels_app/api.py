@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contactcenter import inbound
-from contactcenter.errors import DomainError, InvalidInput
+from contactcenter.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from contactcenter.models import ContactPoint
 
 API_PREFIX = "api:"
@@ -63,6 +63,16 @@ def inbound_message(data: Any) -> inbound.InboundMessage:
     )
 
 
+def http_status(error: DomainError) -> int:
+    if isinstance(error, Forbidden):
+        return status.HTTP_403_FORBIDDEN
+    if isinstance(error, NotFound):
+        return status.HTTP_404_NOT_FOUND
+    if isinstance(error, Conflict):
+        return status.HTTP_409_CONFLICT
+    return status.HTTP_400_BAD_REQUEST
+
+
 class InboundInteraction(APIView):
     """Store a customer's message from any channel: 201 when new, 200 when already stored."""
 
@@ -73,9 +83,7 @@ class InboundInteraction(APIView):
         try:
             received = inbound.receive(inbound_message(request.data))
         except DomainError as exc:
-            return Response(
-                {"error": exc.message, "field": exc.field}, status=status.HTTP_400_BAD_REQUEST
-            )
+            return Response({"error": exc.message, "field": exc.field}, status=http_status(exc))
         message = received.message
         interaction = message.interaction
         work_item = interaction.work_items.order_by("-id").first()

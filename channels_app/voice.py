@@ -1,28 +1,29 @@
 """Calls: place a call an agent asked for, connect an accepted call to the agent, and report
-when either fails."""
+when either fails. Each step claims its call first, so a task run twice (a redelivery, a
+retry after a time-out the provider had in fact served) never rings anyone twice."""
 
 from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-
-import routing.services as routing_services
-from channels_app.providers import PermanentDeliveryError, twilio
+from channels_app.providers import PermanentDeliveryError, TransientDeliveryError, twilio
 from contactcenter import services as crm
-from contactcenter.models import Interaction
+from contactcenter.errors import NotConfigured
 
 logger = logging.getLogger(__name__)
 
 
 def connect_accepted_call(interaction_id: int, agent_id: int) -> None:
     """Ring the agent who accepted the call; raises TransientDeliveryError to be retried."""
-    interaction = Interaction.objects.filter(pk=interaction_id).first()
-    if interaction is None or interaction.status != Interaction.Status.OPEN:
-        return
+    external_id = crm.claim_call_connection(interaction_id, agent_id=agent_id)
+    if external_id is None:
+        return  # Connected already, ended, or no longer this agent's.
     try:
-        twilio.connect_call(external_id=interaction.external_id, agent_id=agent_id)
-    except PermanentDeliveryError as exc:
+        twilio.connect_call(external_id=external_id, agent_id=agent_id)
+    except TransientDeliveryError:
+        crm.release_call_connection(interaction_id, agent_id=agent_id)
+        raise
+    except (PermanentDeliveryError, NotConfigured) as exc:
         connect_failed(interaction_id, agent_id, str(exc))
 
 
@@ -39,33 +40,21 @@ def place_outbound_call(call_interaction_id: int, agent_id: int, from_interactio
     Raises TransientDeliveryError to be retried. A refused call ends the voice contact and
     tells the agent on the conversation they escalated from.
     """
-    call = (
-        Interaction.objects.select_related("contact_point")
-        .filter(pk=call_interaction_id, status=Interaction.Status.OPEN, external_id="")
-        .first()
-    )
-    if call is None or call.contact_point is None:
-        return
+    claimed = crm.claim_call_placement(call_interaction_id)
+    if claimed is None:
+        return  # Placed already, being placed, or ended.
+    to, sender = claimed
     try:
-        external_id = twilio.place_call(
-            to=call.contact_point.value, sender=call.business_address, interaction_id=call.pk
-        )
-    except PermanentDeliveryError as exc:
+        external_id = twilio.place_call(to=to, sender=sender, interaction_id=call_interaction_id)
+    except TransientDeliveryError:
+        crm.release_call_placement(call_interaction_id)
+        raise
+    except (PermanentDeliveryError, NotConfigured) as exc:
         call_failed(call_interaction_id, from_interaction_id, str(exc))
         return
-    with transaction.atomic():
-        placed = Interaction.objects.filter(pk=call.pk, external_id="").update(
-            external_id=external_id
-        )
-        if placed:
-            call.external_id = external_id
-            routing_services.enqueue(call, preferred_agent_id=agent_id)
+    crm.call_placed(call_interaction_id, external_id=external_id, agent_id=agent_id)
 
 
 def call_failed(call_interaction_id: int, from_interaction_id: int, reason: str) -> None:
     logger.warning("call %s could not be placed: %s", call_interaction_id, reason)
-    crm.note_on_interaction(from_interaction_id, f"The call could not be placed: {reason}")
-    with transaction.atomic():
-        call = Interaction.objects.filter(pk=call_interaction_id).first()
-        if call is not None:
-            crm.close_interaction(call)
+    crm.call_not_placed(call_interaction_id, from_interaction_id, reason=reason)

@@ -127,6 +127,9 @@ class Interaction(models.Model):
     call_status = models.CharField(
         max_length=20, blank=True, help_text="A call's last status from its provider."
     )
+    connected_agent_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The agent a call was put through to (routing's id)."
+    )
 
     class BotStatus(models.TextChoices):
         NONE = "", "No bot"
@@ -174,6 +177,12 @@ class Interaction(models.Model):
             models.Index(fields=["case", "started_at"], name="interaction_case_started"),
             models.Index(
                 fields=["contact_point", "channel", "status"], name="interaction_open_thread"
+            ),
+            # The idle-bot sweep reads only conversations the bot is still in.
+            models.Index(
+                fields=["started_at"],
+                condition=Q(bot_status="active", status="open"),
+                name="interaction_bot_talking",
             ),
         ]
 

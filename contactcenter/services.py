@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 import routing.services as routing_services
@@ -348,3 +349,114 @@ def escalate_to_call(
 
         after_commit(dispatch_call)
     return call
+
+
+# --- calls -------------------------------------------------------------------------------
+# A call being placed or connected is claimed with a state-guarded update, so that a task
+# that runs twice does the provider's part once.
+PLACING = "placing"
+
+
+def claim_call_placement(call_id: int) -> tuple[str, str] | None:
+    """(customer's number, our number) of an outbound call no one has placed yet, now claimed."""
+    claimed = Interaction.objects.filter(
+        pk=call_id, status=Interaction.Status.OPEN, external_id="", call_status=""
+    ).update(call_status=PLACING)
+    if not claimed:
+        return None
+    call = Interaction.objects.select_related("contact_point").get(pk=call_id)
+    if call.contact_point is None:
+        return None
+    return call.contact_point.value, call.business_address
+
+
+def release_call_placement(call_id: int) -> None:
+    """A placement that failed for a passing reason may be tried again."""
+    Interaction.objects.filter(pk=call_id, external_id="", call_status=PLACING).update(
+        call_status=""
+    )
+
+
+def call_placed(call_id: int, *, external_id: str, agent_id: int) -> None:
+    """The provider is ringing the customer: the call waits in the queue for the agent."""
+    with transaction.atomic():
+        call = (
+            Interaction.objects.select_for_update(of=("self",))
+            .filter(pk=call_id, external_id="")
+            .first()
+        )
+        if call is None:
+            return
+        call.external_id = external_id
+        call.call_status = "queued"
+        call.save(update_fields=["external_id", "call_status"])
+        routing_services.enqueue(call, preferred_agent_id=agent_id)
+
+
+def call_not_placed(call_id: int, from_interaction_id: int, *, reason: str) -> None:
+    """The provider refused the call: it ends, and the agent reads why where they asked."""
+    with transaction.atomic():
+        note_on_interaction(from_interaction_id, f"The call could not be placed: {reason}")
+        call = Interaction.objects.select_for_update(of=("self",)).filter(pk=call_id).first()
+        if call is not None:
+            close_interaction(call)
+
+
+def claim_call_connection(call_id: int, *, agent_id: int) -> str | None:
+    """The provider's id of a call the agent holds and that is not yet put through to anyone."""
+    from routing.models import WorkItem
+
+    held = WorkItem.objects.filter(
+        interaction_id=call_id, agent_id=agent_id, status=WorkItem.Status.ASSIGNED
+    ).exists()
+    if not held:
+        return None
+    claimed = (
+        Interaction.objects.filter(
+            pk=call_id, status=Interaction.Status.OPEN, connected_agent_id__isnull=True
+        )
+        .exclude(external_id="")
+        .update(connected_agent_id=agent_id)
+    )
+    if not claimed:
+        return None
+    return Interaction.objects.values_list("external_id", flat=True).get(pk=call_id)
+
+
+def release_call_connection(call_id: int, *, agent_id: int) -> None:
+    Interaction.objects.filter(pk=call_id, connected_agent_id=agent_id).update(
+        connected_agent_id=None
+    )
+
+
+def settle_idle_bot_conversations(*, now: datetime | None = None) -> int:
+    """End the conversations with the bot that nobody has written in for BOT_IDLE_MINUTES.
+
+    Text channels have no "leave" of their own: without this, a question the bot answered
+    weeks ago would stay open and a new message would continue it.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.BOT_IDLE_MINUTES)
+    idle = list(
+        Interaction.objects.filter(
+            bot_status=Interaction.BotStatus.ACTIVE, status=Interaction.Status.OPEN
+        )
+        .annotate(last_message=Max("messages__created_at"))
+        .filter(last_message__lt=cutoff)
+        .values_list("pk", flat=True)[:500]
+    )
+    settled = 0
+    for interaction_id in idle:
+        with transaction.atomic():
+            interaction = (
+                Interaction.objects.select_for_update(of=("self",))
+                .filter(pk=interaction_id, bot_status=Interaction.BotStatus.ACTIVE)
+                .first()
+            )
+            if interaction is None or interaction.status != Interaction.Status.OPEN:
+                continue
+            bot.customer_left(interaction)
+            close_interaction(interaction, now=now)
+            routing_events.chat_status(interaction.pk, state="closed", note="idle")
+            settled += 1
+    return settled

@@ -317,6 +317,9 @@ CHAT_RESUME_SECONDS = env_int("CHAT_RESUME_SECONDS", 60, minimum=0)
 CHAT_RESUME_MAX_AGE_SECONDS = env_int("CHAT_RESUME_MAX_AGE_SECONDS", 12 * 3600, minimum=60)
 # How alike (0-100) a customer's words and an intent's example must be for the bot to answer.
 BOT_MATCH_THRESHOLD = env_int("BOT_MATCH_PERCENT", 50, minimum=1) / 100
+# A conversation with the bot that nobody writes in for this long ends (resolved if the bot
+# had answered something, abandoned otherwise).
+BOT_IDLE_MINUTES = env_int("BOT_IDLE_MINUTES", 30, minimum=1)
 # Outbound deliveries that fail for a passing reason (timeouts, 5xx) are tried again.
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5, minimum=0)
 DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 10, minimum=1)

@@ -879,6 +879,7 @@ def run_sweep(*, now: datetime | None = None) -> int:
     expire_offers(now=now)
     sign_out_absent_agents(now=now)
     end_chats_left_behind(now=now)
+    crm.settle_idle_bot_conversations(now=now)
     apply_queue_limits(now=now)
     return len(run_round(now=now))
 

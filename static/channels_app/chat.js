@@ -134,6 +134,7 @@ function onStatus(data) {
     const reasons = {
       resolved: "The assistant closed this chat. Thank you for writing!",
       ended: "You ended this chat.",
+      idle: "This chat ended after a while without messages.",
     };
     endChat(reasons[data.note] || "The agent closed this chat");
   }

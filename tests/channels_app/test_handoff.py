@@ -204,3 +204,46 @@ def test_a_chat_after_an_email_shows_the_email_and_prefers_its_agent(committed, 
     assert [(c["channel"], c["messages"][0]["body"]) for c in earlier] == [
         ("email", "Invoice 42 is wrong")
     ]
+
+
+def test_placing_and_connecting_a_call_twice_rings_once(twilio_settings, committed) -> None:
+    from channels_app import tasks
+
+    ada = make_agent("ada", first_name="Ada", capacity=4, available=True, queues=all_queues())
+    chat_item = chat_taken_by(ada, committed)
+    call_sid = "CA" + "9" * 32
+    with http_provider((201, {"sid": call_sid, "status": "queued"})) as twilio_api:
+        twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
+        with committed():
+            call = routing.escalate_to_call(
+                agent=ada, work_item_id=chat_item.pk, phone="+4930123456"
+            )
+        # A redelivered task finds the call placed already.
+        tasks.place_call.delay(call.pk, ada.pk, chat_item.interaction_id)
+    assert len(twilio_api.requests) == 1
+    with committed():
+        routing.close_work(agent=ada, work_item_id=chat_item.pk)
+    with committed():
+        routing.run_round()
+    voice_item = WorkItem.objects.get(interaction=call)
+    with http_provider((200, {"sid": call_sid})) as twilio_api:
+        twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
+        with committed():
+            routing.accept_offer(agent=ada, offer_id=voice_item.offers.get().pk)
+        tasks.connect_call.delay(call.pk, ada.pk)
+        # Someone who does not hold the call cannot have it put through to them.
+        tasks.connect_call.delay(call.pk, ada.pk + 1)
+    assert len(twilio_api.requests) == 1
+
+
+def test_a_call_cannot_be_placed_when_twilio_is_not_set_up(twilio_settings, committed) -> None:
+    ada = make_agent("ada", capacity=4, available=True, queues=all_queues())
+    chat_item = chat_taken_by(ada, committed)
+    twilio_settings.TWILIO_AUTH_TOKEN = ""
+    with committed():
+        call = routing.escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+4930123456")
+    call.refresh_from_db()
+    assert call.status == "closed"
+    assert chat_item.interaction.messages.last().body == (
+        "The call could not be placed: Twilio is not set up on this deployment."
+    )

@@ -215,3 +215,30 @@ def test_the_bot_report_counts_resolved_handed_off_and_abandoned(client, bot_on)
     assert client.get("/api/reports/bot/?hours=0").status_code == 400
     client.force_login(make_user())
     assert client.get("/api/reports/bot/").status_code == 403
+
+
+def test_idle_bot_conversations_end_so_a_later_text_starts_afresh(bot_on) -> None:
+    def text(body: str, sid: str) -> Interaction:
+        return inbound.receive(
+            inbound.InboundMessage(
+                channel="sms",
+                address_kind=ContactPoint.Kind.PHONE,
+                address="+14155550100",
+                body=body,
+                provider_message_id=f"twilio:{sid}",
+                business_address="+14155559999",
+            )
+        ).message.interaction
+
+    answered = text("are you open on sunday?", "SM1")
+    ignored = chat_with("blah blah", email="quiet@example.com")
+    assert crm.settle_idle_bot_conversations(now=timezone.now() + timedelta(minutes=10)) == 0
+    later = timezone.now() + timedelta(minutes=31)
+    assert crm.settle_idle_bot_conversations(now=later) == 2
+    answered.refresh_from_db()
+    ignored.refresh_from_db()
+    assert (answered.bot_status, answered.status) == ("resolved", "closed")
+    assert (ignored.bot_status, ignored.status) == ("abandoned", "closed")
+    again = text("What are your opening hours?", "SM2")
+    assert again != answered
+    assert (again.bot_misses, again.bot_answers) == (0, 1)
