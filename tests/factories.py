@@ -101,3 +101,25 @@ def work_item_of(interaction: Interaction) -> WorkItem:
 def decline_reason(name: str = "Busy with another customer") -> DeclineReason:
     """One of the reasons the reference data configures."""
     return DeclineReason.objects.get(name=name)
+
+
+def text_message(
+    body: str,
+    *,
+    sid: str,
+    sender: str = "+14155550100",
+    to: str = "+14155559999",
+    channel: str = "sms",
+):
+    """An inbound text as the Twilio adapter hands it to the CRM."""
+    from contactcenter.inbound import InboundMessage
+    from contactcenter.models import ContactPoint
+
+    return InboundMessage(
+        channel=channel,
+        address_kind=ContactPoint.Kind.PHONE,
+        address=sender,
+        body=body,
+        provider_message_id=f"twilio:{sid}",
+        business_address=to,
+    )

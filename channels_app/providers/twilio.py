@@ -1,7 +1,11 @@
-"""Twilio Programmable Messaging (SMS, WhatsApp): form-encoded webhooks signed with
-``X-Twilio-Signature``, replies through the REST API (its base URL from settings)."""
+"""Twilio: Programmable Messaging (SMS, WhatsApp) and Voice. Form-encoded webhooks signed
+with ``X-Twilio-Signature``; replies, calls and call transfers through the REST API (its base
+URL from settings)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
@@ -93,16 +97,23 @@ def client() -> Client:
 
 def send_message(*, sender: str, to: str, body: str) -> str:
     """Send a text through Twilio; the provider message id ("twilio:SM…") it got."""
-    try:
+    with refusals_as("the message"):
         message = client().messages.create(to=to, from_=sender, body=body)
+    return f"twilio:{message.sid}"
+
+
+@contextmanager
+def refusals_as(what: str) -> Iterator[None]:
+    """Twilio's failures as ours: 429 and 5xx and an unreachable API pass, the rest is final."""
+    try:
+        yield
     except TwilioRestException as exc:
         if exc.status == 429 or exc.status >= 500:
             raise TransientDeliveryError(f"Twilio answered {exc.status}: {exc.msg}") from exc
-        raise PermanentDeliveryError(f"Twilio refused the message: {exc.msg}") from exc
+        raise PermanentDeliveryError(f"Twilio refused {what}: {exc.msg}") from exc
     except (TwilioException, OSError) as exc:
         # Connection refused, timeouts and the like: the provider may be back soon.
         raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
-    return f"twilio:{message.sid}"
 
 
 # --- voice ---------------------------------------------------------------------------------
@@ -170,14 +181,8 @@ def connect_call(*, external_id: str, agent_id: int) -> None:
     response = VoiceResponse()
     dial = response.dial()
     dial.client(agent_identity(agent_id))
-    try:
+    with refusals_as("to connect the call"):
         client().calls(call_sid).update(twiml=str(response))
-    except TwilioRestException as exc:
-        if exc.status == 429 or exc.status >= 500:
-            raise TransientDeliveryError(f"Twilio answered {exc.status}: {exc.msg}") from exc
-        raise PermanentDeliveryError(f"Twilio refused to connect the call: {exc.msg}") from exc
-    except (TwilioException, OSError) as exc:
-        raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
 
 
 def hold_twiml(interaction_id: int) -> str:
@@ -194,14 +199,8 @@ def place_call(*, to: str, sender: str, interaction_id: int) -> str:
     if settings.PUBLIC_BASE_URL:
         options["status_callback"] = f"{settings.PUBLIC_BASE_URL}/hooks/twilio/voice/status/"
         options["status_callback_event"] = ["answered", "completed"]
-    try:
+    with refusals_as("the call"):
         call = client().calls.create(
             to=to, from_=sender, twiml=hold_twiml(interaction_id), **options
         )
-    except TwilioRestException as exc:
-        if exc.status == 429 or exc.status >= 500:
-            raise TransientDeliveryError(f"Twilio answered {exc.status}: {exc.msg}") from exc
-        raise PermanentDeliveryError(f"Twilio refused the call: {exc.msg}") from exc
-    except (TwilioException, OSError) as exc:
-        raise TransientDeliveryError(f"Twilio could not be reached: {exc}") from exc
     return call_id(call.sid)

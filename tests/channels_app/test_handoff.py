@@ -13,7 +13,7 @@ from contactcenter.models import ContactPoint, Interaction, Message
 from routing import selectors
 from routing import services as routing
 from routing.models import Queue, WorkItem
-from tests.factories import make_agent
+from tests.factories import make_agent, text_message
 from tests.providers import http_provider
 
 pytestmark = pytest.mark.django_db
@@ -118,16 +118,7 @@ def test_escalating_needs_a_number_of_this_customer(twilio_settings, committed) 
     assert missing.value.field == "phone"
     with pytest.raises(InvalidInput):
         routing.escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="not a number")
-    other = inbound.receive(
-        inbound.InboundMessage(
-            channel="sms",
-            address_kind=ContactPoint.Kind.PHONE,
-            address="+14155550111",
-            body="Hi",
-            provider_message_id="twilio:SMother",
-            business_address="+14155559999",
-        )
-    )
+    other = inbound.receive(text_message("Hi", sid="SMother", sender="+14155550111"))
     assert other.message.interaction.case.customer != chat_item.interaction.case.customer
     with pytest.raises(Conflict):
         routing.escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+14155550111")

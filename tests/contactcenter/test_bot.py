@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from contactcenter import bot, inbound
 from contactcenter import services as crm
-from contactcenter.models import BotIntent, ContactPoint, Interaction, Message, Order
+from contactcenter.models import BotIntent, Interaction, Message, Order
 from routing import intake
 from routing import services as routing
 from routing.models import IntakeRule, IntakeRuleSkill, Queue, ServiceChannel, Skill, WorkItem
-from tests.factories import make_supervisor, make_user
+from tests.factories import make_supervisor, make_user, text_message
 
 pytestmark = pytest.mark.django_db
 
@@ -178,16 +178,7 @@ def test_a_customer_who_leaves_after_an_answer_counts_as_resolved(bot_on) -> Non
 
 
 def test_the_bot_answers_text_messages_and_its_reply_is_sent_out(bot_on) -> None:
-    received = inbound.receive(
-        inbound.InboundMessage(
-            channel="sms",
-            address_kind=ContactPoint.Kind.PHONE,
-            address="+14155550100",
-            body="are you open on sunday?",
-            provider_message_id="twilio:SM1",
-            business_address="+14155559999",
-        )
-    )
+    received = inbound.receive(text_message("are you open on sunday?", sid="SM1"))
     reply = received.message.interaction.messages.last()
     assert (reply.sender, reply.delivery) == ("bot", Message.Delivery.PENDING)
 
@@ -219,16 +210,7 @@ def test_the_bot_report_counts_resolved_handed_off_and_abandoned(client, bot_on)
 
 def test_idle_bot_conversations_end_so_a_later_text_starts_afresh(bot_on) -> None:
     def text(body: str, sid: str) -> Interaction:
-        return inbound.receive(
-            inbound.InboundMessage(
-                channel="sms",
-                address_kind=ContactPoint.Kind.PHONE,
-                address="+14155550100",
-                body=body,
-                provider_message_id=f"twilio:{sid}",
-                business_address="+14155559999",
-            )
-        ).message.interaction
+        return inbound.receive(text_message(body, sid=f"{sid}")).message.interaction
 
     answered = text("are you open on sunday?", "SM1")
     ignored = chat_with("blah blah", email="quiet@example.com")

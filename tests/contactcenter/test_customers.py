@@ -10,29 +10,19 @@ from contactcenter import inbound, merging
 from contactcenter import services as crm
 from contactcenter.errors import InvalidInput, NotFound
 from contactcenter.models import (
-    ContactPoint,
     Customer,
     CustomerMerge,
     Interaction,
     Message,
     Order,
 )
-from tests.factories import make_agent, make_user
+from tests.factories import make_agent, make_user, text_message
 
 pytestmark = pytest.mark.django_db
 
 
 def text_from(number: str, body: str, sid: str) -> Message:
-    return inbound.receive(
-        inbound.InboundMessage(
-            channel="sms",
-            address_kind=ContactPoint.Kind.PHONE,
-            address=number,
-            body=body,
-            provider_message_id=f"twilio:{sid}",
-            business_address="+14155559999",
-        )
-    ).message
+    return inbound.receive(text_message(body, sid=f"{sid}", sender=number)).message
 
 
 def two_records_of_one_person() -> tuple[Customer, Customer]:

@@ -196,4 +196,4 @@ def test_chat_is_routed_answered_closed_and_timed_out_across_daphne_worker_and_b
                 later = receive_until(
                     agent, "offer.created", 15, where=lambda d: d["customer_name"] == "Tess Later"
                 )
-                assert later["preview"] == "Still there?", later
+                assert later["preview"] == "I want an agent, still there?", later

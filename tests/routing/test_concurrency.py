@@ -20,7 +20,7 @@ from django.utils import timezone
 from contactcenter.errors import Conflict
 from routing import services
 from routing.models import Agent, Offer, WorkItem
-from tests.factories import make_agent, start_chat, status, work_item_of
+from tests.factories import make_agent, start_chat, status, text_message, work_item_of
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -164,19 +164,12 @@ def postgres_params() -> dict:
 
 def test_two_messages_at_once_from_a_known_number_share_one_conversation() -> None:
     from contactcenter import inbound
-    from contactcenter.models import ContactPoint, Interaction
+    from contactcenter.models import Interaction
 
     def text(body: str, sid: str):
         return partial(
             inbound.receive,
-            inbound.InboundMessage(
-                channel="sms",
-                address_kind=ContactPoint.Kind.PHONE,
-                address="+14155550100",
-                body=body,
-                provider_message_id=f"twilio:{sid}",
-                business_address="+14155559999",
-            ),
+            text_message(body, sid=sid),
         )
 
     text("First contact", "SM0")()
