@@ -141,10 +141,10 @@ def test_twilio_webhooks_are_404_until_twilio_is_set_up(client, settings) -> Non
     assert client.post("/hooks/twilio/messaging/", twilio_form()).status_code == 404
 
 
-def accepted_sms_conversation(client, committed) -> tuple:
+def accepted_sms_conversation(client, committed, **form: str) -> tuple:
     agent = make_agent(capacity=4, available=True, queues=[])
     with committed():
-        post_twilio(client, twilio_form("Hi"))
+        post_twilio(client, twilio_form("Hi", **form))
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
@@ -177,6 +177,18 @@ def test_an_agents_reply_goes_out_through_twilio_from_the_number_written_to(
     reply.refresh_from_db()
     assert reply.delivery == Message.Delivery.SENT
     assert reply.provider_message_id == "twilio:SM" + "b" * 32
+
+
+def test_a_whatsapp_reply_goes_out_on_whatsapp(client, twilio_settings, committed) -> None:
+    agent, item = accepted_sms_conversation(
+        client, committed, From="whatsapp:+14155550100", To="whatsapp:+14155238886"
+    )
+    with http_provider((201, {"sid": "SMwa", "status": "queued"})) as twilio_api:
+        twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
+        with committed():
+            routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Hola!")
+    form = twilio_api.requests[0].form()
+    assert (form["To"], form["From"]) == (["whatsapp:+14155550100"], ["whatsapp:+14155238886"])
 
 
 def test_a_reply_twilio_refuses_is_marked_failed_with_the_reason(
