@@ -10,9 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from channels_app.providers import twilio
 from contactcenter import inbound
 from contactcenter.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from contactcenter.models import ContactPoint
+from routing.models import Agent
 
 API_PREFIX = "api:"
 
@@ -97,4 +99,26 @@ class InboundInteraction(APIView):
                 "duplicate": not received.created,
             },
             status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK,
+        )
+
+
+class AgentVoiceToken(APIView):
+    """The signed-in agent's access token for Twilio's Voice SDK (their browser phone)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: dict, 403: dict, 404: dict})
+    def get(self, request: Request) -> Response:
+        agent = Agent.objects.filter(user=request.user).first()
+        if agent is None:
+            return Response(
+                {"error": "Only agents have a browser phone.", "field": None},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        try:
+            token = twilio.agent_voice_token(agent.pk)
+        except DomainError as exc:
+            return Response({"error": exc.message, "field": exc.field}, status=http_status(exc))
+        return Response(
+            {"identity": twilio.agent_identity(agent.pk), "token": token, "ttl_seconds": 3600}
         )

@@ -273,6 +273,10 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com")
 # The number calls to customers come from, when the conversation has no number of ours.
 TWILIO_CALLER_ID = env_str("TWILIO_CALLER_ID")
+# The agents' browser phones: an API key signs their Voice SDK access tokens.
+TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID")
+TWILIO_API_KEY_SECRET = env_str("TWILIO_API_KEY_SECRET")
+TWILIO_TWIML_APP_SID = env_str("TWILIO_TWIML_APP_SID")
 # Meta (Messenger, Instagram). Without an app secret the Meta webhook answers 404.
 META_APP_SECRET = env_str("META_APP_SECRET")
 META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")

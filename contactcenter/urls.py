@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/interactions/", channel_api.InboundInteraction.as_view(), name="api-interactions"),
+    path("api/voice/token/", channel_api.AgentVoiceToken.as_view(), name="voice-token"),
     path(
         "api/customers/<int:customer_id>/timeline/",
         crm_api.CustomerTimeline.as_view(),

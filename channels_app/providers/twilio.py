@@ -11,6 +11,8 @@ from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
@@ -204,3 +206,24 @@ def place_call(*, to: str, sender: str, interaction_id: int) -> str:
             to=to, from_=sender, twiml=hold_twiml(interaction_id), **options
         )
     return call_id(call.sid)
+
+
+def agent_voice_token(agent_id: int, *, ttl_seconds: int = 3600) -> str:
+    """An access token with which the agent's browser phone (Twilio's Voice SDK) registers as
+    their client identity, so that a call put through to ``agent-<id>`` rings there."""
+    if not (settings.TWILIO_API_KEY_SID and settings.TWILIO_API_KEY_SECRET):
+        raise NotConfigured("The browser phone is not set up (TWILIO_API_KEY_SID/SECRET).")
+    token = AccessToken(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_API_KEY_SID,
+        settings.TWILIO_API_KEY_SECRET,
+        identity=agent_identity(agent_id),
+        ttl=ttl_seconds,
+    )
+    token.add_grant(
+        VoiceGrant(
+            incoming_allow=True,
+            outgoing_application_sid=settings.TWILIO_TWIML_APP_SID or None,
+        )
+    )
+    return token.to_jwt()

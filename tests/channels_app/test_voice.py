@@ -179,3 +179,32 @@ def test_unsigned_calls_get_403(client, twilio_settings) -> None:
     response = client.post("/hooks/twilio/voice/", {"CallSid": CALL, "From": "+14155550100"})
     assert response.status_code == 403
     assert not Interaction.objects.exists()
+
+
+def test_an_agents_browser_phone_token_names_their_client_identity(client, twilio_settings):
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    agent = make_agent(capacity=2)
+    client.force_login(agent.user)
+    assert client.get("/api/voice/token/").status_code == 404
+    twilio_settings.TWILIO_API_KEY_SID = "SK" + "2" * 32
+    twilio_settings.TWILIO_API_KEY_SECRET = "api-key-secret-of-at-least-32-bytes!"
+    body = client.get("/api/voice/token/").json()
+    assert body["identity"] == f"agent-{agent.pk}"
+    header, payload, signature = body["token"].split(".")
+
+    def decoded(part: str) -> dict:
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+    expected = hmac.new(b"api-key-secret-of-at-least-32-bytes!", f"{header}.{payload}".encode(), hashlib.sha256)
+    assert base64.urlsafe_b64encode(expected.digest()).rstrip(b"=").decode() == signature
+    grants = decoded(payload)["grants"]
+    assert grants["identity"] == f"agent-{agent.pk}"
+    assert grants["voice"]["incoming"] == {"allow": True}
+    from tests.factories import make_user
+
+    client.force_login(make_user())
+    assert client.get("/api/voice/token/").status_code == 403
