@@ -163,7 +163,7 @@ class VisitorChatConsumer(FrameConsumer):
         token = frame.text("token", max_length=1000)
         interaction, name = await database_sync_to_async(crm.resume_web_chat)(token)
         await self.join(interaction.pk, interaction.case.number, name)
-        history = await database_sync_to_async(crm_selectors.transcript)(interaction.pk)
+        history = await database_sync_to_async(crm_selectors.customer_transcript)(interaction.pk)
         await self.send_json(
             envelope(
                 "chat.history",
@@ -205,6 +205,8 @@ class AgentConsumer(FrameConsumer):
             "work.close",
             "work.typing",
             "work.call",
+            "work.transfer",
+            "work.note",
         }
     )
 
@@ -274,7 +276,25 @@ class AgentConsumer(FrameConsumer):
             )
         elif frame.type == "work.close":
             work_item_id = frame.identifier("work_item_id")
-            await call(routing_services.close_work)(agent=self.agent, work_item_id=work_item_id)
+            disposition_id = frame.identifier("disposition_id", nullable=True, required=False)
+            await call(routing_services.close_work)(
+                agent=self.agent, work_item_id=work_item_id, disposition_id=disposition_id
+            )
+        elif frame.type == "work.transfer":
+            await call(routing_services.transfer_work)(
+                agent=self.agent,
+                work_item_id=frame.identifier("work_item_id"),
+                queue_id=frame.identifier("queue_id", nullable=True, required=False),
+                to_agent_id=frame.identifier("agent_id", nullable=True, required=False),
+                skill_id=frame.identifier("skill_id", nullable=True, required=False),
+                note=frame.text("note", max_length=1000, required=False),
+            )
+        elif frame.type == "work.note":
+            await call(routing_services.add_internal_note)(
+                agent=self.agent,
+                work_item_id=frame.identifier("work_item_id"),
+                body=frame.text("body", max_length=crm.MAX_MESSAGE_LENGTH),
+            )
         elif frame.type == "work.call":
             work_item_id = frame.identifier("work_item_id")
             phone = frame.text("phone", max_length=64, required=False)

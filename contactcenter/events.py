@@ -7,9 +7,13 @@ from typing import Any
 from contactcenter.realtime import agent_group, interaction_group, publish
 
 
-def message_created(*, interaction_id: int, payload: dict[str, Any], agent_id: int | None) -> None:
-    """A message reaches the customer's chat and the agent working the interaction."""
-    publish(interaction_group(interaction_id), "message.created", payload)
+def message_created(
+    *, interaction_id: int, payload: dict[str, Any], agent_id: int | None, internal: bool = False
+) -> None:
+    """A message reaches the customer's chat and the agent working the interaction; an
+    internal note reaches the agent only."""
+    if not internal:
+        publish(interaction_group(interaction_id), "message.created", payload)
     if agent_id is not None:
         publish(agent_group(agent_id), "message.created", payload)
 

@@ -227,6 +227,9 @@ class Message(models.Model):
     delivery = models.CharField(
         max_length=16, choices=Delivery.choices, default=Delivery.NONE, blank=True
     )
+    internal = models.BooleanField(
+        default=False, help_text="An agents' note: never shown or sent to the customer."
+    )
     delivery_error = models.CharField(max_length=500, blank=True)
 
     class Meta:

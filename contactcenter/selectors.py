@@ -23,6 +23,7 @@ def message_payload(message: Message, *, work_item_id: int | None = None) -> dic
         "created_at": message.created_at.isoformat(),
         "delivery": message.delivery,
         "delivery_error": message.delivery_error,
+        "internal": message.internal,
     }
 
 
@@ -46,9 +47,10 @@ def message_author_name(message: Message) -> str:
     return "System"
 
 
-def transcript(interaction_id: int) -> list[Message]:
+def customer_transcript(interaction_id: int) -> list[Message]:
+    """The conversation as the customer sees it: agents' internal notes left out."""
     return list(
-        Message.objects.filter(interaction_id=interaction_id).select_related(
+        Message.objects.filter(interaction_id=interaction_id, internal=False).select_related(
             "author", "interaction__case__customer"
         )
     )

@@ -116,13 +116,14 @@ def append_message(
     work_item_id: int | None = None,
     agent_id: int | None = None,
     provider_message_id: str | None = None,
+    internal: bool = False,
 ) -> Message:
     """Store a message and push it to the customer and to the agent working the contact.
 
     An agent's message on a channel other than web chat is sent out by its provider once the
     transaction commits (``channels_app.delivery``).
     """
-    sent_out = sender in SENT_OUT_BY and interaction.channel in OUTBOUND_CHANNELS
+    sent_out = not internal and sender in SENT_OUT_BY and interaction.channel in OUTBOUND_CHANNELS
     message = Message.objects.create(
         interaction=interaction,
         sender=sender,
@@ -130,6 +131,7 @@ def append_message(
         author=author,
         provider_message_id=provider_message_id,
         delivery=Message.Delivery.PENDING if sent_out else Message.Delivery.NONE,
+        internal=internal,
     )
     if agent_id is None:
         work_item_id, agent_id = current_assignment(interaction.pk)
@@ -137,6 +139,7 @@ def append_message(
         interaction_id=interaction.pk,
         payload=message_payload(message, work_item_id=work_item_id),
         agent_id=agent_id,
+        internal=internal,
     )
     # After the message's own event, so that consoles know the message its outcome is about.
     if sent_out:
@@ -149,6 +152,26 @@ def append_message(
 
         after_commit(dispatch_delivery)
     return message
+
+
+def post_internal_note(
+    *,
+    interaction: Interaction,
+    author: AbstractBaseUser,
+    body: str,
+    work_item_id: int,
+    agent_id: int,
+) -> Message:
+    """A note for colleagues on the conversation; never shown or sent to the customer."""
+    return append_message(
+        interaction,
+        sender=Message.Sender.AGENT,
+        body=_validated_body(body),
+        author=author,
+        work_item_id=work_item_id,
+        agent_id=agent_id,
+        internal=True,
+    )
 
 
 def post_agent_message(

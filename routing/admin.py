@@ -17,6 +17,7 @@ from routing.models import (
     AgentSkill,
     AgentStatusChange,
     DeclineReason,
+    Disposition,
     IntakeRule,
     IntakeRuleSkill,
     Offer,
@@ -324,6 +325,13 @@ class AgentStatusChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["agent__user", "changed_by"]
     search_fields = ["agent__user__username", "from_name", "to_name"]
     date_hierarchy = "changed_at"
+
+
+@admin.register(Disposition)
+class DispositionAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["name"]
 
 
 @admin.register(DeclineReason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from contactcenter.realtime import (
@@ -52,8 +53,17 @@ def work_assigned(agent_id: int, payload: dict[str, Any]) -> None:
     nudge_supervisors()
 
 
-def work_closed(agent_id: int, work_item_id: int) -> None:
-    publish(agent_group(agent_id), "work.closed", {"work_item_id": work_item_id})
+def work_closed(agent_id: int, work_item_id: int, *, wrap_up_until: datetime | None = None) -> None:
+    """The item left the agent (closed or transferred); ``wrap_up_until`` is when the
+    after-contact work holding its capacity ends."""
+    publish(
+        agent_group(agent_id),
+        "work.closed",
+        {
+            "work_item_id": work_item_id,
+            "wrap_up_until": wrap_up_until.isoformat() if wrap_up_until else None,
+        },
+    )
     nudge_supervisors()
 
 

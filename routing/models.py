@@ -256,6 +256,20 @@ class DeclineReason(models.Model):
         return self.name
 
 
+class Disposition(models.Model):
+    """How a piece of work ended, chosen by the agent when closing it (for reports)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the console list.")
+    is_active = models.BooleanField(default=True, help_text="Offered to agents in the console.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RoutingConfig(models.Model):
     name = models.CharField(max_length=80, unique=True)
     routing_priority = models.SmallIntegerField(
@@ -448,6 +462,7 @@ class WorkItem(models.Model):
         CLOSED = "closed", "Closed"
         ABANDONED = "abandoned", "Abandoned by the customer"
         EXPIRED = "expired", "Ended after the queue's maximum wait"
+        TRANSFERRED = "transferred", "Transferred (a new work item carries on)"
 
     interaction = models.ForeignKey(
         Interaction, on_delete=models.CASCADE, related_name="work_items"
@@ -494,6 +509,17 @@ class WorkItem(models.Model):
         Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     overflowed_at = models.DateTimeField(null=True, blank=True)
+    disposition = models.ForeignKey(
+        Disposition, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    transferred_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The work item an agent transferred, which this one continues.",
+    )
 
     class Meta:
         ordering = ["enqueued_at", "id"]

@@ -20,6 +20,7 @@ CHANNELS = [
 
 
 DECLINE_REASONS = ["Busy with another customer", "Not my area", "Going on a break", "Other"]
+DISPOSITIONS = ["Resolved", "Follow-up needed", "Not resolved", "Wrong contact or spam"]
 MISSED_STATUS = "Missed offer"
 DEFAULT_RULE = "Everything else"
 
@@ -29,6 +30,7 @@ def create_reference_data(apps: Any) -> None:
     create_channels_and_presence(apps)
     create_routing_semantics_data(apps)
     create_channel_queues(apps)
+    create_dispositions(apps)
 
 
 def create_channels_and_presence(apps: Any) -> None:
@@ -119,3 +121,9 @@ def create_channel_queues(apps: Any) -> None:
         ServiceChannel.objects.filter(kind__in=kinds, default_queue__isnull=True).update(
             default_queue=queue
         )
+
+
+def create_dispositions(apps: Any) -> None:
+    Disposition = apps.get_model("routing", "Disposition")
+    for position, name in enumerate(DISPOSITIONS, start=1):
+        Disposition.objects.get_or_create(name=name, defaults={"position": position})

@@ -23,11 +23,13 @@ from routing.models import (
     AgentChannelLimit,
     AgentSkill,
     DeclineReason,
+    Disposition,
     Offer,
     PresenceStatus,
     Queue,
     RoutingConfig,
     ServiceChannel,
+    Skill,
     WorkItem,
     WorkItemSkill,
 )
@@ -723,6 +725,21 @@ def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
         "agent": agent_payload_by_id(agent.pk),
         "statuses": status_payloads(),
         "decline_reasons": list(DeclineReason.objects.filter(is_active=True).values("id", "name")),
+        "dispositions": list(Disposition.objects.filter(is_active=True).values("id", "name")),
+        "transfer_targets": {
+            "queues": list(Queue.objects.order_by("name").values("id", "name")),
+            "agents": [
+                {
+                    "id": row["pk"],
+                    "name": f"{row['user__first_name']} {row['user__last_name']}".strip()
+                    or row["user__username"],
+                }
+                for row in Agent.objects.exclude(pk=agent.pk)
+                .order_by("user__first_name", "user__username")
+                .values("pk", "user__first_name", "user__last_name", "user__username")
+            ],
+            "skills": list(Skill.objects.order_by("name").values("id", "name")),
+        },
         "offers": offer_payloads(offers, now),
         "work_items": work_item_payloads(items),
     }

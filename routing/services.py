@@ -31,9 +31,11 @@ from routing.models import (
     Agent,
     AgentStatusChange,
     DeclineReason,
+    Disposition,
     Offer,
     PresenceStatus,
     Queue,
+    Skill,
     WorkItem,
     WorkItemSkill,
 )
@@ -770,25 +772,168 @@ def agent_typing(*, agent: Agent, work_item_id: int, typing: bool) -> None:
         crm_events.agent_typing(item.interaction_id, name=agent.name, typing=typing)
 
 
-def close_work(*, agent: Agent, work_item_id: int, now: datetime | None = None) -> WorkItem:
-    """The agent finishes the item: the contact closes, and their capacity frees up once the
-    routing configuration's wrap-up time (after-contact work) has passed."""
+def close_work(
+    *,
+    agent: Agent,
+    work_item_id: int,
+    disposition_id: int | None = None,
+    now: datetime | None = None,
+) -> WorkItem:
+    """The agent finishes the item with a disposition (required while any are configured):
+    the contact closes, and their capacity frees up once the routing configuration's wrap-up
+    time (after-contact work) has passed."""
     now = now or timezone.now()
     with transaction.atomic():
         item = selectors.access_work_item(agent, work_item_id, for_update=True)
+        disposition = _disposition(disposition_id)
         wrap_up = item.queue.routing_config.wrap_up_seconds
         item.status = WorkItem.Status.CLOSED
         item.closed_at = now
+        item.disposition = disposition
         item.wrap_up_until = now + timedelta(seconds=wrap_up) if wrap_up else None
-        item.save(update_fields=["status", "closed_at", "wrap_up_until"])
+        item.save(update_fields=["status", "closed_at", "disposition", "wrap_up_until"])
         Agent.objects.filter(pk=agent.pk).update(last_work_ended_at=now)
-        _system_note(item, f"{agent.name} closed the chat.", agent_id=agent.pk)
+        _system_note(item, f"{agent.name} closed the conversation.", agent_id=agent.pk)
         crm.close_interaction(item.interaction, now=now)
-        events.work_closed(agent.pk, item.pk)
+        events.work_closed(agent.pk, item.pk, wrap_up_until=item.wrap_up_until)
         events.chat_status(item.interaction_id, state="closed")
         events.agent_updated(agent.pk)
         request_round()
     return item
+
+
+def _disposition(disposition_id: int | None) -> Disposition | None:
+    active = Disposition.objects.filter(is_active=True)
+    if disposition_id is None:
+        if active.exists():
+            raise InvalidInput("Choose how the conversation ended.", field="disposition_id")
+        return None
+    disposition = active.filter(pk=disposition_id).first()
+    if disposition is None:
+        raise InvalidInput("Choose one of the listed dispositions.", field="disposition_id")
+    return disposition
+
+
+# A transfer to a named agent waits this long for them before anyone may take it.
+TRANSFER_PREFERENCE_SECONDS = 120
+
+
+def transfer_work(
+    *,
+    agent: Agent,
+    work_item_id: int,
+    queue_id: int | None = None,
+    to_agent_id: int | None = None,
+    skill_id: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> WorkItem:
+    """Hand a conversation the agent works on to a queue, a colleague or a skill, with a note.
+
+    The agent's item ends as transferred (their capacity is free at once, with no wrap-up);
+    a new item carries the conversation on, routed afresh, so that anyone who declined the
+    first offer may take it now. A named colleague gets it first for a while; a skill is
+    required of whoever takes it. The note is internal: the customer never sees it.
+    """
+    now = now or timezone.now()
+    note = crm.clean_text(note, field="note", max_length=1000, label="Note")
+    if queue_id is None and to_agent_id is None and skill_id is None:
+        raise InvalidInput("Transfer to a queue, an agent or a skill.", field="queue_id")
+    queue = None
+    if queue_id is not None:
+        queue = Queue.objects.select_related("routing_config").filter(pk=queue_id).first()
+        if queue is None:
+            raise NotFound(f"No queue {queue_id}.", field="queue_id")
+    colleague = None
+    if to_agent_id is not None:
+        colleague = Agent.objects.select_related("user").filter(pk=to_agent_id).first()
+        if colleague is None:
+            raise NotFound(f"No agent {to_agent_id}.", field="agent_id")
+        if colleague.pk == agent.pk:
+            raise InvalidInput("Transfer to someone else.", field="agent_id")
+    skill = None
+    if skill_id is not None:
+        skill = Skill.objects.filter(pk=skill_id).first()
+        if skill is None:
+            raise NotFound(f"No skill {skill_id}.", field="skill_id")
+    with transaction.atomic():
+        item = selectors.access_work_item(agent, work_item_id, for_update=True)
+        target_queue = queue or Queue.objects.select_related("routing_config").get(pk=item.queue_id)
+        item.status = WorkItem.Status.TRANSFERRED
+        item.closed_at = now
+        item.save(update_fields=["status", "closed_at"])
+        config = target_queue.routing_config
+        successor = WorkItem.objects.create(
+            interaction=item.interaction,
+            channel=item.channel,
+            queue=target_queue,
+            priority=item.priority,
+            units=config.units_per_item,
+            enqueued_at=now,
+            preferred_agent=colleague,
+            preferred_until=(
+                now + timedelta(seconds=TRANSFER_PREFERENCE_SECONDS) if colleague else None
+            ),
+            transferred_from=item,
+        )
+        if skill is not None:
+            WorkItemSkill.objects.create(work_item=successor, skill=skill, min_level=1)
+        target = ", ".join(
+            part
+            for part in (
+                target_queue.name if queue else "",
+                colleague.name if colleague else "",
+                f"skill {skill.name}" if skill else "",
+            )
+            if part
+        )
+        crm.append_message(
+            item.interaction,
+            sender=Message.Sender.AGENT,
+            author=agent.user,
+            body=f"Transferred to {target}." + (f" Note: {note}" if note else ""),
+            work_item_id=item.pk,
+            agent_id=agent.pk,
+            internal=True,
+        )
+        _system_note(item, "You are being transferred; please hold on.", agent_id=agent.pk)
+        events.work_closed(agent.pk, item.pk)
+        events.agent_updated(agent.pk)
+        if item.interaction.channel in WATCHED_CHANNELS:
+            _announce_position(
+                item.interaction_id,
+                selectors.queue_position(successor),
+                selectors.agents_available(target_queue.pk, item.channel_id),
+            )
+        events.queue_changed()
+        request_round()
+    return successor
+
+
+def add_internal_note(*, agent: Agent, work_item_id: int, body: str) -> Message:
+    """A note on the conversation for colleagues: the customer never sees it."""
+    item = selectors.access_work_item(agent, work_item_id)
+    return crm.post_internal_note(
+        interaction=item.interaction,
+        author=agent.user,
+        body=body,
+        work_item_id=item.pk,
+        agent_id=agent.pk,
+    )
+
+
+def announce_wrap_ups_ended(*, now: datetime | None = None) -> int:
+    """Tell the agents whose wrap-up ended since the last sweep that their capacity is back."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=2 * settings.ROUTING_SWEEP_SECONDS)
+    agent_ids = set(
+        WorkItem.objects.filter(
+            status=WorkItem.Status.CLOSED, wrap_up_until__gt=since, wrap_up_until__lte=now
+        ).values_list("agent_id", flat=True)
+    )
+    for agent_id in agent_ids:
+        events.agent_updated(agent_id)
+    return len(agent_ids)
 
 
 def _system_note(item: WorkItem, body: str, *, agent_id: int) -> None:
@@ -880,6 +1025,7 @@ def run_sweep(*, now: datetime | None = None) -> int:
     sign_out_absent_agents(now=now)
     end_chats_left_behind(now=now)
     crm.settle_idle_bot_conversations(now=now)
+    announce_wrap_ups_ended(now=now)
     apply_queue_limits(now=now)
     return len(run_round(now=now))
 

@@ -13,6 +13,7 @@ from routing.models import (
     Agent,
     AgentSkill,
     DeclineReason,
+    Disposition,
     PresenceStatus,
     Queue,
     RoutingConfig,
@@ -123,3 +124,8 @@ def text_message(
         provider_message_id=f"twilio:{sid}",
         business_address=to,
     )
+
+
+def disposition(name: str = "Resolved") -> int:
+    """The id of one of the reference dispositions agents close work with."""
+    return Disposition.objects.get(name=name).pk

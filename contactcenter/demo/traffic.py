@@ -21,7 +21,7 @@ from contactcenter import bot
 from contactcenter.demo.seed import HUMAN_AGENTS, demo_customer_addresses
 from contactcenter.errors import DomainError
 from contactcenter.models import Interaction, Message
-from routing.models import Agent, DeclineReason, Offer, PresenceStatus, WorkItem
+from routing.models import Agent, DeclineReason, Disposition, Offer, PresenceStatus, WorkItem
 
 logger = logging.getLogger(__name__)
 
@@ -164,9 +164,21 @@ def work_open_chats(rng: random.Random, agents: dict[int, Agent]) -> None:
 def simulate_agent_turn(rng: random.Random, agent: Agent, item: WorkItem) -> None:
     said = item.interaction.messages.exclude(sender=Message.Sender.SYSTEM).count()
     if said >= 6 or rng.random() < 0.08:
-        routing_services.close_work(agent=agent, work_item_id=item.pk)
+        routing_services.close_work(
+            agent=agent, work_item_id=item.pk, disposition_id=resolved_disposition_id()
+        )
         return
     reply = rng.choice(AGENT_REPLIES).format(
         name=item.interaction.case.customer.name.split()[0], n=rng.randint(10000, 99999)
     )
     routing_services.send_agent_message(agent=agent, work_item_id=item.pk, body=reply)
+
+
+def resolved_disposition_id() -> int | None:
+    """Simulated agents close what they worked as resolved (any disposition, if renamed)."""
+    return (
+        Disposition.objects.filter(is_active=True)
+        .order_by("position", "name")
+        .values_list("pk", flat=True)
+        .first()
+    )

@@ -12,7 +12,14 @@ import routing.services as routing_services
 from contactcenter.asgi import application
 from contactcenter.models import Customer, Message
 from routing.models import Offer, WorkItem
-from tests.factories import decline_reason, make_agent, make_supervisor, make_user, status
+from tests.factories import (
+    decline_reason,
+    disposition,
+    make_agent,
+    make_supervisor,
+    make_user,
+    status,
+)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("reference_data")]
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -232,10 +239,10 @@ async def test_one_chat_travels_from_visitor_to_agent_and_back() -> None:
         relayed = await receive_until(console, "message.created")
     assert relayed["data"]["work_item_id"] == work["work_item_id"]
 
-    await send(console, "work.close", work_item_id=work["work_item_id"])
-    assert (await receive_until(console, "work.closed"))["data"] == {
-        "work_item_id": work["work_item_id"]
-    }
+    resolved = await database_sync_to_async(disposition)()
+    await send(console, "work.close", work_item_id=work["work_item_id"], disposition_id=resolved)
+    closed = (await receive_until(console, "work.closed"))["data"]
+    assert (closed["work_item_id"], closed["wrap_up_until"]) == (work["work_item_id"], None)
     final = await receive_until(visitor, "chat.status")
     while final["data"]["state"] != "closed":
         final = await receive_until(visitor, "chat.status")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from routing import selectors
 from routing.models import Agent, Offer
 from tests.channels_app.test_consumers import connect, receive_until, send, start_visitor
-from tests.factories import decline_reason, make_agent, status
+from tests.factories import decline_reason, disposition, make_agent, status
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("reference_data")]
 
@@ -95,7 +95,8 @@ async def test_console_state_from_events_equals_a_fresh_snapshot() -> None:
     await send(visitors[0], "chat.message", body="My parcel is late")
     await check()
 
-    await send(console, "work.close", work_item_id=work_item_id)
+    resolved = await database_sync_to_async(disposition)()
+    await send(console, "work.close", work_item_id=work_item_id, disposition_id=resolved)
     await check()
     assert state["work_items"] == []
     pending = await database_sync_to_async(Offer.objects.filter(outcome="pending").count)()

@@ -13,7 +13,7 @@ from contactcenter.models import ContactPoint, Interaction, Message
 from routing import selectors
 from routing import services as routing
 from routing.models import Queue, WorkItem
-from tests.factories import make_agent, text_message
+from tests.factories import disposition, make_agent, text_message
 from tests.providers import http_provider
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_an_agent_escalates_a_chat_to_a_call_that_comes_back_to_them(
     voice_item.refresh_from_db()
     assert voice_item.status == WorkItem.Status.QUEUED
     with committed():
-        routing.close_work(agent=ada, work_item_id=chat_item.pk)
+        routing.close_work(agent=ada, work_item_id=chat_item.pk, disposition_id=disposition())
     with committed():
         routing.run_round()
     voice_item.refresh_from_db()
@@ -213,7 +213,7 @@ def test_placing_and_connecting_a_call_twice_rings_once(twilio_settings, committ
         tasks.place_call.delay(call.pk, ada.pk, chat_item.interaction_id)
     assert len(twilio_api.requests) == 1
     with committed():
-        routing.close_work(agent=ada, work_item_id=chat_item.pk)
+        routing.close_work(agent=ada, work_item_id=chat_item.pk, disposition_id=disposition())
     with committed():
         routing.run_round()
     voice_item = WorkItem.objects.get(interaction=call)

@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 from contactcenter.models import Interaction
 from routing import services as routing
 from routing.models import WorkItem
-from tests.factories import make_agent
+from tests.factories import disposition, make_agent
 from tests.providers import http_provider
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ def test_a_call_that_ends_while_talking_leaves_the_agent_to_wrap_up(
     assert item.status == WorkItem.Status.ASSIGNED
     assert item.interaction.messages.last().body == "The call ended (completed, 3:05)."
     with committed():
-        routing.close_work(agent=agent, work_item_id=item.pk)
+        routing.close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition())
     item.refresh_from_db()
     assert item.status == WorkItem.Status.CLOSED
 
@@ -199,7 +199,9 @@ def test_an_agents_browser_phone_token_names_their_client_identity(client, twili
     def decoded(part: str) -> dict:
         return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
-    expected = hmac.new(b"api-key-secret-of-at-least-32-bytes!", f"{header}.{payload}".encode(), hashlib.sha256)
+    expected = hmac.new(
+        b"api-key-secret-of-at-least-32-bytes!", f"{header}.{payload}".encode(), hashlib.sha256
+    )
     assert base64.urlsafe_b64encode(expected.digest()).rstrip(b"=").decode() == signature
     grants = decoded(payload)["grants"]
     assert grants["identity"] == f"agent-{agent.pk}"

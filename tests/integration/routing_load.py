@@ -165,13 +165,14 @@ def churn(stop_file: Path, seed: int, pace: float) -> None:
     one action every ``pace`` seconds (60 agents acting far faster than people do)."""
     from contactcenter.errors import DomainError
     from routing import services
-    from routing.models import Agent, DeclineReason, Offer, PresenceStatus, WorkItem
+    from routing.models import Agent, DeclineReason, Disposition, Offer, PresenceStatus, WorkItem
 
     rng = random.Random(seed)
     agents = {agent.pk: agent for agent in Agent.objects.select_related("user")}
     statuses = {status.name: status.pk for status in PresenceStatus.objects.all()}
     weighted = ["Available"] * 6 + [CHAT_ONLY] * 2 + ["Break"]
     reason = DeclineReason.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    done = Disposition.objects.filter(is_active=True).values_list("pk", flat=True).first()
     actions = 0
     while not stop_file.exists():
         roll = rng.random()
@@ -192,7 +193,9 @@ def churn(stop_file: Path, seed: int, pace: float) -> None:
                     .first()
                 )
                 if item is not None:
-                    services.close_work(agent=agents[item[1]], work_item_id=item[0])
+                    services.close_work(
+                        agent=agents[item[1]], work_item_id=item[0], disposition_id=done
+                    )
             else:
                 agent = agents[rng.choice(list(agents))]
                 services.set_presence(agent=agent, status_id=statuses[rng.choice(weighted)])

@@ -136,9 +136,10 @@ def test_chat_is_routed_answered_closed_and_timed_out_across_daphne_worker_and_b
         answer = receive_until(ida, "message.created", 5, where=lambda d: d["sender"] == "agent")
         assert answer["body"] == reply, answer
 
-        agent.send("work.close", {"work_item_id": work["work_item_id"]})
+        resolved = snapshot["data"]["dispositions"][0]["id"]
+        agent.send("work.close", {"work_item_id": work["work_item_id"], "disposition_id": resolved})
         receive_until(
-            agent, "work.closed", 5, where=lambda d: d == {"work_item_id": work["work_item_id"]}
+            agent, "work.closed", 5, where=lambda d: d["work_item_id"] == work["work_item_id"]
         )
         ended = receive_until(ida, "chat.status", 5, where=lambda d: d["state"] != "connected")
         assert ended["state"] == "closed", ended

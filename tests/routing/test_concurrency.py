@@ -20,7 +20,7 @@ from django.utils import timezone
 from contactcenter.errors import Conflict
 from routing import services
 from routing.models import Agent, Offer, WorkItem
-from tests.factories import make_agent, start_chat, status, text_message, work_item_of
+from tests.factories import disposition, make_agent, start_chat, status, text_message, work_item_of
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -80,7 +80,7 @@ def test_accept_customer_leaving_and_time_out_racing_never_deadlock_or_split() -
         assert offer.outcome != Offer.Outcome.PENDING
         if offer.outcome == Offer.Outcome.ACCEPTED:
             assert (item.status, item.agent) == (WorkItem.Status.ASSIGNED, agent)
-            services.close_work(agent=agent, work_item_id=item.pk)
+            services.close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition())
         else:
             assert item.status == WorkItem.Status.ABANDONED
             assert item.agent is None

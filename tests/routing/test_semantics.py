@@ -31,6 +31,7 @@ from routing.reference import MISSED_STATUS
 from tests.factories import (
     chat_queue,
     decline_reason,
+    disposition,
     make_agent,
     make_queue,
     make_user,
@@ -273,7 +274,12 @@ def test_wrap_up_holds_capacity_until_it_ends(committed) -> None:
         second = start_chat("Second")
     closed_at = timezone.now()
     with committed():
-        services.close_work(agent=agent, work_item_id=work_item_of(first).pk, now=closed_at)
+        services.close_work(
+            agent=agent,
+            work_item_id=work_item_of(first).pk,
+            now=closed_at,
+            disposition_id=disposition(),
+        )
     assert work_item_of(first).wrap_up_until == closed_at + timedelta(seconds=60)
     assert work_item_of(second).status == WorkItem.Status.QUEUED
     with committed():
@@ -452,7 +458,9 @@ def test_returning_customer_waits_for_their_last_agent_then_goes_to_anyone(commi
     # The known agent is full with the first chat: the item waits for them, not for "other".
     assert item.status == WorkItem.Status.QUEUED
     with committed():
-        services.close_work(agent=known, work_item_id=work_item_of(first).pk)
+        services.close_work(
+            agent=known, work_item_id=work_item_of(first).pk, disposition_id=disposition()
+        )
     assert work_item_of(again).agent == known
     assert pending_offers(known)[0].routing_model == "preferred_agent"
     assert not pending_offers(other)

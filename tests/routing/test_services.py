@@ -11,6 +11,7 @@ from routing import selectors, services
 from routing.models import Offer, WorkItem
 from tests.factories import (
     decline_reason,
+    disposition,
     make_agent,
     make_queue,
     start_chat,
@@ -176,7 +177,9 @@ def test_closing_frees_capacity_and_the_next_chat_is_offered(committed) -> None:
         services.accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
     assert work_item_of(second).status == WorkItem.Status.QUEUED
     with committed():
-        services.close_work(agent=agent, work_item_id=work_item_of(first).pk)
+        services.close_work(
+            agent=agent, work_item_id=work_item_of(first).pk, disposition_id=disposition()
+        )
     first.refresh_from_db()
     assert first.status == Interaction.Status.CLOSED
     assert work_item_of(second).agent == agent
