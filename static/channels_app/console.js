@@ -69,6 +69,9 @@ function onError(data) {
   }
   if (data.ref === "presence.set") renderAgent();
   if (data.ref === "work.close" && state.panel) state.panel.closeButton.disabled = false;
+  if (data.ref === "work.note" && state.panel && !state.panel.reply.value && state.lastNote) {
+    state.panel.reply.value = state.lastNote;
+  }
   const last = state.lastSent;
   if (data.ref === "message.send" && last && state.panel && state.panel.id === last.workItemId) {
     if (!state.panel.reply.value) state.panel.reply.value = last.body;
@@ -95,6 +98,8 @@ function onFrame({ type, data }) {
       addItem(data);
       return activate(data.work_item_id);
     case "work.closed":
+      forgetDraft(data.work_item_id);
+      showWrapUp(data.wrap_up_until);
       return removeItem(data.work_item_id);
     case "message.created":
       return addMessage(data);
@@ -111,6 +116,8 @@ function applySnapshot(data) {
   state.agent = data.agent;
   state.statuses = data.statuses || [];
   state.declineReasons = data.decline_reasons || [];
+  state.dispositions = data.dispositions || [];
+  state.targets = data.transfer_targets || { queues: [], agents: [], skills: [] };
   state.offers.clear();
   (data.offers || []).forEach(addOffer);
   const previous = state.activeId;
@@ -210,7 +217,7 @@ function addOffer(data) {
       decline,
     ),
   );
-  Object.assign(offer, { countdown, waited, buttons: [accept, decline, reason] });
+  Object.assign(offer, { countdown, waited, buttons: [accept, decline, reason], accept, decline, reason });
   state.offers.set(data.offer_id, offer);
   tickOffer(offer);
 }
@@ -403,14 +410,28 @@ function renderPanel() {
     maxlength: "4000",
     "aria-describedby": "reply-hint",
   });
-  reply.value = item.draft || "";
+  reply.value = item.draft || savedDraft(data.work_item_id);
   submitOnEnter(reply);
   const typingLine = el("p", { class: "typing muted", "aria-live": "polite" }, "");
   if (data.channel === "chat") watchOwnTyping(reply, data.work_item_id);
   const closeButton = el("button", { type: "button", class: "button button--danger" }, "Close");
+  const disposition = el(
+    "select",
+    { id: "disposition", "aria-label": "Disposition" },
+    el("option", { value: "" }, "How did it end?"),
+    state.dispositions.map((option) => el("option", { value: option.id }, option.name)),
+  );
   closeButton.addEventListener("click", () => {
+    const chosen = disposition.value ? Number(disposition.value) : null;
+    if (state.dispositions.length && chosen === null) {
+      showError("Choose how the conversation ended before closing it.");
+      disposition.focus();
+      return;
+    }
     closeButton.disabled = true;
-    if (!send("work.close", { work_item_id: data.work_item_id })) closeButton.disabled = false;
+    const frame = { work_item_id: data.work_item_id };
+    if (chosen !== null) frame.disposition_id = chosen;
+    if (!send("work.close", frame)) closeButton.disabled = false;
   });
   const isCall = data.channel === "voice";
   const callTimer = el("span", { class: "call__timer", role: "timer" }, "");
@@ -426,11 +447,30 @@ function renderPanel() {
     ),
     el("p", { id: "reply-hint", class: "hint" }, "Enter sends, Shift+Enter adds a new line."),
   );
+  const internal = el("input", { type: "checkbox", id: "reply-internal" });
+  form.append(
+    el(
+      "label",
+      { class: "composer__internal", for: "reply-internal" },
+      internal,
+      " Internal note (the customer never sees it)",
+    ),
+  );
+  reply.addEventListener("input", () => keepDraft(data.work_item_id, reply.value));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = reply.value.trim();
     if (!body) return;
+    if (internal.checked) {
+      if (send("work.note", { work_item_id: data.work_item_id, body })) {
+        state.lastNote = body;
+        reply.value = "";
+        forgetDraft(data.work_item_id);
+      }
+      return;
+    }
     if (send("message.send", { work_item_id: data.work_item_id, body })) {
+      forgetDraft(data.work_item_id);
       state.lastSent = { workItemId: data.work_item_id, body };
       reply.value = "";
       if (data.channel === "chat") stopOwnTyping(data.work_item_id);
@@ -458,7 +498,7 @@ function renderPanel() {
           `${data.channel} · ${data.queue}`,
         ),
       ),
-      closeButton,
+      el("div", { class: "work__close" }, state.dispositions.length ? disposition : null, closeButton),
     ),
     isCall
       ? el(
@@ -474,6 +514,7 @@ function renderPanel() {
     typingLine,
     form,
     isCall ? null : callCustomerForm(data),
+    transferForm(data),
   );
   state.panel = { id: data.work_item_id, log, reply, closeButton, typingLine, callTimer, isCall };
   tickCall();
@@ -638,3 +679,131 @@ function stopOwnTyping(workItemId) {
   // A closed item has no customer left to tell.
   if (state.items.has(workItemId)) send("work.typing", { work_item_id: workItemId, typing: false });
 }
+
+// ---------- transfer ----------
+
+/** Hand the conversation to a queue, a colleague or a skill, with a note for them. */
+function transferForm(data) {
+  const target = el(
+    "select",
+    { id: "transfer-target" },
+    el("option", { value: "" }, "Choose…"),
+    el(
+      "optgroup",
+      { label: "Queues" },
+      state.targets.queues.map((queue) => el("option", { value: `queue:${queue.id}` }, queue.name)),
+    ),
+    el(
+      "optgroup",
+      { label: "Agents" },
+      state.targets.agents.map((agent) => el("option", { value: `agent:${agent.id}` }, agent.name)),
+    ),
+    el(
+      "optgroup",
+      { label: "Skills" },
+      state.targets.skills.map((skill) => el("option", { value: `skill:${skill.id}` }, skill.name)),
+    ),
+  );
+  const note = el("input", { id: "transfer-note", type: "text", maxlength: "1000" });
+  const button = el("button", { type: "submit", class: "button" }, "Transfer");
+  const form = el(
+    "form",
+    { class: "transfer-form" },
+    el("label", { for: "transfer-target" }, "Transfer to"),
+    el(
+      "div",
+      { class: "composer__row" },
+      target,
+      el("label", { for: "transfer-note", class: "visually-hidden" }, "Transfer note"),
+      note,
+      button,
+    ),
+  );
+  note.placeholder = "Note for whoever takes it";
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const [kind, id] = target.value.split(":");
+    if (!id) {
+      showError("Choose where to transfer the conversation.");
+      target.focus();
+      return;
+    }
+    const field = { queue: "queue_id", agent: "agent_id", skill: "skill_id" }[kind];
+    send("work.transfer", { work_item_id: data.work_item_id, [field]: Number(id), note: note.value.trim() });
+  });
+  return form;
+}
+
+// ---------- wrap-up ----------
+
+let wrapUpTimer = null;
+
+/** After closing, the configured wrap-up time holds capacity: show how much is left. */
+function showWrapUp(until) {
+  const line = $("wrap-up");
+  clearInterval(wrapUpTimer);
+  if (!until) return;
+  const end = new Date(until).getTime();
+  const tick = () => {
+    const left = Math.ceil((end - Date.now()) / 1000);
+    if (left <= 0) {
+      line.hidden = true;
+      clearInterval(wrapUpTimer);
+      return;
+    }
+    line.hidden = false;
+    line.textContent = `Wrap-up: ${formatDuration(left)} left before new work`;
+  };
+  tick();
+  wrapUpTimer = setInterval(tick, 1000);
+}
+
+// ---------- drafts ----------
+
+// Kept in this browser, so that a reload or a crash does not lose a half-written reply.
+const DRAFT_KEY = (id) => `cc-console-draft:${id}`;
+
+function keepDraft(id, text) {
+  try {
+    if (text) localStorage.setItem(DRAFT_KEY(id), text);
+    else localStorage.removeItem(DRAFT_KEY(id));
+  } catch {
+    // Storage full or blocked: the draft lives only in the page.
+  }
+}
+
+function savedDraft(id) {
+  try {
+    return localStorage.getItem(DRAFT_KEY(id)) || "";
+  } catch {
+    return "";
+  }
+}
+
+function forgetDraft(id) {
+  keepDraft(id, "");
+}
+
+// ---------- keyboard ----------
+
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey) return;
+  const key = event.key.toLowerCase();
+  const oldest = [...state.offers.values()][0];
+  if (key === "a" && oldest) {
+    event.preventDefault();
+    oldest.accept.click();
+  } else if (key === "d" && oldest) {
+    event.preventDefault();
+    // A reason is needed first when any are configured: take the agent to the list.
+    if (state.declineReasons.length && !oldest.reason.value) oldest.reason.focus();
+    else oldest.decline.click();
+  } else if (key === "n" || key === "p") {
+    const keys = [...state.items.keys()];
+    if (!keys.length) return;
+    event.preventDefault();
+    const index = Math.max(0, keys.indexOf(state.activeId));
+    const step = key === "n" ? 1 : -1;
+    activate(keys[(index + step + keys.length) % keys.length], true);
+  }
+});

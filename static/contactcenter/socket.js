@@ -148,8 +148,13 @@ function append(node, children) {
 
 /** One chat message as a list item; `ownSender` is the sender shown as "me" on this page. */
 export function messageItem(message, ownSender) {
-  const kind =
-    message.sender === "system" ? "system" : message.sender === ownSender ? "own" : "other";
+  const kind = message.internal
+    ? "note"
+    : message.sender === "system"
+      ? "system"
+      : message.sender === ownSender
+        ? "own"
+        : "other";
   return el(
     "li",
     { class: `msg msg--${kind}`, "data-message-id": message.id },
@@ -157,6 +162,7 @@ export function messageItem(message, ownSender) {
       "div",
       { class: "msg__meta" },
       el("span", { class: "msg__author" }, message.author_name || message.sender),
+      message.internal ? " (internal note)" : "",
       " ",
       el("time", { datetime: message.created_at }, clockTime(message.created_at)),
     ),

@@ -54,9 +54,7 @@ def test_closing_needs_one_of_the_configured_dispositions(committed) -> None:
     assert (item.status, item.disposition.name) == ("closed", "Follow-up needed")
 
 
-def test_the_end_of_wrap_up_is_announced_to_the_agent(
-    committed, django_capture_on_commit_callbacks
-) -> None:
+def test_the_end_of_wrap_up_is_announced_to_the_agent(committed) -> None:
     RoutingConfig.objects.filter(name="Web chat").update(wrap_up_seconds=30)
     ada = make_agent("ada", capacity=4, available=True)
     item = taken_by(ada, committed)
