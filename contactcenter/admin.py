@@ -9,6 +9,7 @@ from contactcenter.merging import merge_customers
 from contactcenter.models import (
     Attachment,
     BotIntent,
+    CannedResponse,
     Case,
     ContactPoint,
     Customer,
@@ -172,3 +173,10 @@ class BotIntentAdmin(admin.ModelAdmin):
     list_editable = ["active", "position"]
     list_filter = ["action", "active"]
     search_fields = ["name", "examples", "answer"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["title", "body"]

@@ -347,3 +347,19 @@ class BotIntent(models.Model):
 
     def example_phrases(self) -> list[str]:
         return [line.strip() for line in self.examples.splitlines() if line.strip()]
+
+
+class CannedResponse(models.Model):
+    """A ready answer agents insert into a reply; placeholders are filled per conversation:
+    {customer_name}, {first_name}, {case_number}, {agent_name}."""
+
+    title = models.CharField(max_length=80, unique=True)
+    body = models.TextField(max_length=4000)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the console list.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self) -> str:
+        return self.title

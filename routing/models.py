@@ -77,6 +77,10 @@ class PresenceStatus(models.Model):
         help_text="Channels an agent in this status is open for. None: offline or on a break.",
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order in the console list.")
+    auto_accept = models.BooleanField(
+        default=False,
+        help_text="Offers to agents in this status are accepted for them at once (no push).",
+    )
 
     class Meta:
         ordering = ["position", "name"]

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from contactcenter.errors import NotFound
 from contactcenter.lookups import sql_any_of
-from contactcenter.models import ContactPoint, Message
+from contactcenter.models import CannedResponse, ContactPoint, Message
 from contactcenter.selectors import customer_email, message_payload, transcripts
 from routing import engine
 from routing.models import (
@@ -726,6 +726,9 @@ def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
         "statuses": status_payloads(),
         "decline_reasons": list(DeclineReason.objects.filter(is_active=True).values("id", "name")),
         "dispositions": list(Disposition.objects.filter(is_active=True).values("id", "name")),
+        "canned_responses": list(
+            CannedResponse.objects.filter(is_active=True).values("id", "title", "body")
+        ),
         "transfer_targets": {
             "queues": list(Queue.objects.order_by("name").values("id", "name")),
             "agents": [

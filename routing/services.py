@@ -23,7 +23,7 @@ from django.utils import timezone
 
 import contactcenter.services as crm
 from contactcenter import events as crm_events
-from contactcenter.errors import Conflict, InvalidInput, NotFound
+from contactcenter.errors import Conflict, DomainError, InvalidInput, NotFound
 from contactcenter.models import ChannelKind, Interaction, Message
 from contactcenter.realtime import after_commit
 from routing import claims, engine, events, intake, selectors
@@ -295,11 +295,33 @@ def run_round(*, now: datetime | None = None) -> list[claims.MadeOffer]:
             ]
             offers += _make_offers(batch, now=now, timeouts=timeouts, blocks=blocks, limits=limits)
         announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
+    _auto_accept(offers, now=now)
     if len(offers) < len(assignments) and not settings.CELERY_TASK_ALWAYS_EAGER:
         # Some claims were lost to another round or transition since the snapshot: the agents
         # planned for them may still have room for other items, so look again soon.
         request_round()
     return offers
+
+
+def _auto_accept(offers: list[claims.MadeOffer], *, now: datetime) -> None:
+    """Accept at once the offers made to agents whose presence status says so."""
+    if not offers:
+        return
+    accepting = {
+        agent.pk: agent
+        for agent in Agent.objects.select_related("user").filter(
+            pk__in={offer.agent_id for offer in offers}, status__auto_accept=True
+        )
+    }
+    for offer in offers:
+        agent = accepting.get(offer.agent_id)
+        if agent is None:
+            continue
+        try:
+            accept_offer(agent=agent, offer_id=offer.id, now=now)
+        except DomainError:
+            # The customer left or the agent changed status meanwhile: the offer says so.
+            continue
 
 
 def _free_agent_left_idle(

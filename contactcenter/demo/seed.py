@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contactcenter.models import (
     BotIntent,
+    CannedResponse,
     Case,
     ChannelKind,
     ContactPoint,
@@ -171,10 +172,18 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
         Queue.objects.get(name=name).members.set(members)
 
     _seed_self_service(billing_queue)
+    for position, (title, body) in enumerate(CANNED_RESPONSES, start=1):
+        CannedResponse.objects.create(title=title, body=body, position=position)
     if history:
         _seed_history(rng, agents)
     return True
 
+
+CANNED_RESPONSES = [
+    ("Greeting", "Hello {first_name}, thanks for reaching out. I am {agent_name}; let me help."),
+    ("Case number", "For your records, this is case {case_number}."),
+    ("Goodbye", "Thank you {first_name}, have a great day!"),
+]
 
 BOT_INTENTS = [
     # (name, action, examples, answer)

@@ -89,6 +89,7 @@ function onFrame({ type, data }) {
       return renderAgent();
     case "offer.created":
       addOffer(data);
+      alertNewOffer(data);
       announcer.textContent = `New offer from ${data.customer_name}`;
       return renderOffers();
     case "offer.closed":
@@ -117,6 +118,7 @@ function applySnapshot(data) {
   state.statuses = data.statuses || [];
   state.declineReasons = data.decline_reasons || [];
   state.dispositions = data.dispositions || [];
+  state.canned = data.canned_responses || [];
   state.targets = data.transfer_targets || { queues: [], agents: [], skills: [] };
   state.offers.clear();
   (data.offers || []).forEach(addOffer);
@@ -447,6 +449,32 @@ function renderPanel() {
     ),
     el("p", { id: "reply-hint", class: "hint" }, "Enter sends, Shift+Enter adds a new line."),
   );
+  const counter = el("p", { class: "hint", id: "reply-counter", "aria-live": "polite" });
+  const countSegments = () => {
+    if (data.channel === "sms") counter.textContent = smsSegments(reply.value);
+  };
+  reply.addEventListener("input", countSegments);
+  countSegments();
+  if (state.canned.length) {
+    const canned = el(
+      "select",
+      { id: "canned", "aria-label": "Insert a canned response" },
+      el("option", { value: "" }, "Canned response…"),
+      state.canned.map((answer) => el("option", { value: answer.id }, answer.title)),
+    );
+    canned.addEventListener("change", () => {
+      const answer = state.canned.find((candidate) => String(candidate.id) === canned.value);
+      canned.value = "";
+      if (!answer) return;
+      const text = fillPlaceholders(answer.body, data);
+      reply.value = reply.value ? `${reply.value}\n${text}` : text;
+      keepDraft(data.work_item_id, reply.value);
+      countSegments();
+      reply.focus();
+    });
+    form.append(canned);
+  }
+  if (data.channel === "sms") form.append(counter);
   const internal = el("input", { type: "checkbox", id: "reply-internal" });
   form.append(
     el(
@@ -807,3 +835,109 @@ document.addEventListener("keydown", (event) => {
     activate(keys[(index + step + keys.length) % keys.length], true);
   }
 });
+
+// ---------- canned responses and SMS length ----------
+
+/** {customer_name}, {first_name}, {case_number}, {agent_name} filled for this conversation. */
+function fillPlaceholders(body, data) {
+  const values = {
+    customer_name: data.customer_name || "",
+    first_name: (data.customer_name || "").split(/\s+/)[0] || "",
+    case_number: data.case_number || "",
+    agent_name: (state.agent && state.agent.name) || "",
+  };
+  return body.replace(/\{(customer_name|first_name|case_number|agent_name)\}/g, (_, key) => values[key]);
+}
+
+// The GSM 03.38 basic set and its extension (which costs two characters each).
+const GSM_BASIC =
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_EXTENDED = "^{}\\[~]|€\f";
+
+/** "42 characters · 1 SMS" (GSM-7: 160, or 153 per part; otherwise Unicode: 70, or 67). */
+function smsSegments(text) {
+  let gsmLength = 0;
+  let gsm = true;
+  for (const char of text) {
+    if (GSM_BASIC.includes(char)) gsmLength += 1;
+    else if (GSM_EXTENDED.includes(char)) gsmLength += 2;
+    else gsm = false;
+  }
+  const length = gsm ? gsmLength : [...text].length;
+  const [single, part] = gsm ? [160, 153] : [70, 67];
+  const parts = length === 0 ? 0 : length <= single ? 1 : Math.ceil(length / part);
+  const kind = gsm ? "" : " (Unicode)";
+  return `${length} characters · ${parts} SMS${kind}`;
+}
+
+// ---------- sound and notifications ----------
+
+const ALERTS_KEY = "cc-console-alerts";
+
+function alertSettings() {
+  try {
+    return { sound: true, notify: false, ...JSON.parse(localStorage.getItem(ALERTS_KEY) || "{}") };
+  } catch {
+    return { sound: true, notify: false };
+  }
+}
+
+function saveAlertSettings(settings) {
+  try {
+    localStorage.setItem(ALERTS_KEY, JSON.stringify(settings));
+  } catch {
+    // Not kept across reloads, then.
+  }
+}
+
+function mountAlertToggles() {
+  const settings = alertSettings();
+  const sound = el("input", { type: "checkbox", id: "alert-sound", checked: settings.sound });
+  const notify = el("input", { type: "checkbox", id: "alert-notify", checked: settings.notify });
+  sound.addEventListener("change", () => saveAlertSettings({ ...alertSettings(), sound: sound.checked }));
+  notify.addEventListener("change", async () => {
+    if (notify.checked && "Notification" in window && Notification.permission !== "granted") {
+      const answer = await Notification.requestPermission();
+      if (answer !== "granted") notify.checked = false;
+    }
+    saveAlertSettings({ ...alertSettings(), notify: notify.checked });
+  });
+  document.querySelector(".console__bar").append(
+    el("label", { class: "toggle", for: "alert-sound" }, sound, " Sound"),
+    el("label", { class: "toggle", for: "alert-notify" }, notify, " Notifications"),
+  );
+}
+
+let audio = null;
+
+/** A new offer while the tab is hidden: a short tone and a desktop notification, if wanted. */
+function alertNewOffer(data) {
+  if (!document.hidden) return;
+  const settings = alertSettings();
+  if (settings.sound) {
+    try {
+      audio = audio || new AudioContext();
+      const tone = audio.createOscillator();
+      const volume = audio.createGain();
+      volume.gain.value = 0.08;
+      tone.frequency.value = 880;
+      tone.connect(volume).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.25);
+    } catch {
+      // No audio output: the notification and the page still show the offer.
+    }
+  }
+  if (settings.notify && "Notification" in window && Notification.permission === "granted") {
+    const note = new Notification(`New offer: ${data.customer_name}`, {
+      body: `${data.channel} · ${data.queue}${data.preview ? ` — ${data.preview}` : ""}`,
+      tag: `offer-${data.offer_id}`,
+    });
+    note.onclick = () => {
+      window.focus();
+      note.close();
+    };
+  }
+}
+
+mountAlertToggles();

@@ -66,6 +66,7 @@ def test_an_agent_moves_a_chat_to_a_call_and_takes_it(voice_server_url, browser,
         assert placed and placed[0].form()["To"] == ["+14155550142"]
 
         # The agent wraps up the chat; the call, held for them, is offered next.
+        agent.get_by_label("Disposition").select_option(label="Resolved")
         agent.get_by_role("button", name="Close").click()
         expect(offers).to_contain_text("voice")
         offers.get_by_role("button", name="Accept").click()
@@ -121,6 +122,7 @@ def test_an_sms_reply_shows_whether_twilio_delivered_it(voice_server_url, browse
 
         twilio_api.answers = [(400, {"code": 21610, "message": "Unsubscribed recipient"})]
         agent.get_by_label("Reply").fill("Hello from the shop")
+        expect(agent.locator("#reply-counter")).to_have_text("19 characters · 1 SMS")
         agent.get_by_role("button", name="Send").click()
         refused = transcript.get_by_role("alert")
         expect(refused).to_contain_text("Not delivered: Twilio refused the message")

@@ -87,6 +87,7 @@ def test_agent_receives_accepts_and_answers_a_visitor_chat(server_url, browser) 
             expect(supervisor.get_by_role("table", name="Agents")).to_contain_text("Vera Visitor")
             supervisor.screenshot(path=str(DOCS / "supervisor.png"), full_page=True)
 
+        agent.get_by_label("Disposition").select_option(label="Resolved")
         agent.get_by_role("button", name="Close").click()
         expect(agent.get_by_role("tab", name="Vera Visitor")).to_have_count(0)
         expect(visitor.get_by_role("status").first).to_contain_text("closed")

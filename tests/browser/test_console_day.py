@@ -58,6 +58,10 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
         expect(second_offers).to_contain_text("Dora Day")
         second.keyboard.press("Alt+a")
         expect(second.get_by_role("tab", name="Dora Day")).to_be_visible()
+        second.get_by_label("Insert a canned response").select_option(label="Greeting")
+        expect(second.get_by_label("Reply")).to_have_value(
+            "Hello Dora, thanks for reaching out. I am Grace Hopper; let me help."
+        )
         second.get_by_label("Reply").fill("Hello Dora, one moment.")
         second.get_by_role("button", name="Send").click()
         expect(visitor.get_by_role("log", name="Conversation")).to_contain_text("one moment")

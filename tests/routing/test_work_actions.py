@@ -156,3 +156,17 @@ def test_internal_notes_reach_the_agent_but_never_the_customer(committed) -> Non
     assert note not in crm_selectors.customer_transcript(item.interaction_id)
     with pytest.raises(InvalidInput):
         services.add_internal_note(agent=ada, work_item_id=item.pk, body="  ")
+
+
+def test_a_status_with_auto_accept_takes_offers_at_once(committed) -> None:
+    from routing.models import PresenceStatus
+
+    PresenceStatus.objects.filter(name="Available").update(auto_accept=True)
+    ada = make_agent("ada", first_name="Ada", capacity=4, available=True)
+    with committed():
+        chat = start_chat("Maria")
+    with committed():
+        services.run_round()
+    item = work_item_of(chat)
+    assert (item.status, item.agent) == (WorkItem.Status.ASSIGNED, ada)
+    assert item.offers.get().outcome == "accepted"
