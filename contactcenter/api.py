@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contactcenter import merging, selectors
+from contactcenter import services as crm
 from contactcenter.errors import DomainError, NotFound
 from routing.models import Agent
 from supervisor.access import is_supervisor
@@ -56,6 +57,35 @@ class CustomerTimeline(APIView):
             return Response(selectors.customer_timeline(customer_id))
         except DomainError as exc:
             return error_response(exc)
+
+
+class CustomerProfile(APIView):
+    """Edit a customer's name, tier, language and notes (agents and staff)."""
+
+    permission_classes = [permissions.IsAuthenticated, WorksWithCustomers]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 404: dict})
+    def patch(self, request: Request, customer_id: int) -> Response:
+        if not isinstance(request.data, dict):
+            return Response(
+                {"error": "The body must be a JSON object.", "field": "body"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            if customer_id > MAX_ID:
+                raise NotFound(f"No customer {customer_id}.", field="customer_id")
+            customer = crm.update_customer(customer_id, dict(request.data))
+        except DomainError as exc:
+            return error_response(exc)
+        return Response(
+            {
+                "id": customer.pk,
+                "name": customer.name,
+                "tier": customer.tier,
+                "language": customer.language,
+                "notes": customer.notes,
+            }
+        )
 
 
 class CustomerMerge(APIView):

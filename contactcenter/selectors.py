@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count
 
 from contactcenter.errors import NotFound
-from contactcenter.models import Customer, Interaction, Message
+from contactcenter.models import Case, Customer, Interaction, Message
 
 
 def message_payload(message: Message, *, work_item_id: int | None = None) -> dict[str, Any]:
@@ -75,14 +75,19 @@ def customer_email(customer: Customer) -> str:
 
 
 def customer_timeline(customer_id: int, *, limit: int = 50) -> dict[str, Any]:
-    """Everything a customer did on every channel, newest first, in five queries whatever
-    its size: the customer with contact points, the interactions (with case), their
-    messages, and who worked them."""
+    """Everything a customer did on every channel, newest first, in six queries whatever
+    its size: the customer with contact points, their cases, the interactions (with case),
+    their messages, and who worked them."""
     from routing.models import WorkItem
 
     customer = Customer.objects.prefetch_related("contact_points").filter(pk=customer_id).first()
     if customer is None:
         raise NotFound(f"No customer {customer_id}.", field="customer_id")
+    cases = list(
+        customer.cases.order_by("-created_at", "-id").values(
+            "id", "subject", "status", "created_at", "closed_at"
+        )[:limit]
+    )
     interactions = list(
         Interaction.objects.filter(case__customer_id=customer_id)
         .select_related("case")
@@ -110,11 +115,23 @@ def customer_timeline(customer_id: int, *, limit: int = 50) -> dict[str, Any]:
             "name": customer.name,
             "tier": customer.tier,
             "language": customer.language,
+            "notes": customer.notes,
             "contact_points": [
                 {"kind": point.kind, "value": point.value}
                 for point in customer.contact_points.all()
             ],
         },
+        "cases": [
+            {
+                "id": case["id"],
+                "number": Case(pk=case["id"]).number,
+                "subject": case["subject"],
+                "status": case["status"],
+                "created_at": case["created_at"].isoformat(),
+                "closed_at": case["closed_at"].isoformat() if case["closed_at"] else None,
+            }
+            for case in cases
+        ],
         "interactions": [
             {
                 "id": interaction.pk,

@@ -483,3 +483,31 @@ def settle_idle_bot_conversations(*, now: datetime | None = None) -> int:
             routing_events.chat_status(interaction.pk, state="closed", note="idle")
             settled += 1
     return settled
+
+
+CUSTOMER_FIELDS = {"name": 120, "tier": 40, "language": 16, "notes": 10_000}
+
+
+def update_customer(customer_id: int, changes: dict[str, object]) -> Customer:
+    """Edit a customer's profile (name, tier, language, notes) from the console or the API."""
+    unknown = sorted(set(changes) - set(CUSTOMER_FIELDS))
+    if unknown:
+        raise InvalidInput(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+    cleaned = {}
+    for field, value in changes.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"{field} must be text.", field=field)
+        cleaned[field] = clean_text(
+            value, field=field, max_length=CUSTOMER_FIELDS[field], label=field.capitalize()
+        )
+    if "name" in cleaned and not cleaned["name"]:
+        raise InvalidInput("A customer needs a name.", field="name")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+        if customer is None:
+            raise NotFound(f"No customer {customer_id}.", field="customer_id")
+        for field, value in cleaned.items():
+            setattr(customer, field, value)
+        if cleaned:
+            customer.save(update_fields=list(cleaned))
+    return customer

@@ -30,6 +30,11 @@ urlpatterns = [
         name="customer-timeline",
     ),
     path(
+        "api/customers/<int:customer_id>/",
+        crm_api.CustomerProfile.as_view(),
+        name="customer-profile",
+    ),
+    path(
         "api/customers/<int:customer_id>/merge/",
         crm_api.CustomerMerge.as_view(),
         name="customer-merge",

@@ -582,13 +582,14 @@ function earlierConversations(conversations) {
   );
 }
 
-/** Everything the customer did on every channel, from the timeline API, read when opened. */
+/** The customer 360: profile (editable), contact points, cases and every interaction on every
+ * channel, read from the timeline API when opened. */
 function customerHistory(data) {
   const body = el("div", { class: "history" }, "Loading…");
   const details = el(
     "details",
-    { class: "earlier" },
-    el("summary", {}, "Customer history (all channels)"),
+    { class: "earlier customer360" },
+    el("summary", {}, "Customer 360 (profile, cases, all channels)"),
     body,
   );
   let loaded = false;
@@ -602,30 +603,97 @@ function customerHistory(data) {
       });
       if (!response.ok) throw new Error(String(response.status));
       const timeline = await response.json();
-      const rows = timeline.interactions.map((interaction) => {
-        const first = interaction.messages.find((message) => message.sender === "customer");
-        return el(
-          "li",
-          { class: "history__item" },
-          el(
-            "span",
-            { class: "history__meta" },
-            `${new Date(interaction.started_at).toLocaleString()} · ${interaction.channel} · `,
-            `Case ${interaction.case.number} · ${interaction.status}`,
-            interaction.agents.length ? ` · ${interaction.agents.join(", ")}` : "",
-          ),
-          first ? el("span", { class: "history__text" }, first.body) : null,
-        );
-      });
       body.replaceChildren(
-        rows.length ? el("ul", { class: "history__list" }, rows) : "No earlier contacts.",
+        profileForm(timeline.customer),
+        el(
+          "p",
+          { class: "history__meta" },
+          "Contact points: ",
+          timeline.customer.contact_points.map((point) => `${point.kind} ${point.value}`).join(" · ") ||
+            "none",
+        ),
+        el(
+          "ul",
+          { class: "history__list", "aria-label": "Cases" },
+          timeline.cases.map((c) =>
+            el("li", { class: "history__item" }, `Case ${c.number} · ${c.status} · ${c.subject || "(no subject)"}`),
+          ),
+        ),
+        timelineList(timeline.interactions),
       );
     } catch (error) {
       loaded = false;
-      body.replaceChildren("The history could not be loaded. Close and open this to try again.");
+      body.replaceChildren("The customer could not be loaded. Close and open this to try again.");
     }
   });
   return details;
+}
+
+function timelineList(interactions) {
+  if (!interactions.length) return el("p", {}, "No earlier contacts.");
+  return el(
+    "ul",
+    { class: "history__list", "aria-label": "Timeline" },
+    interactions.map((interaction) => {
+      const first = interaction.messages.find((message) => message.sender === "customer");
+      return el(
+        "li",
+        { class: "history__item" },
+        el(
+          "span",
+          { class: "history__meta" },
+          `${new Date(interaction.started_at).toLocaleString()} · ${interaction.channel} · `,
+          `Case ${interaction.case.number} · ${interaction.status}`,
+          interaction.agents.length ? ` · ${interaction.agents.join(", ")}` : "",
+        ),
+        first ? el("span", { class: "history__text" }, first.body) : null,
+      );
+    }),
+  );
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+/** Name, tier, language and notes, saved through the API. */
+function profileForm(customer) {
+  const fields = {
+    name: el("input", { id: "customer-name", value: customer.name, maxlength: "120" }),
+    tier: el("input", { id: "customer-tier", value: customer.tier, maxlength: "40" }),
+    language: el("input", { id: "customer-language", value: customer.language, maxlength: "16" }),
+    notes: el("textarea", { id: "customer-notes", rows: "3", maxlength: "10000" }),
+  };
+  fields.notes.value = customer.notes || "";
+  const saved = el("span", { class: "muted", role: "status" }, "");
+  const form = el(
+    "form",
+    { class: "profile" },
+    ["name", "tier", "language", "notes"].map((field) =>
+      el("div", { class: "field" }, el("label", { for: `customer-${field}` }, field[0].toUpperCase() + field.slice(1)), fields[field]),
+    ),
+    el("button", { type: "submit", class: "button" }, "Save customer"),
+    saved,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    saved.textContent = "Saving…";
+    const changes = Object.fromEntries(Object.entries(fields).map(([key, input]) => [key, input.value]));
+    try {
+      const response = await fetch(`/api/customers/${customer.id}/`, {
+        method: "PATCH",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(changes),
+      });
+      const answer = await response.json();
+      saved.textContent = response.ok ? "Saved." : `Not saved: ${answer.error || response.status}`;
+    } catch (error) {
+      saved.textContent = "Not saved: the server could not be reached.";
+    }
+  });
+  return form;
 }
 
 /** Move a text conversation to a call: the call comes back to this agent once placed. */

@@ -77,11 +77,16 @@ def test_an_agent_moves_a_chat_to_a_call_and_takes_it(voice_server_url, browser,
         expect(agent.get_by_role("region", name="Earlier chat")).to_contain_text(
             "The router setup is confusing"
         )
-        agent.get_by_text("Customer history (all channels)").click()
-        history = agent.locator(".history__list")
+        agent.get_by_text("Customer 360 (profile, cases, all channels)").click()
+        history = agent.get_by_role("list", name="Timeline")
         expect(history.locator("li")).to_have_count(2)
         expect(history).to_contain_text("voice")
         expect(history).to_contain_text("The router setup is confusing")
+        expect(agent.get_by_role("list", name="Cases")).to_contain_text("open")
+        agent.get_by_label("Tier").fill("gold")
+        agent.get_by_label("Notes").fill("Prefers a call back")
+        agent.get_by_role("button", name="Save customer").click()
+        expect(agent.get_by_text("Saved.")).to_be_visible()
         connected = [r for r in twilio_api.requests if f"/Calls/{CALL_SID}.json" in r.path]
         assert connected and "<Client>agent-" in connected[0].form()["Twiml"][0]
     finally:

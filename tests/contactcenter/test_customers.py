@@ -115,8 +115,8 @@ def test_the_timeline_shows_every_channel_newest_first_in_a_fixed_number_of_quer
     merging.merge_customers(survivor_id=survivor.pk, merged_id=other.pk)
     agent = make_agent()
     client.force_login(agent.user)
-    # Session, user, its two permission reads and the agent check, then the five reads.
-    with django_assert_num_queries(10):
+    # Session, user, its two permission reads and the agent check, then the six reads.
+    with django_assert_num_queries(11):
         response = client.get(f"/api/customers/{survivor.pk}/timeline/")
     timeline = response.json()
     assert [entry["channel"] for entry in timeline["interactions"]] == ["sms", "chat"]
@@ -124,7 +124,7 @@ def test_the_timeline_shows_every_channel_newest_first_in_a_fixed_number_of_quer
     for n in range(5):
         text_from("+14155550100", f"More {n}", f"SMx{n}")
         Interaction.objects.filter(case__customer=survivor).update(status="closed")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(f"/api/customers/{survivor.pk}/timeline/")
 
 
@@ -134,3 +134,33 @@ def test_the_timeline_is_for_staff_and_agents_only(client) -> None:
     assert client.get(f"/api/customers/{survivor.pk}/timeline/").status_code == 403
     client.force_login(make_agent().user)
     assert client.get("/api/customers/999999/timeline/").status_code == 404
+
+
+def test_agents_edit_a_customers_profile_and_bad_edits_are_refused(client) -> None:
+    survivor, _ = two_records_of_one_person()
+    client.force_login(make_agent().user)
+    url = f"/api/customers/{survivor.pk}/"
+    response = client.patch(
+        url, {"tier": "gold", "notes": "Prefers email"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    survivor.refresh_from_db()
+    assert (survivor.tier, survivor.notes) == ("gold", "Prefers email")
+    for bad, field in (
+        ({"name": ""}, "name"),
+        ({"tier": 5}, "tier"),
+        ({"language": "x" * 17}, "language"),
+        ({"is_vip": "yes"}, "is_vip"),
+        ({"notes": "nul \x00"}, "notes"),
+    ):
+        refused = client.patch(url, bad, content_type="application/json")
+        assert refused.status_code == 400, bad
+        assert refused.json()["field"] == field
+    assert (
+        client.patch(
+            "/api/customers/999999/", {"tier": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    client.force_login(make_user())
+    assert client.patch(url, {"tier": "x"}, content_type="application/json").status_code == 403
