@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from contactcenter import merging, selectors
 from contactcenter import services as crm
 from contactcenter.errors import DomainError, NotFound
+from contactcenter.models import Attachment
 from routing.models import Agent
 from supervisor.access import is_supervisor
 
@@ -148,3 +150,28 @@ class BotReport(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(selectors.bot_report(timezone.now() - timedelta(hours=hours)))
+
+
+class AttachmentDownload(APIView):
+    """A file a customer sent, for agents and staff; always downloaded, never shown inline,
+    since its content is whatever the sender chose."""
+
+    permission_classes = [permissions.IsAuthenticated, WorksWithCustomers]
+
+    @extend_schema(responses={200: bytes, 404: dict})
+    def get(self, request: Request, attachment_id: int) -> FileResponse | Response:
+        attachment = (
+            Attachment.objects.filter(pk=attachment_id).first() if attachment_id <= MAX_ID else None
+        )
+        if attachment is None or not attachment.file.storage.exists(attachment.file.name):
+            return error_response(
+                NotFound(f"No attachment {attachment_id}.", field="attachment_id")
+            )
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.filename,
+            content_type="application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -171,19 +171,30 @@ def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -
             sender=inbound.sender,
             body=inbound.body,
             provider_message_id=inbound.provider_message_id,
+            store_attachments=lambda message: _store_attachments(
+                message, inbound.attachments, stored_files
+            ),
         )
-        for attachment in inbound.attachments:
-            stored = Attachment(
-                message=message,
-                filename=attachment.filename,
-                content_type=attachment.content_type,
-                size=len(attachment.data),
-            )
-            stored.file.save(attachment.filename, ContentFile(attachment.data), save=False)
-            stored_files.append(stored.file.name)
-            stored.save()
         answer_or_route(interaction, message)
         return Received(message=message, created=True)
+
+
+def _store_attachments(
+    message: Message, attachments: tuple[InboundAttachment, ...], stored_files: list[str]
+) -> list[Attachment]:
+    saved = []
+    for attachment in attachments:
+        stored = Attachment(
+            message=message,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=len(attachment.data),
+        )
+        stored.file.save(attachment.filename, ContentFile(attachment.data), save=False)
+        stored_files.append(stored.file.name)
+        stored.save()
+        saved.append(stored)
+    return saved
 
 
 def resolve_contact_point(kind: str, value: str, *, name: str) -> ContactPoint:

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count
 
 from contactcenter.errors import NotFound
-from contactcenter.models import Case, Customer, Interaction, Message
+from contactcenter.models import Attachment, Case, Customer, Interaction, Message
 
 
 def message_payload(message: Message, *, work_item_id: int | None = None) -> dict[str, Any]:
@@ -24,6 +24,27 @@ def message_payload(message: Message, *, work_item_id: int | None = None) -> dic
         "delivery": message.delivery,
         "delivery_error": message.delivery_error,
         "internal": message.internal,
+        "attachments": [attachment_payload(attachment) for attachment in attachments_of(message)],
+    }
+
+
+def attachments_of(message: Message) -> list[Attachment]:
+    """A message's attachments without a query of its own: those just stored with it, or
+    those prefetched with the transcript it was read in."""
+    attached = getattr(message, "attached", None)
+    if attached is not None:
+        return attached
+    prefetched = getattr(message, "_prefetched_objects_cache", {})
+    return list(prefetched.get("attachments", ()))
+
+
+def attachment_payload(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": f"/api/attachments/{attachment.pk}/",
     }
 
 
@@ -50,16 +71,18 @@ def message_author_name(message: Message) -> str:
 def customer_transcript(interaction_id: int) -> list[Message]:
     """The conversation as the customer sees it: agents' internal notes left out."""
     return list(
-        Message.objects.filter(interaction_id=interaction_id, internal=False).select_related(
-            "author", "interaction__case__customer"
-        )
+        Message.objects.filter(interaction_id=interaction_id, internal=False)
+        .select_related("author", "interaction__case__customer")
+        .prefetch_related("attachments")
     )
 
 
 def transcripts(interaction_ids: Iterable[int]) -> dict[int, list[Message]]:
     by_interaction: dict[int, list[Message]] = {pk: [] for pk in interaction_ids}
-    messages = Message.objects.filter(interaction_id__in=list(by_interaction)).select_related(
-        "author", "interaction__case__customer"
+    messages = (
+        Message.objects.filter(interaction_id__in=list(by_interaction))
+        .select_related("author", "interaction__case__customer")
+        .prefetch_related("attachments")
     )
     for message in messages:
         by_interaction[message.interaction_id].append(message)
@@ -75,9 +98,9 @@ def customer_email(customer: Customer) -> str:
 
 
 def customer_timeline(customer_id: int, *, limit: int = 50) -> dict[str, Any]:
-    """Everything a customer did on every channel, newest first, in six queries whatever
+    """Everything a customer did on every channel, newest first, in seven queries whatever
     its size: the customer with contact points, their cases, the interactions (with case),
-    their messages, and who worked them."""
+    their messages with attachments, and who worked them."""
     from routing.models import WorkItem
 
     customer = Customer.objects.prefetch_related("contact_points").filter(pk=customer_id).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,7 +17,14 @@ from contactcenter import bot, events
 from contactcenter.addresses import normalize_email, normalize_phone
 from contactcenter.errors import Conflict, InvalidInput, NotFound
 from contactcenter.inbound import resolve_contact_point, thread_case
-from contactcenter.models import ChannelKind, ContactPoint, Customer, Interaction, Message
+from contactcenter.models import (
+    Attachment,
+    ChannelKind,
+    ContactPoint,
+    Customer,
+    Interaction,
+    Message,
+)
 from contactcenter.realtime import after_commit
 from contactcenter.selectors import message_payload
 from contactcenter.text import clean_text
@@ -117,6 +125,7 @@ def append_message(
     agent_id: int | None = None,
     provider_message_id: str | None = None,
     internal: bool = False,
+    store_attachments: Callable[[Message], list[Attachment]] | None = None,
 ) -> Message:
     """Store a message and push it to the customer and to the agent working the contact.
 
@@ -133,6 +142,8 @@ def append_message(
         delivery=Message.Delivery.PENDING if sent_out else Message.Delivery.NONE,
         internal=internal,
     )
+    # Stored before the message is announced, so that its event already lists them.
+    message.attached = store_attachments(message) if store_attachments else []
     if agent_id is None:
         work_item_id, agent_id = current_assignment(interaction.pk)
     events.message_created(

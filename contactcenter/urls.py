@@ -40,6 +40,11 @@ urlpatterns = [
         name="customer-merge",
     ),
     path("api/reports/bot/", crm_api.BotReport.as_view(), name="bot-report"),
+    path(
+        "api/attachments/<int:attachment_id>/",
+        crm_api.AttachmentDownload.as_view(),
+        name="attachment-download",
+    ),
     path("hooks/twilio/messaging/", webhooks.twilio_messaging, name="hook-twilio-messaging"),
     path("hooks/twilio/voice/", webhooks.twilio_voice, name="hook-twilio-voice"),
     path(

@@ -662,6 +662,7 @@ def earlier_in_cases(items: list[WorkItem]) -> dict[int, list[dict[str, Any]]]:
         Message.objects.filter(interaction__case_id__in=case_ids)
         .exclude(interaction_id__in=current)
         .select_related("author", "interaction__case__customer")
+        .prefetch_related("attachments")
         .order_by("-created_at", "-id")[: EARLIER_MESSAGES * max(1, len(case_ids))]
     )
     for message in reversed(messages):

@@ -199,6 +199,24 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def quoted_reply_to(interaction_id: int) -> str:
+    """The customer's last email, quoted below the reply as mail programs do."""
+    last = (
+        Message.objects.filter(
+            interaction_id=interaction_id, sender=Message.Sender.CUSTOMER, internal=False
+        )
+        .select_related("interaction__case__customer")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is None:
+        return ""
+    when = last.created_at.strftime("%a, %d %b %Y at %H:%M UTC")
+    name = last.interaction.case.customer.name
+    quoted = "\n".join(f"> {line}" if line else ">" for line in last.body.splitlines())
+    return f"\n\nOn {when}, {name} wrote:\n{quoted}\n"
+
+
 def send_reply(message: Message, *, to: str) -> str:
     """Send an agent's reply so that it threads onto the customer's email conversation."""
     interaction = message.interaction
@@ -220,7 +238,7 @@ def send_reply(message: Message, *, to: str) -> str:
         subject = f"Re: {subject}"
     mail = EmailMessage(
         subject=subject,
-        body=message.body,
+        body=message.body + quoted_reply_to(interaction.pk),
         from_email=interaction.business_address,
         to=[to],
         headers=headers,

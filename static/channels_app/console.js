@@ -515,6 +515,7 @@ function renderPanel() {
         "div",
         {},
         el("h2", {}, data.customer_name),
+        data.subject ? el("p", { class: "work__subject" }, `Subject: ${data.subject}`) : null,
         el(
           "p",
           { class: "muted" },

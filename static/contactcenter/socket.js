@@ -167,6 +167,20 @@ export function messageItem(message, ownSender) {
       el("time", { datetime: message.created_at }, clockTime(message.created_at)),
     ),
     el("p", { class: "msg__body" }, message.body),
+    (message.attachments || []).length
+      ? el(
+          "ul",
+          { class: "msg__attachments", "aria-label": "Attachments" },
+          message.attachments.map((file) =>
+            el(
+              "li",
+              {},
+              el("a", { href: file.url, download: file.filename }, file.filename),
+              ` (${Math.max(1, Math.round(file.size / 1024))} KB)`,
+            ),
+          ),
+        )
+      : null,
     deliveryNote(message),
   );
 }

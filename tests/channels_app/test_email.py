@@ -199,7 +199,9 @@ def test_an_agents_reply_threads_onto_the_customers_email_and_their_answer_comes
     assert sent["Subject"] == "Re: Missing parcel"
     assert sent["In-Reply-To"] == "<first@customer.example>"
     assert sent["References"] == "<first@customer.example>"
-    assert sent.get_content().strip() == "A new parcel is on its way."
+    content = sent.get_content().replace("\r\n", "\n")
+    assert content.startswith("A new parcel is on its way.\n\nOn ")
+    assert "Ana Lima wrote:\n> My parcel never arrived." in content
     reply.refresh_from_db()
     assert reply.delivery == Message.Delivery.SENT
     assert reply.provider_message_id == f"email:{sent['Message-ID']}"
@@ -237,3 +239,27 @@ def test_replies_never_come_from_a_mailbox_outside_our_domains(client, mail_sett
     raw = customer_mail(To="ceo@bank.example").as_bytes()
     assert post_raw(client, raw).status_code == 201
     assert Interaction.objects.get().business_address == "help@shop.example"
+
+
+@pytest.mark.django_db
+def test_attachments_reach_the_agent_and_only_staff_can_download_them(
+    client, mail_settings
+) -> None:
+    from contactcenter.selectors import customer_transcript, message_payload
+    from tests.factories import make_agent, make_user
+
+    assert (
+        post_raw(client, customer_mail(attachment=b"\x89PNG bytes").as_bytes()).status_code == 201
+    )
+    message = customer_transcript(Message.objects.get().interaction_id)[0]
+    [attachment] = message_payload(message)["attachments"]
+    assert (attachment["filename"], attachment["size"]) == ("receipt.png", 10)
+    client.force_login(make_user())
+    assert client.get(attachment["url"]).status_code == 403
+    client.force_login(make_agent().user)
+    download = client.get(attachment["url"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"\x89PNG bytes"
+    assert download["Content-Disposition"].startswith('attachment; filename="receipt.png"')
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/api/attachments/999999/").status_code == 404

@@ -115,8 +115,8 @@ def test_the_timeline_shows_every_channel_newest_first_in_a_fixed_number_of_quer
     merging.merge_customers(survivor_id=survivor.pk, merged_id=other.pk)
     agent = make_agent()
     client.force_login(agent.user)
-    # Session, user, its two permission reads and the agent check, then the six reads.
-    with django_assert_num_queries(11):
+    # Session, user, its two permission reads and the agent check, then the seven reads.
+    with django_assert_num_queries(12):
         response = client.get(f"/api/customers/{survivor.pk}/timeline/")
     timeline = response.json()
     assert [entry["channel"] for entry in timeline["interactions"]] == ["sms", "chat"]
@@ -124,7 +124,7 @@ def test_the_timeline_shows_every_channel_newest_first_in_a_fixed_number_of_quer
     for n in range(5):
         text_from("+14155550100", f"More {n}", f"SMx{n}")
         Interaction.objects.filter(case__customer=survivor).update(status="closed")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get(f"/api/customers/{survivor.pk}/timeline/")
 
 
