@@ -145,10 +145,14 @@ def _receive_once(inbound: InboundMessage, *, now: datetime) -> Received:
     try:
         return _store(inbound, now=now, stored_files=stored_files)
     except BaseException:
-        # The rows are rolled back; the files written for them must go too.
-        for name in stored_files:
-            default_storage.delete(name)
+        discard_files(stored_files)
         raise
+
+
+def discard_files(names: list[str]) -> None:
+    """Files written for rows that were rolled back."""
+    for name in names:
+        default_storage.delete(name)
 
 
 def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -> Received:
@@ -171,7 +175,7 @@ def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -
             sender=inbound.sender,
             body=inbound.body,
             provider_message_id=inbound.provider_message_id,
-            store_attachments=lambda message: _store_attachments(
+            store_attachments=lambda message: store_files(
                 message, inbound.attachments, stored_files
             ),
         )
@@ -179,9 +183,10 @@ def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -
         return Received(message=message, created=True)
 
 
-def _store_attachments(
+def store_files(
     message: Message, attachments: tuple[InboundAttachment, ...], stored_files: list[str]
 ) -> list[Attachment]:
+    """Save files with a message; their storage names go to ``stored_files`` for clean-up."""
     saved = []
     for attachment in attachments:
         stored = Attachment(

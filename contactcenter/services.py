@@ -16,7 +16,13 @@ import routing.services as routing_services
 from contactcenter import bot, events
 from contactcenter.addresses import normalize_email, normalize_phone
 from contactcenter.errors import Conflict, InvalidInput, NotFound
-from contactcenter.inbound import resolve_contact_point, thread_case
+from contactcenter.inbound import (
+    InboundAttachment,
+    discard_files,
+    resolve_contact_point,
+    store_files,
+    thread_case,
+)
 from contactcenter.models import (
     Attachment,
     ChannelKind,
@@ -185,6 +191,9 @@ def post_internal_note(
     )
 
 
+MAX_REPLY_FILES = 10
+
+
 def post_agent_message(
     *,
     interaction: Interaction,
@@ -192,18 +201,48 @@ def post_agent_message(
     body: str,
     work_item_id: int,
     agent_id: int,
+    files: tuple[InboundAttachment, ...] = (),
 ) -> Message:
+    """An agent's reply; on email it may carry files, which go out attached to it."""
     body = _validated_body(body)
     if interaction.status != Interaction.Status.OPEN:
         raise Conflict("This conversation is closed.")
-    return append_message(
-        interaction,
-        sender=Message.Sender.AGENT,
-        body=body,
-        author=author,
-        work_item_id=work_item_id,
-        agent_id=agent_id,
+    if files and interaction.channel != ChannelKind.EMAIL:
+        raise InvalidInput("Files can be sent on email conversations only.", field="files")
+    if len(files) > MAX_REPLY_FILES:
+        raise InvalidInput(f"At most {MAX_REPLY_FILES} files per reply.", field="files")
+    files = tuple(
+        InboundAttachment(
+            filename=clean_text(file.filename, field="files", max_length=255, label="File name")
+            or "file",
+            content_type=file.content_type[:120],
+            data=file.data,
+        )
+        for file in files
     )
+    for file in files:
+        if len(file.data) > settings.EMAIL_ATTACHMENT_MAX_BYTES:
+            raise InvalidInput(
+                f"{file.filename} is larger than {settings.EMAIL_ATTACHMENT_MAX_BYTES} bytes.",
+                field="files",
+            )
+    stored_files: list[str] = []
+    try:
+        with transaction.atomic():
+            return append_message(
+                interaction,
+                sender=Message.Sender.AGENT,
+                body=body,
+                author=author,
+                work_item_id=work_item_id,
+                agent_id=agent_id,
+                store_attachments=(
+                    (lambda message: store_files(message, files, stored_files)) if files else None
+                ),
+            )
+    except BaseException:
+        discard_files(stored_files)
+        raise
 
 
 def close_interaction(interaction: Interaction, *, now: datetime | None = None) -> None:

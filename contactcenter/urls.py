@@ -53,6 +53,11 @@ urlpatterns = [
     path("hooks/meta/", webhooks.meta_messaging, name="hook-meta"),
     path("hooks/email/", webhooks.inbound_email, name="hook-email"),
     path(
+        "api/work-items/<int:work_item_id>/replies/",
+        routing_api.WorkItemReply.as_view(),
+        name="work-item-reply",
+    ),
+    path(
         "api/work-items/<int:work_item_id>/explanation/",
         routing_api.WorkItemExplanation.as_view(),
         name="work-item-explanation",

@@ -5,12 +5,15 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contactcenter.errors import NotFound
-from routing import explanations
+from contactcenter.errors import Conflict, DomainError, NotFound
+from contactcenter.inbound import InboundAttachment
+from routing import explanations, services
+from routing.models import Agent
 from supervisor.access import is_supervisor
 
 # The largest id the database can hold: a larger one in the URL is simply not found.
@@ -40,3 +43,42 @@ class WorkItemExplanation(APIView):
                 {"detail": str(exc), "field": exc.field}, status=status.HTTP_404_NOT_FOUND
             )
         return Response(explanation)
+
+
+class WorkItemReply(APIView):
+    """An agent's reply with files (multipart: ``body`` and ``files``) on an email they work on;
+    text-only replies go over the console's socket."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request=dict, responses={201: dict, 400: dict, 404: dict, 409: dict})
+    def post(self, request: Request, work_item_id: int) -> Response:
+        agent = Agent.objects.select_related("user").filter(user=request.user).first()
+        try:
+            if agent is None or work_item_id > MAX_ID:
+                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+            files = tuple(
+                InboundAttachment(
+                    filename=upload.name or "file",
+                    content_type=upload.content_type or "application/octet-stream",
+                    data=upload.read(),
+                )
+                for upload in request.FILES.getlist("files")
+            )
+            message = services.send_agent_message(
+                agent=agent,
+                work_item_id=work_item_id,
+                body=str(request.data.get("body", "")),
+                files=files,
+            )
+        except DomainError as exc:
+            code = (
+                status.HTTP_404_NOT_FOUND
+                if isinstance(exc, NotFound)
+                else status.HTTP_409_CONFLICT
+                if isinstance(exc, Conflict)
+                else status.HTTP_400_BAD_REQUEST
+            )
+            return Response({"error": exc.message, "field": exc.field}, status=code)
+        return Response({"message_id": message.pk}, status=status.HTTP_201_CREATED)

@@ -766,7 +766,7 @@ def sign_out_absent_agents(*, now: datetime | None = None) -> int:
 # --- work -------------------------------------------------------------------------------------
 
 
-def send_agent_message(*, agent: Agent, work_item_id: int, body: str) -> Message:
+def send_agent_message(*, agent: Agent, work_item_id: int, body: str, files: tuple = ()) -> Message:
     item = selectors.access_work_item(agent, work_item_id)
     with transaction.atomic():
         return crm.post_agent_message(
@@ -775,6 +775,7 @@ def send_agent_message(*, agent: Agent, work_item_id: int, body: str) -> Message
             body=body,
             work_item_id=item.pk,
             agent_id=agent.pk,
+            files=files,
         )
 
 

@@ -243,6 +243,9 @@ def send_reply(message: Message, *, to: str) -> str:
         to=[to],
         headers=headers,
     )
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as data:
+            mail.attach(attachment.filename, data.read(), attachment.content_type)
     try:
         mail.send(fail_silently=False)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:

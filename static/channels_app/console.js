@@ -475,6 +475,9 @@ function renderPanel() {
     form.append(canned);
   }
   if (data.channel === "sms") form.append(counter);
+  const files =
+    data.channel === "email" ? el("input", { type: "file", id: "reply-files", multiple: true }) : null;
+  if (files) form.append(el("label", { for: "reply-files" }, "Attach files"), files);
   const internal = el("input", { type: "checkbox", id: "reply-internal" });
   form.append(
     el(
@@ -495,6 +498,16 @@ function renderPanel() {
         reply.value = "";
         forgetDraft(data.work_item_id);
       }
+      return;
+    }
+    if (files && files.files.length) {
+      sendWithFiles(data.work_item_id, body, files).then((sent) => {
+        if (sent) {
+          reply.value = "";
+          files.value = "";
+          forgetDraft(data.work_item_id);
+        }
+      });
       return;
     }
     if (send("message.send", { work_item_id: data.work_item_id, body })) {
@@ -1010,3 +1023,26 @@ function alertNewOffer(data) {
 }
 
 mountAlertToggles();
+
+// ---------- files on email replies ----------
+
+/** An email reply with files goes through the API (the socket carries text only). */
+async function sendWithFiles(workItemId, body, input) {
+  const payload = new FormData();
+  payload.append("body", body);
+  for (const file of input.files) payload.append("files", file);
+  try {
+    const response = await fetch(`/api/work-items/${workItemId}/replies/`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken() },
+      body: payload,
+    });
+    if (response.ok) return true;
+    const answer = await response.json().catch(() => ({}));
+    showError(answer.error || "The reply was not sent.");
+  } catch (error) {
+    showError("The reply was not sent: the server could not be reached.");
+  }
+  return false;
+}

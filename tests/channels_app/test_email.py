@@ -263,3 +263,37 @@ def test_attachments_reach_the_agent_and_only_staff_can_download_them(
     assert download["Content-Disposition"].startswith('attachment; filename="receipt.png"')
     assert download["X-Content-Type-Options"] == "nosniff"
     assert client.get("/api/attachments/999999/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_agent_sends_a_file_with_an_email_reply(client, mail_settings, committed) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    agent = make_agent(capacity=4, available=True)
+    with committed():
+        post_raw(client, customer_mail().as_bytes())
+    item = WorkItem.objects.get()
+    agent.queues.add(item.queue)
+    with committed():
+        routing.run_round()
+    with committed():
+        routing.accept_offer(agent=agent, offer_id=item.offers.get().pk)
+    client.force_login(agent.user)
+    url = f"/api/work-items/{item.pk}/replies/"
+    with smtp_server() as relay:
+        mail_settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        mail_settings.EMAIL_HOST, mail_settings.EMAIL_PORT = "127.0.0.1", relay.port
+        with committed():
+            response = client.post(
+                url,
+                {
+                    "body": "The label is attached.",
+                    "files": SimpleUploadedFile("label.pdf", b"%PDF-1.4 label", "application/pdf"),
+                },
+            )
+    assert response.status_code == 201
+    sent = email.message_from_bytes(relay.messages[0].original_content, policy=email.policy.default)
+    [attached] = list(sent.iter_attachments())
+    assert (attached.get_filename(), attached.get_content()) == ("label.pdf", b"%PDF-1.4 label")
+    assert client.post(url, {"body": ""}).status_code == 400
+    assert client.post("/api/work-items/999999/replies/", {"body": "x"}).status_code == 404

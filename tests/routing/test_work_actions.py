@@ -170,3 +170,18 @@ def test_a_status_with_auto_accept_takes_offers_at_once(committed) -> None:
     item = work_item_of(chat)
     assert (item.status, item.agent) == (WorkItem.Status.ASSIGNED, ada)
     assert item.offers.get().outcome == "accepted"
+
+
+def test_files_go_out_on_email_only(committed) -> None:
+    from contactcenter.inbound import InboundAttachment
+
+    ada = make_agent("ada", capacity=4, available=True)
+    item = taken_by(ada, committed)
+    with pytest.raises(InvalidInput) as refused:
+        services.send_agent_message(
+            agent=ada,
+            work_item_id=item.pk,
+            body="See attached",
+            files=(InboundAttachment("a.txt", "text/plain", b"x"),),
+        )
+    assert refused.value.field == "files"
