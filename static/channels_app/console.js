@@ -520,7 +520,8 @@ function renderPanel() {
 
   work.setAttribute("role", "tabpanel");
   work.setAttribute("aria-labelledby", `tab-${data.work_item_id}`);
-  work.replaceChildren(
+  // Without the parts this item has none of (null): replaceChildren would print "null".
+  const parts = [
     el(
       "header",
       { class: "work__head" },
@@ -555,9 +556,9 @@ function renderPanel() {
     log,
     typingLine,
     form,
-    isCall ? null : callCustomerForm(data),
-    transferForm(data),
-  );
+    el("div", { class: "work__actions" }, isCall ? null : callCustomerForm(data), transferForm(data)),
+  ];
+  work.replaceChildren(...parts.filter(Boolean));
   state.panel = { id: data.work_item_id, log, reply, closeButton, typingLine, callTimer, isCall };
   tickCall();
   renderCustomerTyping();

@@ -81,7 +81,6 @@ def test_agent_receives_accepts_and_answers_a_visitor_chat(server_url, browser) 
 
         if SCREENSHOTS:
             DOCS.mkdir(exist_ok=True)
-            agent.screenshot(path=str(DOCS / "console.png"))
             supervisor = browser.new_context(viewport=VIEWPORT).new_page()
             log_in(supervisor, server_url, "supervisor", "supervisor-demo", "/supervisor/")
             expect(supervisor.get_by_role("table", name="Agents")).to_contain_text("Vera Visitor")

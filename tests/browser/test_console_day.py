@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_chat_in_browser import (
+    DOCS,
+    SCREENSHOTS,
     VIEWPORT,
     log_in,
     start_visitor_chat,
@@ -91,6 +93,9 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
         offers.get_by_role("button", name="Accept").click()
         transcript = first.get_by_role("log", name="Transcript")
         expect(transcript).to_contain_text("Transferred to Billing. Note: Invoice question")
+        if SCREENSHOTS:
+            first.get_by_label("Reply").fill("Hello Dora, I can help with the invoice.")
+            first.screenshot(path=str(DOCS / "console.png"))
         expect(first.locator("#capacity")).to_contain_text("2/6")
         first.get_by_label("Disposition").select_option(label="Resolved")
         first.get_by_role("button", name="Close").click()
