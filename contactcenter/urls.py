@@ -10,6 +10,7 @@ from channels_app import views as channel_views
 from channels_app import webhooks
 from contactcenter import api as crm_api
 from routing import api as routing_api
+from supervisor import api as supervisor_api
 from supervisor import views as supervisor_views
 
 urlpatterns = [
@@ -40,6 +41,11 @@ urlpatterns = [
         name="customer-merge",
     ),
     path("api/reports/bot/", crm_api.BotReport.as_view(), name="bot-report"),
+    path(
+        "api/agents/<int:agent_id>/presence/",
+        supervisor_api.AgentPresence.as_view(),
+        name="agent-presence",
+    ),
     path(
         "api/attachments/<int:attachment_id>/",
         crm_api.AttachmentDownload.as_view(),

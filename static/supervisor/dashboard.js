@@ -60,7 +60,7 @@ function render(data) {
   $("agent-rows").replaceChildren(
     ...(agents.length ? agents.map((agent) => el(
       "tr",
-      {},
+      { "data-agent-id": agent.id },
       el("th", { scope: "row" }, agent.name),
       el("td", {}, agent.status_name || "Offline"),
       el("td", { class: "num" }, ticking(agent.status_since && since(agent.status_since))),

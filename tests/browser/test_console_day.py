@@ -29,6 +29,7 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
     staff = browser.new_context(viewport=VIEWPORT)
     first_desk = browser.new_context(viewport=VIEWPORT)
     second_desk = browser.new_context(viewport=VIEWPORT)
+    supervisor_desk = browser.new_context(viewport=VIEWPORT)
     visitor_context = browser.new_context(viewport=VIEWPORT)
     try:
         admin = staff.new_page()
@@ -58,6 +59,10 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
         go_available(second)
         second_offers = second.get_by_role("region", name="Offers")
         expect(second_offers).to_contain_text("Dora Day")
+        # A reload while the offer waits brings it back with its countdown running.
+        second.reload()
+        expect(second_offers).to_contain_text("Dora Day")
+        expect(second_offers).to_contain_text("Expires in")
         second.keyboard.press("Alt+a")
         expect(second.get_by_role("tab", name="Dora Day")).to_be_visible()
         second.get_by_label("Insert a canned response").select_option(label="Greeting")
@@ -104,12 +109,29 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
         # Capacity comes back when the wrap-up ends.
         expect(first.locator("#capacity")).to_contain_text("0/6", timeout=8000)
 
-        # Someone else (here an admin) sets agent02 offline: their console follows live.
-        admin.goto(f"{server_url}/admin/routing/agent/")
-        row = admin.get_by_role("row").filter(has_text="Grace Hopper")  # agent02
-        row.locator("input[name=_selected_action]").check()
-        admin.get_by_label("Action:").select_option(label="Set the selected agents offline")
-        admin.get_by_role("button", name="Go").click()
+        # A supervisor sets agent02 offline (through the supervisors' API, from their page):
+        # agent02's console follows live.
+        supervisor = supervisor_desk.new_page()
+        log_in(supervisor, server_url, "supervisor", "supervisor-demo", "/supervisor/")
+        row = (
+            supervisor.get_by_role("table", name="Agents")
+            .get_by_role("row")
+            .filter(has_text="Grace Hopper")
+        )
+        agent_id = row.get_attribute("data-agent-id")
+        answered = supervisor.evaluate(
+            """async (agentId) => {
+                const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+                const response = await fetch(`/api/agents/${agentId}/presence/`, {
+                    method: "POST",
+                    headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                    body: JSON.stringify({status_id: null}),
+                });
+                return response.status;
+            }""",
+            agent_id,
+        )
+        assert answered == 200
         # Set offline by the action: no status at all, shown as "Offline".
         expect(second.get_by_label("Presence")).to_have_value("")
         expect(second.locator("#status-time")).to_contain_text("Offline")
@@ -117,4 +139,5 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
         staff.close()
         first_desk.close()
         second_desk.close()
+        supervisor_desk.close()
         visitor_context.close()
