@@ -132,7 +132,7 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
             agent_id,
         )
         assert answered == 200
-        # Set offline by the action: no status at all, shown as "Offline".
+        # Offline is no status at all, shown as "Offline".
         expect(second.get_by_label("Presence")).to_have_value("")
         expect(second.locator("#status-time")).to_contain_text("Offline")
     finally:
