@@ -61,10 +61,22 @@ class CustomerTimeline(APIView):
             return error_response(exc)
 
 
-class CustomerProfile(APIView):
-    """Edit a customer's name, tier, language and notes (agents and staff)."""
+class EditsCustomers(permissions.BasePermission):
+    message = "Only agents and staff who may change customers can edit them."
 
-    permission_classes = [permissions.IsAuthenticated, WorksWithCustomers]
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return (
+            user.has_perm("contactcenter.change_customer")
+            or Agent.objects.filter(user=user).exists()
+        )
+
+
+class CustomerProfile(APIView):
+    """Edit a customer's name, tier, language and notes (agents, and staff who may change
+    customers)."""
+
+    permission_classes = [permissions.IsAuthenticated, EditsCustomers]
 
     @extend_schema(request=dict, responses={200: dict, 400: dict, 404: dict})
     def patch(self, request: Request, customer_id: int) -> Response:

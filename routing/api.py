@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
@@ -10,9 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contactcenter.errors import Conflict, DomainError, NotFound
+import contactcenter.services as crm
+from contactcenter.errors import Conflict, DomainError, InvalidInput, NotFound
 from contactcenter.inbound import InboundAttachment
-from routing import explanations, services
+from contactcenter.models import ChannelKind
+from routing import explanations, selectors, services
 from routing.models import Agent
 from supervisor.access import is_supervisor
 
@@ -58,13 +61,25 @@ class WorkItemReply(APIView):
         try:
             if agent is None or work_item_id > MAX_ID:
                 raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+            uploads = request.FILES.getlist("files")
+            # Checked before any file is read into memory.
+            if len(uploads) > crm.MAX_REPLY_FILES:
+                raise InvalidInput(f"At most {crm.MAX_REPLY_FILES} files per reply.", field="files")
+            if any(upload.size > settings.EMAIL_ATTACHMENT_MAX_BYTES for upload in uploads):
+                raise InvalidInput(
+                    f"Files are limited to {settings.EMAIL_ATTACHMENT_MAX_BYTES} bytes each.",
+                    field="files",
+                )
+            held = selectors.access_work_item(agent, work_item_id)
+            if uploads and held.interaction.channel != ChannelKind.EMAIL:
+                raise InvalidInput("Files can be sent on email conversations only.", field="files")
             files = tuple(
                 InboundAttachment(
                     filename=upload.name or "file",
                     content_type=upload.content_type or "application/octet-stream",
                     data=upload.read(),
                 )
-                for upload in request.FILES.getlist("files")
+                for upload in uploads
             )
             message = services.send_agent_message(
                 agent=agent,

@@ -110,7 +110,7 @@ def explain_waiting(
     eligible = len(explanation.eligible_agent_ids)
     parts = [f"{row['count']} {row['label']}" for row in excluded]
     if preferred is not None:
-        summary = f"Held for {preferred.name}, who last served this customer"
+        summary = f"Held for {preferred.name} first"
     elif eligible:
         summary = f"{eligible} agent(s) can take it; waiting for its turn"
     elif not agents:

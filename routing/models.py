@@ -610,9 +610,12 @@ class Offer(models.Model):
         DECLINED = "declined", "Declined"
         TIMED_OUT = "timed_out", "Timed out"
         CANCELLED = "cancelled", "Cancelled"
+        # Not a push: recorded on a transferred conversation's new item for the agent who
+        # transferred it, so that it goes to someone else.
+        TRANSFERRED = "transferred", "Transferred away by this agent"
 
     # The outcomes after which the agent is not offered the same item again.
-    REFUSALS = (Outcome.DECLINED, Outcome.TIMED_OUT)
+    REFUSALS = (Outcome.DECLINED, Outcome.TIMED_OUT, Outcome.TRANSFERRED)
 
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="offers")
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="offers")

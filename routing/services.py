@@ -882,6 +882,12 @@ def transfer_work(
     with transaction.atomic():
         item = selectors.access_work_item(agent, work_item_id, for_update=True)
         target_queue = queue or Queue.objects.select_related("routing_config").get(pk=item.queue_id)
+        if colleague is not None and not colleague.queues.filter(pk=target_queue.pk).exists():
+            raise InvalidInput(
+                f"{colleague.name} is not a member of {target_queue.name}: choose their queue "
+                "too, or another colleague.",
+                field="agent_id",
+            )
         item.status = WorkItem.Status.TRANSFERRED
         item.closed_at = now
         item.save(update_fields=["status", "closed_at"])
@@ -899,8 +905,29 @@ def transfer_work(
             ),
             transferred_from=item,
         )
+        # The conversation keeps what it needed (a language, say), plus the skill asked for.
+        WorkItemSkill.objects.bulk_create(
+            WorkItemSkill(
+                work_item=successor,
+                skill_id=need.skill_id,
+                min_level=need.min_level,
+                drop_after_seconds=need.drop_after_seconds,
+            )
+            for need in WorkItemSkill.objects.filter(work_item=item).exclude(
+                skill_id=skill.pk if skill else None
+            )
+        )
         if skill is not None:
             WorkItemSkill.objects.create(work_item=successor, skill=skill, min_level=1)
+        # The agent who hands it on is not offered it back.
+        Offer.objects.create(
+            work_item=successor,
+            agent=agent,
+            outcome=Offer.Outcome.TRANSFERRED,
+            created_at=now,
+            expires_at=now + timedelta(seconds=1),
+            responded_at=now,
+        )
         target = ", ".join(
             part
             for part in (
@@ -1006,6 +1033,13 @@ def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
         .select_related("interaction")
     )
     if not items:
+        live = WorkItem.objects.filter(
+            interaction_id=interaction_id,
+            status__in=[WorkItem.Status.QUEUED, *selectors.ACTIVE_STATUSES],
+        )
+        if strict and live.exists():
+            # A transfer committed its new item while this read waited on the old one.
+            raise _OfferedMeanwhile
         # Nothing waits in a queue: the contact ends here (a bot conversation is settled).
         if not WorkItem.objects.filter(interaction_id=interaction_id).exists():
             crm.customer_left_unrouted(interaction_id, now=now)

@@ -150,7 +150,11 @@ def work_open_chats(rng: random.Random, agents: dict[int, Agent]) -> None:
     for item in items:
         if rng.random() < 0.5:
             continue
-        last = item.interaction.messages.exclude(sender=Message.Sender.SYSTEM).last()
+        last = (
+            item.interaction.messages.exclude(sender=Message.Sender.SYSTEM)
+            .exclude(internal=True)
+            .last()
+        )
         try:
             if last is not None and last.sender == Message.Sender.AGENT:
                 reply = rng.choice(CUSTOMER_FOLLOW_UPS).format(n=rng.randint(10000, 99999))
@@ -162,7 +166,11 @@ def work_open_chats(rng: random.Random, agents: dict[int, Agent]) -> None:
 
 
 def simulate_agent_turn(rng: random.Random, agent: Agent, item: WorkItem) -> None:
-    said = item.interaction.messages.exclude(sender=Message.Sender.SYSTEM).count()
+    said = (
+        item.interaction.messages.exclude(sender=Message.Sender.SYSTEM)
+        .exclude(internal=True)
+        .count()
+    )
     if said >= 6 or rng.random() < 0.08:
         routing_services.close_work(
             agent=agent, work_item_id=item.pk, disposition_id=resolved_disposition_id()

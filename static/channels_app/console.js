@@ -124,13 +124,17 @@ function applySnapshot(data) {
   (data.offers || []).forEach(addOffer);
   const previous = state.activeId;
   const drafts = new Map([...state.items].map(([id, item]) => [id, item.draft]));
+  const noteModes = new Map([...state.items].map(([id, item]) => [id, item.noteMode]));
   if (state.panel) drafts.set(state.panel.id, state.panel.reply.value);
   state.items.clear();
   state.panel = null;
   for (const item of data.work_items || []) {
     addItem(item);
-    state.items.get(item.work_item_id).draft = drafts.get(item.work_item_id) || "";
+    const restored = state.items.get(item.work_item_id);
+    restored.draft = drafts.get(item.work_item_id) || "";
+    restored.noteMode = noteModes.get(item.work_item_id) || false;
   }
+  dropStaleDrafts();
   state.activeId = state.items.has(previous) ? previous : firstItemId();
   renderAgent();
   renderOffers();
@@ -478,7 +482,17 @@ function renderPanel() {
   const files =
     data.channel === "email" ? el("input", { type: "file", id: "reply-files", multiple: true }) : null;
   if (files) form.append(el("label", { for: "reply-files" }, "Attach files"), files);
-  const internal = el("input", { type: "checkbox", id: "reply-internal" });
+  // Whether the box holds an internal note is kept with the draft: a note restored into a
+  // reply box that would send it to the customer is the one mistake this must not allow.
+  const internal = el("input", { type: "checkbox", id: "reply-internal", checked: item.noteMode || savedNoteMode(data.work_item_id) });
+  item.noteMode = internal.checked;
+  form.classList.toggle("composer--note", internal.checked);
+  internal.addEventListener("change", () => {
+    item.noteMode = internal.checked;
+    keepNoteMode(data.work_item_id, internal.checked);
+    form.classList.toggle("composer--note", internal.checked);
+    if (internal.checked && data.channel === "chat") stopOwnTyping(data.work_item_id);
+  });
   form.append(
     el(
       "label",
@@ -497,6 +511,8 @@ function renderPanel() {
         state.lastNote = body;
         reply.value = "";
         forgetDraft(data.work_item_id);
+        internal.checked = false;
+        internal.dispatchEvent(new Event("change"));
       }
       return;
     }
@@ -775,6 +791,8 @@ function renderCustomerTyping() {
 
 function watchOwnTyping(textarea, workItemId) {
   textarea.addEventListener("input", () => {
+    const item = state.items.get(workItemId);
+    if (item && item.noteMode) return; // A note is not something the customer waits for.
     const now = Date.now();
     if (!textarea.value.trim()) return stopOwnTyping(workItemId);
     if (ownTyping.workItemId === workItemId && now - ownTyping.sentAt < TYPING_REPEAT_MS) return;
@@ -853,7 +871,13 @@ let wrapUpTimer = null;
 function showWrapUp(until) {
   const line = $("wrap-up");
   clearInterval(wrapUpTimer);
-  if (!until) return;
+  if (!until) {
+    // A transfer has no wrap-up; an earlier countdown stays only if it is still running.
+    if (!line.dataset.until || new Date(line.dataset.until).getTime() <= Date.now()) line.hidden = true;
+    if (!line.hidden) until = line.dataset.until;
+    else return;
+  }
+  line.dataset.until = until;
   const end = new Date(until).getTime();
   const tick = () => {
     const left = Math.ceil((end - Date.now()) / 1000);
@@ -872,7 +896,39 @@ function showWrapUp(until) {
 // ---------- drafts ----------
 
 // Kept in this browser, so that a reload or a crash does not lose a half-written reply.
-const DRAFT_KEY = (id) => `cc-console-draft:${id}`;
+const DRAFT_KEY = (id) => `cc-console-draft:${state.agent ? state.agent.id : "?"}:${id}`;
+const NOTE_KEY = (id) => `cc-console-note-mode:${state.agent ? state.agent.id : "?"}:${id}`;
+
+function keepNoteMode(id, on) {
+  try {
+    if (on) localStorage.setItem(NOTE_KEY(id), "1");
+    else localStorage.removeItem(NOTE_KEY(id));
+  } catch {
+    // Kept in the page only.
+  }
+}
+
+function savedNoteMode(id) {
+  try {
+    return localStorage.getItem(NOTE_KEY(id)) === "1";
+  } catch {
+    return false;
+  }
+}
+
+/** Drafts of conversations this agent no longer holds (closed elsewhere, transferred). */
+function dropStaleDrafts() {
+  if (!state.agent) return;
+  const prefixes = [`cc-console-draft:${state.agent.id}:`, `cc-console-note-mode:${state.agent.id}:`];
+  try {
+    for (const key of Object.keys(localStorage)) {
+      const prefix = prefixes.find((candidate) => key.startsWith(candidate));
+      if (prefix && !state.items.has(Number(key.slice(prefix.length)))) localStorage.removeItem(key);
+    }
+  } catch {
+    // Nothing to tidy where storage is blocked.
+  }
+}
 
 function keepDraft(id, text) {
   try {
@@ -893,14 +949,19 @@ function savedDraft(id) {
 
 function forgetDraft(id) {
   keepDraft(id, "");
+  keepNoteMode(id, false);
 }
 
 // ---------- keyboard ----------
 
 document.addEventListener("keydown", (event) => {
   if (!event.altKey || event.ctrlKey || event.metaKey) return;
-  const key = event.key.toLowerCase();
-  const oldest = [...state.offers.values()][0];
+  // By key position: on a Mac, Alt changes the character typed (Alt+A is "å").
+  const key = { KeyA: "a", KeyD: "d", KeyN: "n", KeyP: "p" }[event.code];
+  if (!key) return;
+  const oldest = [...state.offers.values()].find(
+    (offer) => !offer.answered && remainingSeconds(offer) > 0,
+  );
   if (key === "a" && oldest) {
     event.preventDefault();
     oldest.accept.click();

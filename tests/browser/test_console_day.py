@@ -81,9 +81,15 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
         expect(second.get_by_role("log", name="Transcript")).to_contain_text("one moment")
 
         second.get_by_label("Reply").fill("")
-        second.get_by_label("Internal note (the customer never sees it)").check()
+        note_box = second.get_by_label("Internal note (the customer never sees it)")
+        note_box.check()
         second.get_by_label("Reply").fill("Asked about an invoice")
+        # A note half-written when the page reloads comes back as a note, never as a reply.
+        second.reload()
+        expect(second.get_by_label("Reply")).to_have_value("Asked about an invoice")
+        expect(note_box).to_be_checked()
         second.get_by_role("button", name="Send").click()
+        expect(note_box).not_to_be_checked()
         expect(second.get_by_role("log", name="Transcript")).to_contain_text("(internal note)")
         expect(visitor.get_by_role("log", name="Conversation")).not_to_contain_text("invoice")
 

@@ -164,3 +164,17 @@ def test_agents_edit_a_customers_profile_and_bad_edits_are_refused(client) -> No
     )
     client.force_login(make_user())
     assert client.patch(url, {"tier": "x"}, content_type="application/json").status_code == 403
+
+
+def test_staff_who_may_only_view_customers_cannot_edit_them(client) -> None:
+    survivor, _ = two_records_of_one_person()
+    viewer = make_user("viewer")
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_customer", content_type__app_label="contactcenter")
+    )
+    client.force_login(viewer)
+    assert client.get(f"/api/customers/{survivor.pk}/timeline/").status_code == 200
+    response = client.patch(
+        f"/api/customers/{survivor.pk}/", {"tier": "gold"}, content_type="application/json"
+    )
+    assert response.status_code == 403

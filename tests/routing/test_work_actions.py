@@ -121,7 +121,7 @@ def test_a_transfer_to_a_colleague_or_a_skill(committed) -> None:
     to_cleo.refresh_from_db()
     assert to_cleo.agent == cleo
     with committed():
-        services.accept_offer(agent=cleo, offer_id=to_cleo.offers.get().pk)
+        services.accept_offer(agent=cleo, offer_id=to_cleo.offers.get(agent=cleo).pk)
     spanish = Skill.objects.get(name="Spanish")
     with committed():
         to_skill = services.transfer_work(agent=cleo, work_item_id=to_cleo.pk, skill_id=spanish.pk)
@@ -185,3 +185,35 @@ def test_files_go_out_on_email_only(committed) -> None:
             files=(InboundAttachment("a.txt", "text/plain", b"x"),),
         )
     assert refused.value.field == "files"
+
+
+def test_a_transfer_never_comes_back_to_who_sent_it(committed) -> None:
+    from routing.models import Offer
+
+    ada = make_agent("ada", first_name="Ada", capacity=4, available=True)
+    item = taken_by(ada, committed)
+    outsider = make_agent("olga", first_name="Olga", capacity=4, available=True, queues=[])
+    with pytest.raises(InvalidInput) as refused:
+        services.transfer_work(agent=ada, work_item_id=item.pk, to_agent_id=outsider.pk)
+    assert refused.value.field == "agent_id"
+    with committed():
+        successor = services.transfer_work(agent=ada, work_item_id=item.pk, queue_id=item.queue_id)
+    with committed():
+        services.run_round()
+    successor.refresh_from_db()
+    assert successor.status == WorkItem.Status.QUEUED
+    assert successor.offers.get().outcome == Offer.Outcome.TRANSFERRED
+
+
+def test_files_on_a_chat_reply_are_refused_before_they_are_read(client, committed) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ada = make_agent("ada", capacity=4, available=True)
+    item = taken_by(ada, committed)
+    client.force_login(ada.user)
+    response = client.post(
+        f"/api/work-items/{item.pk}/replies/",
+        {"body": "See attached", "files": SimpleUploadedFile("a.txt", b"x", "text/plain")},
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "files"
