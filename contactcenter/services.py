@@ -345,6 +345,10 @@ def resume_web_chat(token: str) -> tuple[Interaction, str]:
     return interaction, str(data.get("name", ""))
 
 
+# The connection mark of a web chat whose visitor left while an agent held it.
+CUSTOMER_LEFT = "left"
+
+
 def customer_connected(interaction_id: int, *, connection: str) -> None:
     """The visitor's page holds this chat on ``connection`` now (a start or a resume)."""
     Interaction.objects.filter(pk=interaction_id).update(

@@ -888,6 +888,8 @@ def transfer_work(
                 "too, or another colleague.",
                 field="agent_id",
             )
+        if item.interaction.customer_connection == crm.CUSTOMER_LEFT:
+            raise Conflict("The customer has left this chat: close it instead.")
         item.status = WorkItem.Status.TRANSFERRED
         item.closed_at = now
         item.save(update_fields=["status", "closed_at"])
@@ -1053,6 +1055,11 @@ def _abandon_work(interaction_id: int, *, now: datetime, strict: bool) -> None:
         if item.status == WorkItem.Status.ASSIGNED:
             if item.interaction.channel == ChannelKind.CHAT:
                 _system_note(item, "The customer left the chat.", agent_id=item.agent_id)
+                # Until they come back (a resume marks their new connection), nobody else
+                # should be handed a chat with no one in it.
+                Interaction.objects.filter(pk=interaction_id).update(
+                    customer_connection=crm.CUSTOMER_LEFT
+                )
             continue
         for offer in pending:
             if offer.work_item_id == item.pk:

@@ -217,3 +217,16 @@ def test_files_on_a_chat_reply_are_refused_before_they_are_read(client, committe
     )
     assert response.status_code == 400
     assert response.json()["field"] == "files"
+
+
+def test_a_chat_the_customer_left_cannot_be_transferred(committed) -> None:
+    from contactcenter.errors import Conflict
+
+    ada = make_agent("ada", capacity=4, available=True)
+    item = taken_by(ada, committed)
+    with committed():
+        services.customer_left(interaction_id=item.interaction_id)
+    with pytest.raises(Conflict):
+        services.transfer_work(agent=ada, work_item_id=item.pk, queue_id=item.queue_id)
+    with committed():
+        services.close_work(agent=ada, work_item_id=item.pk, disposition_id=disposition())
