@@ -42,6 +42,11 @@ urlpatterns = [
     ),
     path("api/reports/bot/", crm_api.BotReport.as_view(), name="bot-report"),
     path(
+        "api/work-items/<int:work_item_id>/priority/",
+        supervisor_api.WorkItemPriority.as_view(),
+        name="work-item-priority",
+    ),
+    path(
         "api/agents/<int:agent_id>/presence/",
         supervisor_api.AgentPresence.as_view(),
         name="agent-presence",

@@ -1,6 +1,8 @@
-"""Supervisors' actions on the live floor, as a REST API."""
+"""Supervisors' actions on the live floor, as a REST API (the dashboard calls it)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
@@ -8,59 +10,79 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import routing.services as routing_services
-from contactcenter.errors import DomainError, NotFound
-from routing.models import Agent, AgentStatusChange
+from contactcenter.errors import Conflict, DomainError, InvalidInput, NotFound
 from routing.selectors import agent_payload_by_id
+from supervisor import services
 from supervisor.access import is_supervisor
 
 MAX_ID = 2**63 - 1
 
 
 class IsSupervisor(permissions.BasePermission):
-    message = "Only supervisors can change an agent's presence."
+    message = "Only supervisors can act on agents and work."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return is_supervisor(request.user)
 
 
+def error_response(exc: DomainError) -> Response:
+    code = (
+        status.HTTP_404_NOT_FOUND
+        if isinstance(exc, NotFound)
+        else status.HTTP_409_CONFLICT
+        if isinstance(exc, Conflict)
+        else status.HTTP_400_BAD_REQUEST
+    )
+    return Response({"error": exc.message, "field": exc.field}, status=code)
+
+
+def body_of(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise InvalidInput("The body must be a JSON object.", field="body")
+    return request.data
+
+
 class AgentPresence(APIView):
-    """Set an agent's presence (``{"status_id": int | null}``; null is offline). Recorded in
-    the agent's status history as a supervisor's change; their console follows live."""
+    """Set an agent's presence (``{"status_id": int | null}``; null is offline). Recorded as
+    the supervisor's action and in the agent's status history; their console follows live."""
 
     permission_classes = [permissions.IsAuthenticated, IsSupervisor]
 
     @extend_schema(request=dict, responses={200: dict, 400: dict, 404: dict})
     def post(self, request: Request, agent_id: int) -> Response:
-        data = request.data if isinstance(request.data, dict) else {}
-        if "status_id" not in data:
-            return Response(
-                {"error": "status_id is required (null for offline).", "field": "status_id"},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        status_id = data["status_id"]
-        if status_id is not None and (
-            isinstance(status_id, bool) or not isinstance(status_id, int) or status_id < 1
-        ):
-            return Response(
-                {"error": "status_id must be a status id or null.", "field": "status_id"},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        agent = (
-            Agent.objects.select_related("user").filter(pk=agent_id).first()
-            if agent_id <= MAX_ID
-            else None
-        )
         try:
-            if agent is None:
-                raise NotFound(f"No agent {agent_id}.", field="agent_id")
-            routing_services.set_presence(
-                agent=agent,
-                status_id=status_id,
-                cause=AgentStatusChange.Cause.SUPERVISOR,
-                changed_by=request.user,
+            data = body_of(request)
+            if "status_id" not in data:
+                raise InvalidInput("status_id is required (null for offline).", field="status_id")
+            status_id = data["status_id"]
+            if status_id is not None and (
+                isinstance(status_id, bool) or not isinstance(status_id, int) or status_id < 1
+            ):
+                raise InvalidInput("status_id must be a status id or null.", field="status_id")
+            if agent_id > MAX_ID or (status_id or 0) > MAX_ID:
+                raise NotFound("No such agent or status.", field="agent_id")
+            agent = services.set_agent_presence(
+                actor=request.user, agent_id=agent_id, status_id=status_id
             )
         except DomainError as exc:
-            code = status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound) else 400
-            return Response({"error": exc.message, "field": exc.field}, status=code)
+            return error_response(exc)
         return Response(agent_payload_by_id(agent.pk))
+
+
+class WorkItemPriority(APIView):
+    """Change a waiting item's priority (``{"priority": int}``, -100 to 100; higher first)."""
+
+    permission_classes = [permissions.IsAuthenticated, IsSupervisor]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 404: dict, 409: dict})
+    def post(self, request: Request, work_item_id: int) -> Response:
+        try:
+            data = body_of(request)
+            if work_item_id > MAX_ID:
+                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+            item = services.set_priority(
+                actor=request.user, work_item_id=work_item_id, priority=data.get("priority")
+            )
+        except DomainError as exc:
+            return error_response(exc)
+        return Response({"work_item_id": item.pk, "priority": item.priority})

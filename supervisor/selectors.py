@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Min, Q
 
 from routing import explanations
-from routing.models import Agent, Queue, WorkItem
+from routing.models import Agent, PresenceStatus, Queue, WorkItem
 from routing.selectors import ACTIVE_STATUSES, waiting_items_by_id
 
 
@@ -18,6 +18,8 @@ def dashboard_snapshot(now: datetime) -> dict[str, Any]:
         "queues": queue_rows(now),
         "agents": agent_rows(),
         "waiting": waiting_rows(now),
+        # What a supervisor may set an agent to (null: offline).
+        "statuses": list(PresenceStatus.objects.order_by("position", "name").values("id", "name")),
     }
 
 
@@ -95,6 +97,7 @@ def agent_rows() -> list[dict[str, Any]]:
             {
                 "id": agent.pk,
                 "name": agent.name,
+                "status_id": agent.status_id,
                 "status_name": agent.status.name if agent.status else "Offline",
                 "status_since": agent.status_since.isoformat(),
                 "capacity": agent.capacity,

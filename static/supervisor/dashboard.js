@@ -62,7 +62,7 @@ function render(data) {
       "tr",
       { "data-agent-id": agent.id },
       el("th", { scope: "row" }, agent.name),
-      el("td", {}, agent.status_name || "Offline"),
+      el("td", {}, statusControl(agent, data.statuses || [])),
       el("td", { class: "num" }, ticking(agent.status_since && since(agent.status_since))),
       el("td", {}, capacityCell(agent)),
       el("td", {}, workCell(agent.items || [], since, ticking)),
@@ -77,7 +77,7 @@ function render(data) {
       el("th", { scope: "row" }, item.customer_name),
       el("td", {}, `${item.channel} · ${item.queue}`),
       el("td", { class: "num" }, ticking(since(item.enqueued_at))),
-      el("td", { class: "num" }, String(item.priority)),
+      el("td", { class: "num" }, String(item.priority), " ", raiseButton(item)),
       el("td", {}, (item.skills || []).join(", ") || "—"),
       el("td", { class: "why" }, item.why),
     )) : [emptyRow(6, "Nothing is waiting.")]),
@@ -131,3 +131,64 @@ function tick() {
 }
 
 setInterval(tick, 1000);
+
+// ---------- actions ----------
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+/** POST a supervisor action; the next snapshot shows its effect, an error shows here. */
+async function act(url, body) {
+  const banner = $("action-error");
+  banner.textContent = "";
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) {
+      const answer = await response.json().catch(() => ({}));
+      banner.textContent = answer.error || `The action failed (${response.status}).`;
+    }
+  } catch (error) {
+    banner.textContent = "The action failed: the server could not be reached.";
+  }
+}
+
+/** The agent's status as a list the supervisor can change. */
+function statusControl(agent, statuses) {
+  const select = el(
+    "select",
+    { "aria-label": `Status of ${agent.name}`, class: "status-select" },
+    el("option", { value: "", selected: agent.status_id == null }, "Offline"),
+    statuses.map((status) =>
+      el("option", { value: String(status.id), selected: status.id === agent.status_id }, status.name),
+    ),
+  );
+  select.addEventListener("change", () => {
+    act(`/api/agents/${agent.id}/presence/`, {
+      status_id: select.value ? Number(select.value) : null,
+    });
+  });
+  return select;
+}
+
+/** Move a waiting item ahead of the others in its line. */
+function raiseButton(item) {
+  const button = el(
+    "button",
+    { type: "button", class: "button button--quiet", "aria-label": `Raise priority of ${item.customer_name}` },
+    "Raise",
+  );
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    act(`/api/work-items/${item.work_item_id}/priority/`, {
+      priority: Math.min(100, Number(item.priority) + 10),
+    });
+  });
+  return button;
+}

@@ -115,29 +115,10 @@ def test_decline_accept_reload_transfer_and_close_with_wrap_up(server_url, brows
         # Capacity comes back when the wrap-up ends.
         expect(first.locator("#capacity")).to_contain_text("0/6", timeout=8000)
 
-        # A supervisor sets agent02 offline (through the supervisors' API, from their page):
-        # agent02's console follows live.
+        # A supervisor sets agent02 offline from the dashboard: their console follows live.
         supervisor = supervisor_desk.new_page()
         log_in(supervisor, server_url, "supervisor", "supervisor-demo", "/supervisor/")
-        row = (
-            supervisor.get_by_role("table", name="Agents")
-            .get_by_role("row")
-            .filter(has_text="Grace Hopper")
-        )
-        agent_id = row.get_attribute("data-agent-id")
-        answered = supervisor.evaluate(
-            """async (agentId) => {
-                const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
-                const response = await fetch(`/api/agents/${agentId}/presence/`, {
-                    method: "POST",
-                    headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-                    body: JSON.stringify({status_id: null}),
-                });
-                return response.status;
-            }""",
-            agent_id,
-        )
-        assert answered == 200
+        supervisor.get_by_label("Status of Grace Hopper").select_option(label="Offline")
         # Offline is no status at all, shown as "Offline".
         expect(second.get_by_label("Presence")).to_have_value("")
         expect(second.locator("#status-time")).to_contain_text("Offline")

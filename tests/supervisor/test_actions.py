@@ -35,3 +35,67 @@ def test_a_supervisor_sets_an_agents_presence_and_it_is_recorded(client) -> None
     )
     client.force_login(make_user())
     assert client.post(url, {"status_id": None}, content_type="application/json").status_code == 403
+
+
+def test_every_supervisor_action_is_recorded_with_who_did_it(client) -> None:
+    from supervisor.models import SupervisorAction
+
+    agent = make_agent(available=True)
+    boss = make_supervisor()
+    client.force_login(boss)
+    client.post(
+        f"/api/agents/{agent.pk}/presence/", {"status_id": None}, content_type="application/json"
+    )
+    action = SupervisorAction.objects.get()
+    assert (action.kind, action.actor, action.agent) == ("set_presence", boss, agent)
+    assert action.detail == {"from": "Available", "to": "Offline"}
+
+
+def test_a_supervisor_moves_a_waiting_item_up_the_line(client, committed) -> None:
+    from routing.models import WorkItem
+    from supervisor.models import SupervisorAction
+    from tests.factories import start_chat, work_item_of
+
+    with committed():
+        first = work_item_of(start_chat("First"))
+        second = work_item_of(start_chat("Second"))
+    boss = make_supervisor()
+    client.force_login(boss)
+    url = f"/api/work-items/{second.pk}/priority/"
+    response = client.post(url, {"priority": 10}, content_type="application/json")
+    assert response.status_code == 200
+    waiting = list(
+        WorkItem.objects.filter(status="queued").order_by("-priority", "enqueued_at", "id")
+    )
+    assert waiting == [second, first]
+    assert SupervisorAction.objects.get().detail == {"from": 0, "to": 10}
+    for bad in ({}, {"priority": "high"}, {"priority": 1000}, {"priority": True}):
+        refused = client.post(url, bad, content_type="application/json")
+        assert refused.status_code == 400, bad
+        assert refused.json()["field"] == "priority"
+    assert (
+        client.post(
+            "/api/work-items/999999/priority/", {"priority": 1}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    client.force_login(make_agent().user)
+    assert client.post(url, {"priority": 5}, content_type="application/json").status_code == 403
+
+
+def test_only_waiting_items_change_priority(client, committed) -> None:
+    from routing import services
+    from tests.factories import start_chat, work_item_of
+
+    agent = make_agent(available=True)
+    with committed():
+        item = work_item_of(start_chat("Taken"))
+    with committed():
+        services.run_round()
+    item.refresh_from_db()
+    assert item.agent == agent
+    client.force_login(make_supervisor())
+    response = client.post(
+        f"/api/work-items/{item.pk}/priority/", {"priority": 5}, content_type="application/json"
+    )
+    assert response.status_code == 409

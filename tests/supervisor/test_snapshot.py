@@ -58,7 +58,7 @@ def test_snapshot_costs_the_same_queries_however_much_work_there_is(
         for n in range(4):
             start_chat(f"Early {n}")
     assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).exists()
-    with django_assert_num_queries(12) as small:
+    with django_assert_num_queries(13) as small:
         dashboard_snapshot(timezone.now())
     for n in range(3, 12):
         make_agent(f"agent{n}", available=True, skills={"Spanish": 4})

@@ -1,0 +1,31 @@
+"""What supervisors did on the live floor: every action recorded with who did it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class SupervisorAction(models.Model):
+    class Kind(models.TextChoices):
+        SET_PRESENCE = "set_presence", "Set an agent's presence"
+        SET_PRIORITY = "set_priority", "Changed an item's priority"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agent = models.ForeignKey(
+        "routing.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    work_item = models.ForeignKey(
+        "routing.WorkItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.JSONField(default=dict, help_text="What changed, from and to.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
