@@ -8,7 +8,15 @@ from typing import Any
 from django.db.models import Count, Min, Q
 
 from routing import explanations
-from routing.models import Agent, PresenceStatus, Queue, WorkItem
+from routing.models import (
+    Agent,
+    AgentSkill,
+    PresenceStatus,
+    Queue,
+    Skill,
+    WorkItem,
+    WorkItemSkill,
+)
 from routing.selectors import ACTIVE_STATUSES, waiting_items_by_id
 
 
@@ -18,6 +26,7 @@ def dashboard_snapshot(now: datetime) -> dict[str, Any]:
         "queues": queue_rows(now),
         "agents": agent_rows(),
         "waiting": waiting_rows(now),
+        "skills_backlog": skills_backlog(),
         # What a supervisor may set an agent to (null: offline).
         "statuses": list(PresenceStatus.objects.order_by("position", "name").values("id", "name")),
     }
@@ -78,6 +87,38 @@ def queue_rows(now: datetime) -> list[dict[str, Any]]:
         }
         for queue in queues
     ]
+
+
+def skills_backlog() -> list[dict[str, Any]]:
+    """Per skill that waiting work requires: how many items wait for it, and how many agents
+    who hold it are open for work right now (a status that accepts some channel). Three
+    queries, O(skills), whatever the waiting line or the history."""
+    waiting = dict(
+        WorkItemSkill.objects.filter(work_item__status=WorkItem.Status.QUEUED)
+        .values("skill_id")
+        .annotate(items=Count("work_item", distinct=True))
+        .values_list("skill_id", "items")
+    )
+    # Over every skill, not only the waited-for ones, so that the snapshot always runs the
+    # same queries (an empty id list would skip them).
+    holders = dict(
+        AgentSkill.objects.filter(agent__status__channels__isnull=False)
+        .values("skill_id")
+        .annotate(agents=Count("agent", distinct=True))
+        .values_list("skill_id", "agents")
+    )
+    names = dict(Skill.objects.values_list("pk", "name"))
+    return sorted(
+        (
+            {
+                "skill": names[skill_id],
+                "waiting": count,
+                "available_agents": holders.get(skill_id, 0),
+            }
+            for skill_id, count in waiting.items()
+        ),
+        key=lambda row: (-row["waiting"], row["skill"]),
+    )
 
 
 def agent_rows() -> list[dict[str, Any]]:

@@ -69,6 +69,17 @@ function render(data) {
     )) : [emptyRow(5, "No agents.")]),
   );
 
+  const backlog = data.skills_backlog || [];
+  $("backlog-rows").replaceChildren(
+    ...(backlog.length ? backlog.map((row) => el(
+      "tr",
+      { "data-short": row.available_agents === 0 ? "true" : "false" },
+      el("th", { scope: "row" }, row.skill),
+      el("td", { class: "num" }, String(row.waiting)),
+      el("td", { class: "num" }, String(row.available_agents)),
+    )) : [emptyRow(3, "No waiting work needs a skill.")]),
+  );
+
   const waiting = data.waiting || [];
   $("waiting-rows").replaceChildren(
     ...(waiting.length ? waiting.map((item) => el(

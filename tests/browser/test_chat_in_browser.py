@@ -120,6 +120,8 @@ def test_supervisor_view_updates_live_when_a_chat_waits(server_url, browser) -> 
         walt = waiting.get_by_role("row").filter(has_text="Walt Waiting")
         expect(walt).to_contain_text("No agent can take it")
         expect(walt).to_contain_text("offline")
+        backlog = supervisor.get_by_role("table", name="Skills backlog")
+        expect(backlog).to_contain_text("No waiting work needs a skill.")
         # The supervisor moves Walt up: the new priority shows in the next snapshot.
         supervisor.get_by_role("button", name="Raise priority of Walt Waiting").click()
         expect(walt.get_by_role("cell").nth(2)).to_contain_text("10")

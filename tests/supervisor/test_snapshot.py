@@ -58,7 +58,7 @@ def test_snapshot_costs_the_same_queries_however_much_work_there_is(
         for n in range(4):
             start_chat(f"Early {n}")
     assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).exists()
-    with django_assert_num_queries(13) as small:
+    with django_assert_num_queries(16) as small:
         dashboard_snapshot(timezone.now())
     for n in range(3, 12):
         make_agent(f"agent{n}", available=True, skills={"Spanish": 4})
@@ -68,3 +68,23 @@ def test_snapshot_costs_the_same_queries_however_much_work_there_is(
     assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).count() > 1
     with django_assert_num_queries(len(small.captured_queries)):
         dashboard_snapshot(timezone.now())
+
+
+def test_the_skills_backlog_counts_waiting_work_and_agents_who_could_take_it(committed) -> None:
+    from routing.models import Skill, WorkItemSkill
+    from supervisor.selectors import skills_backlog
+
+    make_agent("ines", available=True, capacity=1, skills={"Spanish": 6})
+    make_agent("off", available=False, skills={"Spanish": 9, "Billing": 5})
+    with committed():
+        chats = [start_chat(f"Cliente {n}") for n in range(4)]
+    spanish, billing = Skill.objects.get(name="Spanish"), Skill.objects.get(name="Billing")
+    items = list(WorkItem.objects.filter(interaction__in=chats, status="queued"))
+    for item in items:
+        WorkItemSkill.objects.create(work_item=item, skill=spanish, min_level=5)
+    WorkItemSkill.objects.create(work_item=items[0], skill=billing, min_level=3)
+    waiting_spanish = len(items)
+    assert skills_backlog() == [
+        {"skill": "Spanish", "waiting": waiting_spanish, "available_agents": 1},
+        {"skill": "Billing", "waiting": 1, "available_agents": 0},
+    ]
