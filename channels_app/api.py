@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 
 from channels_app.providers import twilio
 from contactcenter import inbound
-from contactcenter.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from contactcenter.api import error_response
+from contactcenter.errors import DomainError, InvalidInput
 from contactcenter.models import ContactPoint
 from routing.models import Agent
 
@@ -65,16 +66,6 @@ def inbound_message(data: Any) -> inbound.InboundMessage:
     )
 
 
-def http_status(error: DomainError) -> int:
-    if isinstance(error, Forbidden):
-        return status.HTTP_403_FORBIDDEN
-    if isinstance(error, NotFound):
-        return status.HTTP_404_NOT_FOUND
-    if isinstance(error, Conflict):
-        return status.HTTP_409_CONFLICT
-    return status.HTTP_400_BAD_REQUEST
-
-
 class InboundInteraction(APIView):
     """Store a customer's message from any channel: 201 when new, 200 when already stored."""
 
@@ -85,7 +76,7 @@ class InboundInteraction(APIView):
         try:
             received = inbound.receive(inbound_message(request.data))
         except DomainError as exc:
-            return Response({"error": exc.message, "field": exc.field}, status=http_status(exc))
+            return error_response(exc)
         message = received.message
         interaction = message.interaction
         work_item = interaction.work_items.order_by("-id").first()
@@ -118,7 +109,7 @@ class AgentVoiceToken(APIView):
         try:
             token = twilio.agent_voice_token(agent.pk)
         except DomainError as exc:
-            return Response({"error": exc.message, "field": exc.field}, status=http_status(exc))
+            return error_response(exc)
         return Response(
             {"identity": twilio.agent_identity(agent.pk), "token": token, "ttl_seconds": 3600}
         )

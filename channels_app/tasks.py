@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from celery import shared_task
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
@@ -8,37 +11,50 @@ from channels_app import delivery, voice
 from channels_app.providers import TransientDeliveryError
 
 
+def run_with_retries(
+    task: Task,
+    work: Callable[..., None],
+    args: tuple[Any, ...],
+    *,
+    give_up: Callable[[str], None],
+    countdown: float | None = None,
+) -> None:
+    """Run a provider call; a passing failure is retried (after 1, 2, 4… s unless
+    ``countdown`` says otherwise) until the retries run out, then ``give_up`` is told why."""
+    try:
+        work(*args)
+    except TransientDeliveryError as exc:
+        if task.request.retries >= task.max_retries:
+            give_up(str(exc))
+            return
+        if task.request.is_eager:
+            # The embedded mode has no broker to hold a retry for later: try again now.
+            task.apply(args=args, retries=task.request.retries + 1, throw=True)
+            return
+        wait = countdown if countdown is not None else 2**task.request.retries
+        raise task.retry(exc=exc, countdown=wait) from exc
+
+
 @shared_task(bind=True, ignore_result=True, max_retries=settings.DELIVERY_MAX_RETRIES)
 def deliver_message(self, message_id: int) -> None:
-    try:
-        delivery.deliver(message_id)
-    except TransientDeliveryError as exc:
-        if self.request.retries >= self.max_retries:
-            delivery.give_up(message_id, str(exc))
-            return
-        if self.request.is_eager:
-            # The embedded mode has no broker to hold a retry for later: try again now.
-            self.apply(args=(message_id,), retries=self.request.retries + 1, throw=True)
-            return
-        # 1, 2, 4, 8… seconds: a provider that is down is not hammered.
-        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+    run_with_retries(
+        self,
+        delivery.deliver,
+        (message_id,),
+        give_up=lambda reason: delivery.give_up(message_id, reason),
+    )
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=settings.DELIVERY_MAX_RETRIES)
 def connect_call(self, interaction_id: int, agent_id: int) -> None:
-    try:
-        voice.connect_accepted_call(interaction_id, agent_id)
-    except TransientDeliveryError as exc:
-        if self.request.retries >= self.max_retries:
-            voice.connect_failed(interaction_id, agent_id, str(exc))
-            return
-        if self.request.is_eager:
-            self.apply(
-                args=(interaction_id, agent_id), retries=self.request.retries + 1, throw=True
-            )
-            return
+    run_with_retries(
+        self,
+        voice.connect_accepted_call,
+        (interaction_id, agent_id),
+        give_up=lambda reason: voice.connect_failed(interaction_id, agent_id, reason),
         # A caller is waiting: retry fast.
-        raise self.retry(exc=exc, countdown=0.5) from exc
+        countdown=0.5,
+    )
 
 
 @shared_task(ignore_result=True)
@@ -49,14 +65,9 @@ def redeliver_stale() -> None:
 
 @shared_task(bind=True, ignore_result=True, max_retries=settings.DELIVERY_MAX_RETRIES)
 def place_call(self, call_interaction_id: int, agent_id: int, from_interaction_id: int) -> None:
-    args = (call_interaction_id, agent_id, from_interaction_id)
-    try:
-        voice.place_outbound_call(*args)
-    except TransientDeliveryError as exc:
-        if self.request.retries >= self.max_retries:
-            voice.call_failed(call_interaction_id, from_interaction_id, str(exc))
-            return
-        if self.request.is_eager:
-            self.apply(args=args, retries=self.request.retries + 1, throw=True)
-            return
-        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+    run_with_retries(
+        self,
+        voice.place_outbound_call,
+        (call_interaction_id, agent_id, from_interaction_id),
+        give_up=lambda reason: voice.call_failed(call_interaction_id, from_interaction_id, reason),
+    )

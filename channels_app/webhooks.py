@@ -20,7 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from channels_app.providers import email, meta, twilio
 from contactcenter import inbound
 from contactcenter import services as crm
-from contactcenter.errors import DomainError, Forbidden, InvalidInput, NotConfigured, NotFound
+from contactcenter.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotConfigured,
+    error_body,
+    http_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +46,7 @@ def domain_errors_as_http(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 
 
 def error_response(exc: DomainError) -> JsonResponse:
-    if isinstance(exc, Forbidden):
-        status = 403
-    elif isinstance(exc, NotFound):
-        status = 404
-    else:
-        status = 400
-    return JsonResponse({"error": exc.message, "field": exc.field}, status=status)
+    return JsonResponse(error_body(exc), status=http_status(exc))
 
 
 @csrf_exempt

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from contactcenter import merging, selectors
 from contactcenter import services as crm
-from contactcenter.errors import DomainError, NotFound
+from contactcenter.errors import DomainError, NotFound, error_body, http_status
 from contactcenter.models import Attachment
 from routing.models import Agent
 from supervisor.access import is_supervisor
@@ -23,8 +23,8 @@ MAX_ID = 2**63 - 1
 
 
 def error_response(exc: DomainError) -> Response:
-    code = status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound) else status.HTTP_400_BAD_REQUEST
-    return Response({"error": exc.message, "field": exc.field}, status=code)
+    """A domain error as the REST API answers it (every API module uses this one)."""
+    return Response(error_body(exc), status=http_status(exc))
 
 
 class WorksWithCustomers(permissions.BasePermission):

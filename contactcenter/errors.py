@@ -32,3 +32,18 @@ class Forbidden(DomainError):
 
 class NotConfigured(NotFound):
     """A channel that this deployment has not set up: its endpoints do not exist."""
+
+
+def http_status(error: DomainError) -> int:
+    """The HTTP status every edge answers a domain error with."""
+    if isinstance(error, Forbidden):
+        return 403
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Conflict):
+        return 409
+    return 400
+
+
+def error_body(error: DomainError) -> dict[str, str | None]:
+    return {"error": error.message, "field": error.field}

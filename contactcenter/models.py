@@ -184,6 +184,12 @@ class Interaction(models.Model):
                 condition=Q(bot_status="active", status="open"),
                 name="interaction_bot_talking",
             ),
+            # The sweep reads web chats whose visitor went away, every few seconds.
+            models.Index(
+                fields=["customer_away_since"],
+                condition=Q(customer_away_since__isnull=False),
+                name="interaction_customer_away",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -234,7 +240,15 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["interaction", "created_at"], name="message_timeline")]
+        indexes = [
+            models.Index(fields=["interaction", "created_at"], name="message_timeline"),
+            # The redelivery sweep reads replies still waiting for their provider.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(delivery="pending"),
+                name="message_delivery_pending",
+            ),
+        ]
         constraints = [
             # Across interactions: a provider's retry may arrive after the thread has moved on.
             models.UniqueConstraint(

@@ -194,6 +194,18 @@ def post_internal_note(
 MAX_REPLY_FILES = 10
 
 
+def check_reply_files(channel: str, sizes: list[int]) -> None:
+    """Whether a reply on this channel may carry files of these sizes; needs only the sizes,
+    so that an upload can be refused before it is read into memory."""
+    if sizes and channel != ChannelKind.EMAIL:
+        raise InvalidInput("Files can be sent on email conversations only.", field="files")
+    if len(sizes) > MAX_REPLY_FILES:
+        raise InvalidInput(f"At most {MAX_REPLY_FILES} files per reply.", field="files")
+    limit = settings.EMAIL_ATTACHMENT_MAX_BYTES
+    if any(size > limit for size in sizes):
+        raise InvalidInput(f"Files are limited to {limit} bytes each.", field="files")
+
+
 def post_agent_message(
     *,
     interaction: Interaction,
@@ -207,10 +219,7 @@ def post_agent_message(
     body = _validated_body(body)
     if interaction.status != Interaction.Status.OPEN:
         raise Conflict("This conversation is closed.")
-    if files and interaction.channel != ChannelKind.EMAIL:
-        raise InvalidInput("Files can be sent on email conversations only.", field="files")
-    if len(files) > MAX_REPLY_FILES:
-        raise InvalidInput(f"At most {MAX_REPLY_FILES} files per reply.", field="files")
+    check_reply_files(interaction.channel, [len(file.data) for file in files])
     files = tuple(
         InboundAttachment(
             filename=clean_text(file.filename, field="files", max_length=255, label="File name")
@@ -220,12 +229,6 @@ def post_agent_message(
         )
         for file in files
     )
-    for file in files:
-        if len(file.data) > settings.EMAIL_ATTACHMENT_MAX_BYTES:
-            raise InvalidInput(
-                f"{file.filename} is larger than {settings.EMAIL_ATTACHMENT_MAX_BYTES} bytes.",
-                field="files",
-            )
     stored_files: list[str] = []
     try:
         with transaction.atomic():

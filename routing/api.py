@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
@@ -12,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import contactcenter.services as crm
-from contactcenter.errors import Conflict, DomainError, InvalidInput, NotFound
+from contactcenter.api import error_response
+from contactcenter.errors import DomainError, NotFound
 from contactcenter.inbound import InboundAttachment
-from contactcenter.models import ChannelKind
 from routing import explanations, selectors, services
 from routing.models import Agent
 from supervisor.access import is_supervisor
@@ -62,17 +61,9 @@ class WorkItemReply(APIView):
             if agent is None or work_item_id > MAX_ID:
                 raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
             uploads = request.FILES.getlist("files")
-            # Checked before any file is read into memory.
-            if len(uploads) > crm.MAX_REPLY_FILES:
-                raise InvalidInput(f"At most {crm.MAX_REPLY_FILES} files per reply.", field="files")
-            if any(upload.size > settings.EMAIL_ATTACHMENT_MAX_BYTES for upload in uploads):
-                raise InvalidInput(
-                    f"Files are limited to {settings.EMAIL_ATTACHMENT_MAX_BYTES} bytes each.",
-                    field="files",
-                )
             held = selectors.access_work_item(agent, work_item_id)
-            if uploads and held.interaction.channel != ChannelKind.EMAIL:
-                raise InvalidInput("Files can be sent on email conversations only.", field="files")
+            # Checked before any file is read into memory.
+            crm.check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
             files = tuple(
                 InboundAttachment(
                     filename=upload.name or "file",
@@ -88,12 +79,5 @@ class WorkItemReply(APIView):
                 files=files,
             )
         except DomainError as exc:
-            code = (
-                status.HTTP_404_NOT_FOUND
-                if isinstance(exc, NotFound)
-                else status.HTTP_409_CONFLICT
-                if isinstance(exc, Conflict)
-                else status.HTTP_400_BAD_REQUEST
-            )
-            return Response({"error": exc.message, "field": exc.field}, status=code)
+            return error_response(exc)
         return Response({"message_id": message.pk}, status=status.HTTP_201_CREATED)

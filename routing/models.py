@@ -545,6 +545,12 @@ class WorkItem(models.Model):
                 condition=Q(status="closed", wrap_up_until__isnull=False),
                 name="workitem_agent_wrap_up",
             ),
+            # The sweep reads which wrap-ups just ended, every few seconds.
+            models.Index(
+                fields=["wrap_up_until"],
+                condition=Q(status="closed", wrap_up_until__isnull=False),
+                name="workitem_wrap_up_end",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contactcenter.errors import Conflict, DomainError, InvalidInput, NotFound
+from contactcenter.api import error_response
+from contactcenter.errors import DomainError, InvalidInput, NotFound
 from routing.selectors import agent_payload_by_id
 from supervisor import services
 from supervisor.access import is_supervisor
@@ -23,17 +24,6 @@ class IsSupervisor(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return is_supervisor(request.user)
-
-
-def error_response(exc: DomainError) -> Response:
-    code = (
-        status.HTTP_404_NOT_FOUND
-        if isinstance(exc, NotFound)
-        else status.HTTP_409_CONFLICT
-        if isinstance(exc, Conflict)
-        else status.HTTP_400_BAD_REQUEST
-    )
-    return Response({"error": exc.message, "field": exc.field}, status=code)
 
 
 def body_of(request: Request) -> dict[str, Any]:

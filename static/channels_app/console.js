@@ -2,6 +2,7 @@
 import {
   appendToLog,
   connectSocket,
+  csrfToken,
   el,
   formatDuration,
   messageItem,
@@ -681,11 +682,6 @@ function timelineList(interactions) {
       );
     }),
   );
-}
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
 }
 
 /** Name, tier, language and notes, saved through the API. */

@@ -214,3 +214,9 @@ export function submitOnEnter(textarea) {
     }
   });
 }
+
+/** Django's CSRF token, which the API's session-authenticated POST/PATCH calls must send. */
+export function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}

@@ -1,5 +1,5 @@
 // Supervisor dashboard: /supervisor/ → /ws/supervisor/ (see docs/protocol.md).
-import { clockTime, connectSocket, el, formatDuration } from "../contactcenter/socket.js";
+import { clockTime, connectSocket, csrfToken, el, formatDuration } from "../contactcenter/socket.js";
 
 const $ = (id) => document.getElementById(id);
 const connection = $("connection");
@@ -144,11 +144,6 @@ function tick() {
 setInterval(tick, 1000);
 
 // ---------- actions ----------
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
 
 /** POST a supervisor action; the next snapshot shows its effect, an error shows here. */
 async function act(url, body) {
