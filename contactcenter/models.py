@@ -190,6 +190,12 @@ class Interaction(models.Model):
                 condition=Q(customer_away_since__isnull=False),
                 name="interaction_customer_away",
             ),
+            # Reports count the bot's resolutions by when the conversation ended.
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(bot_status="resolved"),
+                name="interaction_bot_resolved",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -81,6 +81,13 @@ class PresenceStatus(models.Model):
         default=False,
         help_text="Offers to agents in this status are accepted for them at once (no push).",
     )
+    alert_after_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Alert supervisors when an agent stays in this status longer than this "
+        "(a break, say). Empty: never.",
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -90,9 +97,24 @@ class PresenceStatus(models.Model):
         return self.name
 
 
+class Team(models.Model):
+    """A group of agents under one team lead, for the supervisor's filters and reports."""
+
+    name = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Agent(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents"
     )
     capacity = models.SmallIntegerField(
         default=6,
@@ -240,7 +262,10 @@ class AgentStatusChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["agent", "changed_at"], name="status_change_agent_time")]
+        indexes = [
+            models.Index(fields=["agent", "changed_at"], name="status_change_agent_time"),
+            models.Index(fields=["changed_at"], name="status_change_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agent}: {self.from_name} → {self.to_name}"
@@ -417,6 +442,21 @@ class Queue(models.Model):
     max_wait_priority = models.SmallIntegerField(
         default=100, help_text="The priority an item gets when the action raises it."
     )
+    service_level_seconds = models.PositiveIntegerField(
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WAIT_SETTING_SECONDS)],
+        help_text="Service level counts the contacts answered within this many seconds.",
+    )
+    service_level_goal = models.PositiveSmallIntegerField(
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="The share (in %) of contacts to answer within the service-level time.",
+    )
+    alert_wait_seconds = models.PositiveIntegerField(
+        default=120,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WAIT_SETTING_SECONDS)],
+        help_text="Alert supervisors when an item has waited here longer than this.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -551,6 +591,10 @@ class WorkItem(models.Model):
                 condition=Q(status="closed", wrap_up_until__isnull=False),
                 name="workitem_wrap_up_end",
             ),
+            # Reports and the dashboard's open interval read work by when things happened.
+            models.Index(fields=["enqueued_at"], name="workitem_entered"),
+            models.Index(fields=["accepted_at"], name="workitem_answered"),
+            models.Index(fields=["closed_at"], name="workitem_ended"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -567,6 +611,28 @@ class WorkItem(models.Model):
 
     def __str__(self) -> str:
         return f"Work item {self.pk} ({self.get_status_display()})"
+
+
+class WorkItemMove(models.Model):
+    """A waiting item moved from one queue to another (overflow, or a supervisor), so that
+    each queue's report counts what entered and left it, however many moves an item made."""
+
+    class Cause(models.TextChoices):
+        OVERFLOW = "overflow", "Overflow"
+        SUPERVISOR = "supervisor", "A supervisor"
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="moves")
+    from_queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    to_queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    moved_at = models.DateTimeField()
+    cause = models.CharField(max_length=16, choices=Cause.choices)
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        indexes = [models.Index(fields=["moved_at"], name="workitem_move_time")]
+
+    def __str__(self) -> str:
+        return f"Item {self.work_item_id}: {self.from_queue_id} → {self.to_queue_id}"
 
 
 class SkillRequirement(models.Model):
@@ -643,6 +709,7 @@ class Offer(models.Model):
             models.Index(
                 fields=["expires_at"], condition=Q(outcome="pending"), name="offer_pending_expiry"
             ),
+            models.Index(fields=["responded_at"], name="offer_responded"),
         ]
         constraints = [
             # An agent who declined or missed an item is never offered it again; an offer

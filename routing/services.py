@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from routing.models import (
     Queue,
     Skill,
     WorkItem,
+    WorkItemMove,
     WorkItemSkill,
 )
 
@@ -1116,15 +1117,26 @@ def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:
         if not due:
             continue
         target = queue.overflow_queue
-        # Guarded by status and queue: a round may have offered an item meanwhile.
-        moved = WorkItem.objects.filter(
-            pk__any=due, status=WorkItem.Status.QUEUED, queue=queue
-        ).update(
-            queue=target,
-            units=target.routing_config.units_per_item,
-            overflowed_from=queue,
-            overflowed_at=now,
-        )
+        with transaction.atomic():
+            # Guarded by status and queue: a round may have offered an item meanwhile.
+            moved = WorkItem.objects.filter(
+                pk__any=due, status=WorkItem.Status.QUEUED, queue=queue
+            ).update(
+                queue=target,
+                units=target.routing_config.units_per_item,
+                overflowed_from=queue,
+                overflowed_at=now,
+            )
+            if moved:
+                record_moves(
+                    WorkItem.objects.filter(
+                        pk__any=due, queue=target, overflowed_from=queue, overflowed_at=now
+                    ).values_list("pk", flat=True),
+                    from_queue_id=queue.pk,
+                    to_queue_id=target.pk,
+                    now=now,
+                    cause=WorkItemMove.Cause.OVERFLOW,
+                )
         if moved:
             overflowed += moved
             moved_lines |= {queue.pk, target.pk}
@@ -1152,6 +1164,21 @@ def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:
         events.queue_changed()
         request_round()
     return overflowed, expired
+
+
+def record_moves(
+    item_ids: Iterable[int], *, from_queue_id: int, to_queue_id: int, now: datetime, cause: str
+) -> None:
+    WorkItemMove.objects.bulk_create(
+        WorkItemMove(
+            work_item_id=item_id,
+            from_queue_id=from_queue_id,
+            to_queue_id=to_queue_id,
+            moved_at=now,
+            cause=cause,
+        )
+        for item_id in item_ids
+    )
 
 
 def _end_after_max_wait(item_id: int, queue: Queue, *, now: datetime) -> int:

@@ -10,6 +10,7 @@ class SupervisorAction(models.Model):
     class Kind(models.TextChoices):
         SET_PRESENCE = "set_presence", "Set an agent's presence"
         SET_PRIORITY = "set_priority", "Changed an item's priority"
+        REASSIGN = "reassign", "Reassigned an item"
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     actor = models.ForeignKey(
@@ -29,3 +30,21 @@ class SupervisorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IntervalRollup(models.Model):
+    """The additive figures of one finished reporting interval, computed once from the stored
+    work, offers and moves, so that the live dashboard's "today" costs O(intervals), not
+    O(the day's contacts). Reports recompute from the stored rows instead; a rollup can
+    always be recomputed the same way (``supervisor.metrics.rollup_finished_intervals``)."""
+
+    start = models.DateTimeField(unique=True)
+    end = models.DateTimeField()
+    figures = models.JSONField(help_text="Counters per queue and channel, and per agent.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"Figures {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
