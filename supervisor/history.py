@@ -1,0 +1,371 @@
+"""Reading the stored work, moves, offers and status history for the figures in
+``supervisor.metrics``: reports over any period, today's totals for the live dashboard, and
+the rollups of finished intervals that keep those totals O(intervals)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from contactcenter.models import Interaction
+from routing.models import Agent, AgentStatusChange, Offer, Queue, WorkItem, WorkItemMove
+from routing.selectors import ACTIVE_STATUSES
+from supervisor import metrics
+from supervisor.models import IntervalRollup
+
+# Rollups cover this much each; reports offer it as their finest interval.
+ROLLUP_STEP = timedelta(minutes=15)
+# A rollup is written only this long after its interval ended, so that a transaction that
+# stamped its time inside the interval has committed by then.
+ROLLUP_GRACE = timedelta(seconds=60)
+# Reports look this far back for work answered before the period and still held in it.
+LONGEST_HOLD = timedelta(days=1)
+
+
+def day_start(moment: datetime) -> datetime:
+    """Local midnight of ``moment``'s day (settings.TIME_ZONE)."""
+    local = timezone.localtime(moment)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def item_facts(
+    start: datetime, end: datetime, *, with_held: bool = False
+) -> list[metrics.ItemFacts]:
+    """Work items with an event in [start, end); ``with_held`` adds those held throughout
+    (answered before, still worked on), which occupancy needs. Each condition reads an index
+    on its column, so the cost follows the period's activity, not the whole history."""
+    moved = WorkItemMove.objects.filter(moved_at__gte=start, moved_at__lt=end).values(
+        "work_item_id"
+    )
+    events = (
+        Q(enqueued_at__gte=start, enqueued_at__lt=end)
+        | Q(accepted_at__gte=start, accepted_at__lt=end)
+        | Q(closed_at__gte=start, closed_at__lt=end)
+        | Q(status=WorkItem.Status.CLOSED, wrap_up_until__gte=start, wrap_up_until__lt=end)
+        | Q(pk__in=moved)
+    )
+    if with_held:
+        events |= Q(status__in=ACTIVE_STATUSES, accepted_at__lt=start) | Q(
+            accepted_at__gte=start - LONGEST_HOLD, accepted_at__lt=start
+        )
+    rows = list(
+        WorkItem.objects.filter(events)
+        .order_by()
+        .values(
+            "pk",
+            "queue_id",
+            "channel__kind",
+            "status",
+            "enqueued_at",
+            "accepted_at",
+            "closed_at",
+            "wrap_up_until",
+            "agent_id",
+        )
+    )
+    moves: dict[int, list[metrics.Move]] = defaultdict(list)
+    for work_item_id, from_queue_id, to_queue_id, moved_at in WorkItemMove.objects.filter(
+        work_item__in=WorkItem.objects.filter(events).order_by().values("pk")
+    ).values_list("work_item_id", "from_queue_id", "to_queue_id", "moved_at"):
+        moves[work_item_id].append(metrics.Move(from_queue_id, to_queue_id, moved_at))
+    return [
+        metrics.ItemFacts(
+            work_item_id=row["pk"],
+            queue_id=row["queue_id"],
+            channel=row["channel__kind"],
+            status=row["status"],
+            enqueued_at=row["enqueued_at"],
+            accepted_at=row["accepted_at"],
+            closed_at=row["closed_at"],
+            wrap_up_until=row["wrap_up_until"],
+            agent_id=row["agent_id"],
+            moves=tuple(moves.get(row["pk"], ())),
+        )
+        for row in rows
+    ]
+
+
+def offer_facts(start: datetime, end: datetime) -> list[metrics.OfferFacts]:
+    return [
+        metrics.OfferFacts(agent_id, outcome, responded_at)
+        for agent_id, outcome, responded_at in Offer.objects.filter(
+            responded_at__gte=start, responded_at__lt=end
+        )
+        .order_by()
+        .values_list("agent_id", "outcome", "responded_at")
+    ]
+
+
+def bot_resolutions(start: datetime, end: datetime) -> list[metrics.BotResolution]:
+    return [
+        metrics.BotResolution(channel, ended_at)
+        for channel, ended_at in Interaction.objects.filter(
+            bot_status=Interaction.BotStatus.RESOLVED, ended_at__gte=start, ended_at__lt=end
+        )
+        .order_by()
+        .values_list("channel", "ended_at")
+    ]
+
+
+def service_level_seconds() -> dict[int, int]:
+    return dict(Queue.objects.values_list("pk", "service_level_seconds"))
+
+
+def tally(start: datetime, end: datetime, step: timedelta) -> metrics.Tally:
+    return metrics.tally(
+        item_facts(start, end),
+        offer_facts(start, end),
+        bot_resolutions(start, end),
+        service_level_seconds=service_level_seconds(),
+        intervals=metrics.Intervals(start, end, step),
+    )
+
+
+def status_spans(start: datetime, end: datetime) -> list[metrics.StatusSpan]:
+    """Every agent's statuses over [start, end) from the status history. Before an agent's
+    first recorded change their status is the one that change left; with no change at all,
+    their current one."""
+    last_before = AgentStatusChange.objects.filter(
+        agent=OuterRef("pk"), changed_at__lt=start
+    ).order_by("-changed_at", "-id")
+    first_in = AgentStatusChange.objects.filter(
+        agent=OuterRef("pk"), changed_at__gte=start
+    ).order_by("changed_at", "id")
+    agents = Agent.objects.annotate(
+        before_status=Subquery(last_before.values("to_status_id")[:1]),
+        before_name=Subquery(last_before.values("to_name")[:1]),
+        first_from_status=Subquery(first_in.values("from_status_id")[:1]),
+        first_from_name=Subquery(first_in.values("from_name")[:1]),
+        any_before=Subquery(last_before.values("pk")[:1]),
+        any_after=Subquery(first_in.values("pk")[:1]),
+    ).values(
+        "pk",
+        "status_id",
+        "status__name",
+        "before_status",
+        "before_name",
+        "first_from_status",
+        "first_from_name",
+        "any_before",
+        "any_after",
+    )
+    at_start: dict[int, str | None] = {}
+    for agent in agents:
+        if agent["any_before"] is not None:
+            at_start[agent["pk"]] = agent["before_name"] if agent["before_status"] else None
+        elif agent["any_after"] is not None:
+            # A status deleted since keeps its name in the history: signed in all the same.
+            at_start[agent["pk"]] = (
+                agent["first_from_name"] if agent["first_from_name"] != metrics.OFFLINE else None
+            )
+        else:
+            at_start[agent["pk"]] = agent["status__name"] if agent["status_id"] else None
+    changes = [
+        (agent_id, None if to_name == metrics.OFFLINE and to_status is None else to_name, when)
+        for agent_id, to_status, to_name, when in AgentStatusChange.objects.filter(
+            changed_at__gte=start, changed_at__lt=end
+        )
+        .order_by()
+        .values_list("agent_id", "to_status_id", "to_name", "changed_at")
+    ]
+    return metrics.status_spans(changes, at_start, start=start, end=end)
+
+
+# --- rollups and today's totals --------------------------------------------------------------
+
+
+def rollup_finished_intervals(now: datetime | None = None) -> int:
+    """Store the figures of today's finished intervals that have none yet; returns how many.
+    Safe to run from several processes at once (a rollup is unique by its start)."""
+    now = now or timezone.now()
+    today = day_start(now)
+    last = IntervalRollup.objects.filter(start__gte=today).order_by("-start").values("end").first()
+    start = last["end"] if last else today
+    finished_until = today + ROLLUP_STEP * ((now - ROLLUP_GRACE - today) // ROLLUP_STEP)
+    if finished_until <= start:
+        return 0
+    result = tally(start, finished_until, ROLLUP_STEP)
+    rollups = [
+        IntervalRollup(
+            start=begin,
+            end=end,
+            figures=metrics.tally_to_json(result, begin),
+            computed_at=now,
+        )
+        for begin, end in metrics.Intervals(start, finished_until, ROLLUP_STEP)
+    ]
+    IntervalRollup.objects.bulk_create(rollups, ignore_conflicts=True)
+    return len(rollups)
+
+
+def today_totals(now: datetime) -> metrics.Totals:
+    """Today's counters: the rollups of finished intervals, then the rest counted from the
+    stored rows (a quarter of an hour when the rollups keep up)."""
+    today = day_start(now)
+    totals = metrics.Totals()
+    covered = today
+    for start, end, figures in (
+        IntervalRollup.objects.filter(start__gte=today, start__lt=now)
+        .order_by("start")
+        .values_list("start", "end", "figures")
+    ):
+        if start != covered:
+            break  # a gap: count everything after it from the rows
+        totals.add_json(figures)
+        covered = end
+    if covered < now:
+        totals.add_tally(tally(covered, now, now - covered))
+    return totals
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+    step: timedelta
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    # Work held while offline (a call finishing after signing out) is not counted beyond
+    # the signed-in time.
+    return round(min(part / whole, 1.0), 4) if whole else None
+
+
+def _queue_figures(counters: metrics.QueueCounters) -> dict[str, Any]:
+    return {
+        "offered": counters.offered,
+        "handled": counters.handled,
+        "abandoned": counters.abandoned,
+        "expired": counters.expired,
+        "moved_out": counters.moved_out,
+        "answered_in_sl": counters.answered_in_sl,
+        "sl_counted": counters.sl_counted,
+        "average_speed_of_answer": _round(counters.average_speed_of_answer),
+        "average_handle_time": _round(counters.average_handle_time),
+        "service_level": _round(counters.service_level, 4),
+    }
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
+    """The interval report over ``period``: per interval, per queue and per channel; and per
+    agent over the whole period. Recomputed from the stored rows every time."""
+    now = now or timezone.now()
+    end = min(period.end, max(now, period.start))
+    intervals = metrics.Intervals(period.start, period.end, period.step)
+    items = item_facts(period.start, end, with_held=True)
+    result = metrics.tally(
+        items,
+        offer_facts(period.start, end),
+        bot_resolutions(period.start, end),
+        service_level_seconds=service_level_seconds(),
+        intervals=intervals,
+    )
+    use = metrics.time_use(status_spans(period.start, end), items, intervals=intervals, now=end)
+    queues = list(Queue.objects.order_by("name").values("pk", "name", "service_level_goal"))
+    members: dict[int, set[int]] = defaultdict(set)
+    for queue_id, agent_id in Queue.members.through.objects.values_list("queue_id", "agent_id"):
+        members[queue_id].add(agent_id)
+    channels = sorted({channel for per in result.queues.values() for _q, channel in per})
+    rows_by_queue, rows_by_channel = [], []
+    for begin, finish in intervals:
+        per_key = result.queues.get(begin, {})
+        signed_in = use.signed_in.get(begin, {})
+        everyone = sum(signed_in.values())
+        for queue in queues:
+            counters = metrics.QueueCounters()
+            for (queue_id, _channel), values in per_key.items():
+                if queue_id == queue["pk"]:
+                    counters.add(values)
+            staffed = sum(signed_in.get(agent_id, 0.0) for agent_id in members[queue["pk"]])
+            rows_by_queue.append(
+                {
+                    "start": begin,
+                    "end": finish,
+                    "queue_id": queue["pk"],
+                    "queue": queue["name"],
+                    "service_level_goal": queue["service_level_goal"] / 100,
+                    **_queue_figures(counters),
+                    "occupancy": _ratio(
+                        use.busy_by_queue.get(begin, {}).get(queue["pk"], 0.0), staffed
+                    ),
+                }
+            )
+        for channel in channels:
+            counters = metrics.QueueCounters()
+            for (_queue_id, kind), values in per_key.items():
+                if kind == channel:
+                    counters.add(values)
+            rows_by_channel.append(
+                {
+                    "start": begin,
+                    "end": finish,
+                    "channel": channel,
+                    **_queue_figures(counters),
+                    "bot_resolved": result.bot_resolved.get(begin, {}).get(channel, 0),
+                    "occupancy": _ratio(
+                        use.busy_by_channel.get(begin, {}).get(channel, 0.0), everyone
+                    ),
+                }
+            )
+    return {
+        "start": period.start,
+        "end": period.end,
+        "step_seconds": int(period.step.total_seconds()),
+        "by_queue": rows_by_queue,
+        "by_channel": rows_by_channel,
+        "agents": _agent_rows(result, use),
+    }
+
+
+def _agent_rows(result: metrics.Tally, use: metrics.TimeUse) -> list[dict[str, Any]]:
+    counters: dict[int, metrics.AgentCounters] = defaultdict(metrics.AgentCounters)
+    for per_agent in result.agents.values():
+        for agent_id, values in per_agent.items():
+            counters[agent_id].add(values)
+    in_status: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    signed_in: dict[int, float] = defaultdict(float)
+    busy: dict[int, float] = defaultdict(float)
+    for per_agent in use.in_status.values():
+        for agent_id, statuses in per_agent.items():
+            for status, seconds in statuses.items():
+                in_status[agent_id][status] += seconds
+    for per_agent in use.signed_in.values():
+        for agent_id, seconds in per_agent.items():
+            signed_in[agent_id] += seconds
+    for per_agent in use.busy.values():
+        for agent_id, seconds in per_agent.items():
+            busy[agent_id] += seconds
+    rows = []
+    for agent in Agent.objects.select_related("user", "team").order_by("user__username"):
+        values = counters.get(agent.pk, metrics.AgentCounters())
+        rows.append(
+            {
+                "agent_id": agent.pk,
+                "agent": agent.name,
+                "team": agent.team.name if agent.team else "",
+                "seconds_in_status": {
+                    status: round(seconds)
+                    for status, seconds in sorted(in_status[agent.pk].items())
+                },
+                "signed_in_seconds": round(signed_in[agent.pk]),
+                "handled": values.handled,
+                "average_handle_time": _round(values.average_handle_time),
+                "accepted": values.accepted,
+                "declined": values.declined,
+                "missed": values.missed,
+                "occupancy": _ratio(busy[agent.pk], signed_in[agent.pk]),
+            }
+        )
+    return rows
