@@ -47,6 +47,11 @@ urlpatterns = [
         name="work-item-priority",
     ),
     path(
+        "api/work-items/<int:work_item_id>/reassign/",
+        supervisor_api.WorkItemReassign.as_view(),
+        name="work-item-reassign",
+    ),
+    path(
         "api/agents/<int:agent_id>/presence/",
         supervisor_api.AgentPresence.as_view(),
         name="agent-presence",

@@ -963,6 +963,118 @@ def transfer_work(
     return successor
 
 
+def redirect_waiting_item(
+    *,
+    work_item_id: int,
+    queue_id: int | None = None,
+    agent_id: int | None = None,
+    now: datetime | None = None,
+) -> WorkItem:
+    """Send work nobody has accepted yet to another queue, or hold it for a named agent (or
+    both), on a supervisor's word. A pending offer is withdrawn (it does not count against
+    the agent it was made to). Moved work keeps its place in line by age, like overflow; a
+    named agent gets the first offer while the transfer preference lasts, as soon as they
+    have room."""
+    now = now or timezone.now()
+    if queue_id is None and agent_id is None:
+        raise InvalidInput("Choose a queue or an agent.", field="queue_id")
+    target_queue = None
+    if queue_id is not None:
+        target_queue = Queue.objects.select_related("routing_config").filter(pk=queue_id).first()
+        if target_queue is None:
+            raise NotFound(f"No queue {queue_id}.", field="queue_id")
+    agent = None
+    if agent_id is not None:
+        agent = Agent.objects.select_related("user", "status").filter(pk=agent_id).first()
+        if agent is None:
+            raise NotFound(f"No agent {agent_id}.", field="agent_id")
+    with transaction.atomic():
+        # Offers before items: the lock order of every other transition.
+        pending = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("work_item")
+            .filter(work_item_id=work_item_id, outcome=Offer.Outcome.PENDING)
+            .first()
+        )
+        item = (
+            WorkItem.objects.select_for_update(of=("self",))
+            .select_related("queue", "channel")
+            .filter(pk=work_item_id)
+            .first()
+        )
+        if item is None:
+            raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+        if item.status not in (WorkItem.Status.QUEUED, WorkItem.Status.OFFERED):
+            raise Conflict(
+                "Only waiting or offered work can be redirected; this item is "
+                f"{item.get_status_display().lower()}.",
+                field="work_item_id",
+            )
+        queue = target_queue or item.queue
+        if agent is not None:
+            _check_named_agent(agent, item, queue)
+        if pending is not None:
+            _return_to_queue(pending, outcome=Offer.Outcome.CANCELLED, now=now)
+            events.agent_updated(pending.agent_id)
+            item.status, item.agent = WorkItem.Status.QUEUED, None
+        lines = {item.queue_id, queue.pk}
+        if queue.pk != item.queue_id:
+            record_moves(
+                [item.pk],
+                from_queue_id=item.queue_id,
+                to_queue_id=queue.pk,
+                now=now,
+                cause=WorkItemMove.Cause.SUPERVISOR,
+            )
+            item.overflowed_from_id, item.overflowed_at = item.queue_id, now
+            item.queue, item.units = queue, queue.routing_config.units_per_item
+        if agent is not None:
+            item.preferred_agent = agent
+            item.preferred_until = now + timedelta(seconds=TRANSFER_PREFERENCE_SECONDS)
+        item.save(
+            update_fields=[
+                "queue",
+                "units",
+                "overflowed_from",
+                "overflowed_at",
+                "preferred_agent",
+                "preferred_until",
+            ]
+        )
+        announce_queue_positions(lines)
+        events.queue_changed()
+        request_round()
+    return item
+
+
+def _check_named_agent(agent: Agent, item: WorkItem, queue: Queue) -> None:
+    """A named agent must be able to take the item, or it would wait for nobody."""
+    if not agent.queues.filter(pk=queue.pk).exists():
+        raise InvalidInput(
+            f"{agent.name} is not a member of {queue.name}: choose their queue too, or "
+            "another agent.",
+            field="agent_id",
+        )
+    if agent.status is None or not agent.status.channels.filter(pk=item.channel_id).exists():
+        status = agent.status.name if agent.status else "offline"
+        raise Conflict(
+            f"{agent.name} is {status} and not taking {item.channel.name} work now.",
+            field="agent_id",
+        )
+    refused = (
+        Offer.objects.filter(work_item=item, agent=agent, outcome__in=Offer.REFUSALS)
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    if refused is not None:
+        done = {Offer.Outcome.DECLINED: "declined", Offer.Outcome.TIMED_OUT: "missed"}
+        raise Conflict(
+            f"{agent.name} already {done.get(refused, 'handed on')} this item; it is not "
+            "offered to them again.",
+            field="agent_id",
+        )
+
+
 def add_internal_note(*, agent: Agent, work_item_id: int, body: str) -> Message:
     """A note on the conversation for colleagues: the customer never sees it."""
     item = selectors.access_work_item(agent, work_item_id)

@@ -76,3 +76,49 @@ class WorkItemPriority(APIView):
         except DomainError as exc:
             return error_response(exc)
         return Response({"work_item_id": item.pk, "priority": item.priority})
+
+
+def _optional_id(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{name} must be an id or null.", field=name)
+    if value > MAX_ID:
+        raise NotFound(f"No such {name.removesuffix('_id')}.", field=name)
+    return value
+
+
+class WorkItemReassign(APIView):
+    """Hand an item to another queue and/or agent (``{"queue_id": int | null, "agent_id":
+    int | null, "note": str}``). Waiting or offered work moves; work an agent holds is
+    transferred for them. Recorded as the supervisor's action; consoles follow live."""
+
+    permission_classes = [permissions.IsAuthenticated, IsSupervisor]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 404: dict, 409: dict})
+    def post(self, request: Request, work_item_id: int) -> Response:
+        try:
+            data = body_of(request)
+            if work_item_id > MAX_ID:
+                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+            note = data.get("note", "")
+            if not isinstance(note, str):
+                raise InvalidInput("note must be text.", field="note")
+            item = services.reassign(
+                actor=request.user,
+                work_item_id=work_item_id,
+                queue_id=_optional_id(data, "queue_id"),
+                agent_id=_optional_id(data, "agent_id"),
+                note=note,
+            )
+        except DomainError as exc:
+            return error_response(exc)
+        return Response(
+            {
+                "work_item_id": item.pk,
+                "status": item.status,
+                "queue_id": item.queue_id,
+                "preferred_agent_id": item.preferred_agent_id,
+            }
+        )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count
+from django.db.models.functions import Coalesce
 
 from routing import explanations
 from routing.models import (
@@ -14,22 +15,89 @@ from routing.models import (
     PresenceStatus,
     Queue,
     Skill,
+    Team,
     WorkItem,
     WorkItemSkill,
 )
 from routing.selectors import ACTIVE_STATUSES, waiting_items_by_id
+from supervisor import history, metrics
 
 
 def dashboard_snapshot(now: datetime) -> dict[str, Any]:
+    totals = history.today_totals(now)
+    statuses = list(
+        PresenceStatus.objects.order_by("position", "name").values(
+            "id", "name", "alert_after_seconds"
+        )
+    )
+    queues = queue_rows(now, totals)
+    agents = agent_rows(totals)
     return {
         "generated_at": now.isoformat(),
-        "queues": queue_rows(now),
-        "agents": agent_rows(),
+        "queues": queues,
+        "bot_resolved_today": sum(totals.bot_resolved.values()),
+        "agents": agents,
         "waiting": waiting_rows(now),
         "skills_backlog": skills_backlog(),
-        # What a supervisor may set an agent to (null: offline).
-        "statuses": list(PresenceStatus.objects.order_by("position", "name").values("id", "name")),
+        "alerts": alerts(now, queues, agents, statuses),
+        # What a supervisor may set an agent to (null: offline), and filter agents by.
+        "statuses": [{"id": status["id"], "name": status["name"]} for status in statuses],
+        "teams": list(Team.objects.order_by("name").values("id", "name")),
+        "skills": list(Skill.objects.order_by("name").values("id", "name")),
     }
+
+
+def alerts(
+    now: datetime,
+    queues: list[dict[str, Any]],
+    agents: list[dict[str, Any]],
+    statuses: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """What needs a supervisor now. Each alert has a stable id while its cause lasts, so the
+    browser notifies once per cause, not once per snapshot."""
+    raised = []
+    for queue in queues:
+        if queue["waiting_past_alert"]:
+            count = queue["waiting_past_alert"]
+            raised.append(
+                {
+                    "id": f"wait:{queue['id']}",
+                    "kind": "long_wait",
+                    "text": f"{count} contact{'s' if count != 1 else ''} waiting over "
+                    f"{_duration(queue['alert_wait_seconds'])} in {queue['name']}.",
+                }
+            )
+        if queue["below_goal"]:
+            raised.append(
+                {
+                    "id": f"sl:{queue['id']}",
+                    "kind": "service_level",
+                    "text": f"{queue['name']} is below its service-level goal: "
+                    f"{queue['service_level_today']:.0%} answered within "
+                    f"{queue['service_level_seconds']} s today, goal "
+                    f"{queue['service_level_goal']:.0%}.",
+                }
+            )
+    limits = {status["id"]: status["alert_after_seconds"] for status in statuses}
+    for agent in agents:
+        limit = limits.get(agent["status_id"])
+        since = datetime.fromisoformat(agent["status_since"])
+        if limit and (now - since).total_seconds() > limit:
+            raised.append(
+                {
+                    "id": f"status:{agent['id']}:{agent['status_since']}",
+                    "kind": "status_time",
+                    "text": f"{agent['name']} has been in {agent['status_name']} for over "
+                    f"{_duration(limit)}.",
+                }
+            )
+    return raised
+
+
+def _duration(seconds: int) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 # The waiting-work list shows the next items to be served; the queue rows count the rest.
@@ -69,24 +137,62 @@ def waiting_rows(now: datetime, *, limit: int = WAITING_ROWS) -> list[dict[str, 
     ]
 
 
-def queue_rows(now: datetime) -> list[dict[str, Any]]:
-    waiting = Q(work_items__status=WorkItem.Status.QUEUED)
-    queues = Queue.objects.annotate(
-        waiting=Count("work_items", filter=waiting),
-        oldest=Min("work_items__enqueued_at", filter=waiting),
-    ).order_by("name")
-    return [
-        {
-            "id": queue.pk,
-            "name": queue.name,
-            "waiting": queue.waiting,
-            "longest_wait_seconds": int((now - queue.oldest).total_seconds())
-            if queue.oldest
-            else 0,
-            "oldest_enqueued_at": queue.oldest.isoformat() if queue.oldest else None,
-        }
-        for queue in queues
-    ]
+def queue_rows(now: datetime, totals: metrics.Totals) -> list[dict[str, Any]]:
+    """Each queue's line now (from the waiting items: O(waiting)) and its day so far (from
+    ``totals``). Contacts still waiting past the service-level time count against today's
+    service level: they can no longer be answered within it."""
+    queues = list(
+        Queue.objects.order_by("name").values(
+            "pk", "name", "service_level_seconds", "service_level_goal", "alert_wait_seconds"
+        )
+    )
+    waiting: dict[int, list[float]] = {queue["pk"]: [] for queue in queues}
+    # Offered but not yet accepted: not in the line any more, but still unanswered.
+    unanswered: dict[int, list[float]] = {queue["pk"]: [] for queue in queues}
+    for queue_id, status, entered_at in (
+        WorkItem.objects.filter(status__in=[WorkItem.Status.QUEUED, WorkItem.Status.OFFERED])
+        .order_by()
+        .values_list("queue_id", "status", Coalesce("overflowed_at", "enqueued_at"))
+    ):
+        wait = (now - entered_at).total_seconds()
+        unanswered.setdefault(queue_id, []).append(wait)
+        if status == WorkItem.Status.QUEUED:
+            waiting.setdefault(queue_id, []).append(wait)
+    today = totals.per_queue()
+    rows = []
+    for queue in queues:
+        waits = waiting[queue["pk"]]
+        day = today.get(queue["pk"], metrics.QueueCounters())
+        past_sl = sum(wait > queue["service_level_seconds"] for wait in unanswered[queue["pk"]])
+        counted = day.sl_counted + past_sl
+        service_level = day.answered_in_sl / counted if counted else None
+        goal = queue["service_level_goal"] / 100
+        rows.append(
+            {
+                "id": queue["pk"],
+                "name": queue["name"],
+                "waiting": len(waits),
+                "longest_wait_seconds": int(max(waits, default=0)),
+                "average_wait_seconds": int(sum(waits) / len(waits)) if waits else 0,
+                "waiting_past_alert": sum(wait > queue["alert_wait_seconds"] for wait in waits),
+                "alert_wait_seconds": queue["alert_wait_seconds"],
+                "offered_today": day.offered,
+                "handled_today": day.handled,
+                "abandoned_today": day.abandoned,
+                "average_speed_of_answer_today": _whole(day.average_speed_of_answer),
+                "service_level_today": round(service_level, 4)
+                if service_level is not None
+                else None,
+                "service_level_goal": goal,
+                "service_level_seconds": queue["service_level_seconds"],
+                "below_goal": service_level is not None and service_level < goal,
+            }
+        )
+    return rows
+
+
+def _whole(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds)
 
 
 def skills_backlog() -> list[dict[str, Any]]:
@@ -121,8 +227,12 @@ def skills_backlog() -> list[dict[str, Any]]:
     )
 
 
-def agent_rows() -> list[dict[str, Any]]:
-    agents = list(Agent.objects.select_related("user", "status").order_by("user__username"))
+def agent_rows(totals: metrics.Totals) -> list[dict[str, Any]]:
+    agents = list(
+        Agent.objects.select_related("user", "status")
+        .prefetch_related("queues", "skills")
+        .order_by("user__username")
+    )
     items_by_agent: dict[int, list[WorkItem]] = {agent.pk: [] for agent in agents}
     active = (
         WorkItem.objects.filter(status__in=ACTIVE_STATUSES)
@@ -134,10 +244,17 @@ def agent_rows() -> list[dict[str, Any]]:
     rows = []
     for agent in agents:
         items = items_by_agent[agent.pk]
+        day = totals.agents.get(agent.pk, metrics.AgentCounters())
         rows.append(
             {
                 "id": agent.pk,
                 "name": agent.name,
+                "team_id": agent.team_id,
+                "queue_ids": [queue.pk for queue in agent.queues.all()],
+                "skill_ids": [held.skill_id for held in agent.skills.all()],
+                "handled_today": day.handled,
+                "declined_today": day.declined,
+                "missed_today": day.missed,
                 "status_id": agent.status_id,
                 "status_name": agent.status.name if agent.status else "Offline",
                 "status_since": agent.status_since.isoformat(),

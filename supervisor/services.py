@@ -72,3 +72,60 @@ def set_priority(*, actor: AbstractBaseUser, work_item_id: int, priority: int) -
         routing_events.queue_changed()
         routing_services.request_round()
     return item
+
+
+def reassign(
+    *,
+    actor: AbstractBaseUser,
+    work_item_id: int,
+    queue_id: int | None = None,
+    agent_id: int | None = None,
+    note: str = "",
+) -> WorkItem:
+    """Hand an item to another queue or agent. Work nobody has accepted moves (or is held for
+    the agent); work an agent holds is transferred for them, as if they had done it, and goes
+    on in a new item. Returns the item that carries on."""
+    holder = (
+        WorkItem.objects.filter(pk=work_item_id, status=WorkItem.Status.ASSIGNED)
+        .values_list("agent", flat=True)
+        .first()
+    )
+    who = actor.get_full_name() or actor.get_username()
+    with transaction.atomic():
+        if holder is not None:
+            if agent_id is not None and agent_id == holder:
+                raise InvalidInput("That agent already works on this item.", field="agent_id")
+            before = WorkItem.objects.select_related("queue", "agent__user").get(pk=work_item_id)
+            item = routing_services.transfer_work(
+                agent=before.agent,
+                work_item_id=work_item_id,
+                queue_id=queue_id,
+                to_agent_id=agent_id,
+                note=note or f"Reassigned by {who}.",
+            )
+        else:
+            before = (
+                WorkItem.objects.select_related("queue", "agent__user")
+                .filter(pk=work_item_id)
+                .first()
+            )
+            if before is None:
+                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+            item = routing_services.redirect_waiting_item(
+                work_item_id=work_item_id, queue_id=queue_id, agent_id=agent_id
+            )
+        after = WorkItem.objects.select_related("queue", "preferred_agent__user").get(pk=item.pk)
+        SupervisorAction.objects.create(
+            kind=SupervisorAction.Kind.REASSIGN,
+            actor=actor,
+            agent=after.preferred_agent,
+            work_item=after,
+            detail={
+                "from_queue": before.queue.name,
+                "from_agent": before.agent.name if before.agent else None,
+                "to_queue": after.queue.name,
+                "to_agent": after.preferred_agent.name if after.preferred_agent else None,
+                "transferred_from": before.pk if after.pk != before.pk else None,
+            },
+        )
+    return item

@@ -30,12 +30,21 @@ def test_snapshot_counts_waiting_work_and_each_agents_load(committed) -> None:
     queues = {row["name"]: row for row in snapshot["queues"]}
     assert queues["Web chat"]["waiting"] == 1
     assert 29 <= queues["Web chat"]["longest_wait_seconds"] <= 31
+    # Three chats entered today and one was answered at once; the other two (one waiting, one
+    # offered but not accepted) are 30 s old, past the 20 s service-level time: today's service
+    # level is 1 answered in time out of 3, below the 80 % goal.
+    chat = queues["Web chat"]
+    assert (chat["offered_today"], chat["handled_today"], chat["abandoned_today"]) == (3, 1, 0)
+    assert chat["service_level_today"] == round(1 / 3, 4)
+    assert chat["below_goal"] is True
     assert queues["Empty"] == {
-        "id": queues["Empty"]["id"],
-        "name": "Empty",
+        **queues["Empty"],
         "waiting": 0,
         "longest_wait_seconds": 0,
-        "oldest_enqueued_at": None,
+        "average_wait_seconds": 0,
+        "offered_today": 0,
+        "service_level_today": None,
+        "below_goal": False,
     }
     agents = {row["name"]: row for row in snapshot["agents"]}
     assert agents["Ada"]["status_name"] == "Available"
@@ -58,7 +67,7 @@ def test_snapshot_costs_the_same_queries_however_much_work_there_is(
         for n in range(4):
             start_chat(f"Early {n}")
     assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).exists()
-    with django_assert_num_queries(16) as small:
+    with django_assert_num_queries(27) as small:
         dashboard_snapshot(timezone.now())
     for n in range(3, 12):
         make_agent(f"agent{n}", available=True, skills={"Spanish": 4})
