@@ -13,6 +13,8 @@ import routing.services as routing_services
 
 logger = logging.getLogger(__name__)
 
+ROLLUP_TICK_SECONDS = 60.0
+
 
 async def sweep_ticker(interval_seconds: float) -> None:
     """Run the routing sweep forever, as Celery beat does in production mode."""
@@ -23,6 +25,18 @@ async def sweep_ticker(interval_seconds: float) -> None:
         except Exception:
             # One failed sweep must not stop the next: log it and go on.
             logger.exception("routing sweep failed")
+
+
+async def rollup_ticker(interval_seconds: float) -> None:
+    """Roll up finished reporting intervals, as Celery beat does in production mode."""
+    from supervisor import history
+
+    while True:
+        try:
+            await sync_to_async(history.rollup_finished_intervals)()
+        except Exception:
+            logger.exception("interval rollup failed")
+        await asyncio.sleep(interval_seconds)
 
 
 class StartBackgroundTasks:
@@ -43,6 +57,7 @@ class StartBackgroundTasks:
         if settings.EMBEDDED_TICKER:
             self.tasks.append(asyncio.create_task(sweep_ticker(settings.ROUTING_SWEEP_SECONDS)))
             logger.info("embedded sweep ticker every %ss", settings.ROUTING_SWEEP_SECONDS)
+            self.tasks.append(asyncio.create_task(rollup_ticker(ROLLUP_TICK_SECONDS)))
         if settings.DEMO_TRAFFIC:
             from contactcenter.demo.traffic import run_demo_traffic
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -324,14 +325,17 @@ class SupervisorConsumer(FrameConsumer):
             return
         self.refresh_task: asyncio.Task | None = None
         self.stale = False
+        self.sent_at = 0.0
         await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
         await self.accept()
         await self.send_snapshot()
+        self.clock_task = asyncio.create_task(self.refresh_while_quiet())
 
     async def disconnect(self, code: int) -> None:
-        task = getattr(self, "refresh_task", None)
-        if task is not None:
-            task.cancel()
+        for name in ("refresh_task", "clock_task"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
         await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
 
     async def dashboard_changed(self, event: dict[str, Any]) -> None:
@@ -348,8 +352,18 @@ class SupervisorConsumer(FrameConsumer):
             self.stale = False
             await self.send_snapshot()
 
+    async def refresh_while_quiet(self) -> None:
+        # Waits pass the alert thresholds and today's service level moves with no event at
+        # all: a quiet floor still gets a fresh snapshot this often.
+        quiet = settings.SUPERVISOR_QUIET_REFRESH_SECONDS
+        while True:
+            await asyncio.sleep(quiet)
+            if time.monotonic() - self.sent_at >= quiet:
+                await self.dashboard_changed({})
+
     async def send_snapshot(self) -> None:
         snapshot = await database_sync_to_async(supervisor_selectors.dashboard_snapshot)(
             timezone.now()
         )
+        self.sent_at = time.monotonic()
         await self.send_json(envelope("dashboard.snapshot", snapshot))

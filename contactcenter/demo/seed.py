@@ -27,10 +27,12 @@ from routing.models import (
     AgentSkill,
     IntakeRule,
     IntakeRuleSkill,
+    PresenceStatus,
     Queue,
     RoutingConfig,
     ServiceChannel,
     Skill,
+    Team,
 )
 
 AGENT_PASSWORD = "agent-demo"
@@ -164,6 +166,12 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
         for skill in rng.sample(skills, k=rng.randint(1, 3)):
             AgentSkill.objects.create(agent=agent, skill=skill, level=rng.randint(3, 10))
         agents.append(agent)
+    # Two teams under their leads, for the dashboard's and the reports' filters.
+    for name, members in (("Team North", agents[:6]), ("Team South", agents[6:])):
+        team = Team.objects.create(name=name)
+        Agent.objects.filter(pk__in=[agent.pk for agent in members]).update(team=team)
+    # A break longer than a quarter of an hour shows on the supervisor's dashboard.
+    PresenceStatus.objects.filter(name="Break").update(alert_after_seconds=15 * 60)
     chat_queue.members.set(agents)
     billing_queue.members.set(agents[::2])
     vip_queue.members.set(agents[:4])

@@ -3,14 +3,48 @@ import { clockTime, connectSocket, csrfToken, el, formatDuration } from "../cont
 
 const $ = (id) => document.getElementById(id);
 const connection = $("connection");
-const WARN_WAIT_SECONDS = 60;
 
 // Each ticking cell: {node, at(nowMs) → seconds}. Rebuilt on every snapshot.
 let tickers = [];
+// A snapshot held back while a control in the tables has the focus.
+let pending = null;
+
+function controlInUse() {
+  const active = document.activeElement;
+  return active instanceof HTMLSelectElement && active.closest("tbody") !== null;
+}
+
+// Never longer than this: a list left focused must not freeze the picture.
+const HOLD_BACK_MS = 5000;
+let holdTimer = null;
+
+function holdBack(data) {
+  pending = data;
+  if (!holdTimer) holdTimer = setTimeout(renderPending, HOLD_BACK_MS);
+}
+
+function renderPending() {
+  clearTimeout(holdTimer);
+  holdTimer = null;
+  if (!pending) return;
+  const data = pending;
+  pending = null;
+  render(data);
+}
+
+document.addEventListener("focusout", () => {
+  // After the focus has moved on (focusout fires before it lands).
+  setTimeout(() => {
+    if (!controlInUse()) renderPending();
+  }, 0);
+});
 
 connectSocket("/ws/supervisor/", {
   onFrame({ type, data }) {
-    if (type === "dashboard.snapshot") render(data);
+    if (type !== "dashboard.snapshot") return;
+    // Redrawing would close a list the supervisor has open: wait until they leave it.
+    if (controlInUse()) holdBack(data);
+    else render(data);
   },
   onStatusChange(status, code) {
     connection.dataset.state = status;
@@ -24,7 +58,13 @@ connectSocket("/ws/supervisor/", {
   },
 });
 
+// The last snapshot, so that a change of filter re-renders without waiting for the next one.
+let latest = null;
+let latestSince = null;
+let latestTicking = null;
+
 function render(data) {
+  latest = data;
   const received = Date.now();
   // Server clock minus ours, so ages from server timestamps do not suffer from clock skew.
   const generated = Date.parse(data.generated_at);
@@ -40,6 +80,10 @@ function render(data) {
     else node.textContent = "—";
     return node;
   };
+  latestSince = since;
+  latestTicking = ticking;
+
+  renderAlerts(data.alerts || []);
 
   const queues = data.queues || [];
   $("queue-rows").replaceChildren(
@@ -48,26 +92,25 @@ function render(data) {
       const wait = queue.waiting > 0 ? (now) => base + (now - received) / 1000 : () => 0;
       return el(
         "tr",
-        { "data-warn": String(queue.waiting > 0 && base >= WARN_WAIT_SECONDS) },
+        { "data-warn": String(queue.waiting_past_alert > 0), "data-queue-id": String(queue.id) },
         el("th", { scope: "row" }, queue.name),
         el("td", { class: "num" }, String(queue.waiting)),
         el("td", { class: "num" }, ticking(wait)),
+        el("td", { class: "num" }, queue.waiting ? formatDuration(queue.average_wait_seconds) : "—"),
+        el("td", { class: "num" }, String(queue.offered_today)),
+        el("td", { class: "num" }, String(queue.handled_today)),
+        el("td", { class: "num" }, String(queue.abandoned_today)),
+        el("td", { class: "num" }, queue.average_speed_of_answer_today == null
+          ? "—" : formatDuration(queue.average_speed_of_answer_today)),
+        serviceLevelCell(queue),
       );
-    }) : [emptyRow(3, "No queues.")]),
+    }) : [emptyRow(9, "No queues.")]),
   );
+  const bot = Number(data.bot_resolved_today) || 0;
+  $("bot-today").textContent = `Self-service bot: ${bot} contact${bot === 1 ? "" : "s"} resolved without an agent today.`;
 
-  const agents = data.agents || [];
-  $("agent-rows").replaceChildren(
-    ...(agents.length ? agents.map((agent) => el(
-      "tr",
-      { "data-agent-id": agent.id },
-      el("th", { scope: "row" }, agent.name),
-      el("td", {}, statusControl(agent, data.statuses || [])),
-      el("td", { class: "num" }, ticking(agent.status_since && since(agent.status_since))),
-      el("td", {}, capacityCell(agent)),
-      el("td", {}, workCell(agent.items || [], since, ticking)),
-    )) : [emptyRow(5, "No agents.")]),
-  );
+  fillFilters(data);
+  renderAgents();
 
   const backlog = data.skills_backlog || [];
   $("backlog-rows").replaceChildren(
@@ -91,11 +134,141 @@ function render(data) {
       el("td", { class: "num" }, String(item.priority), " ", raiseButton(item)),
       el("td", {}, (item.skills || []).join(", ") || "—"),
       el("td", { class: "why" }, item.why),
-    )) : [emptyRow(6, "Nothing is waiting.")]),
+      el("td", {}, reassignControl(item.work_item_id, item.customer_name, data)),
+    )) : [emptyRow(7, "Nothing is waiting.")]),
   );
 
   $("last-update").textContent = `Last update ${clockTime(new Date(received), true)}`;
   tick();
+}
+
+function serviceLevelCell(queue) {
+  const goal = `${Math.round(queue.service_level_goal * 100)}%`;
+  if (queue.service_level_today == null) {
+    return el("td", { class: "num" }, `— (${goal})`);
+  }
+  const level = `${Math.round(queue.service_level_today * 100)}%`;
+  return el(
+    "td",
+    {
+      class: "num",
+      "data-below-goal": String(queue.below_goal),
+      title: `Answered within ${queue.service_level_seconds} s today`,
+    },
+    `${level} (${goal})`,
+    queue.below_goal ? " below goal" : "",
+  );
+}
+
+// ---------- agents and their filters ----------
+
+const filters = {
+  team: $("filter-team"),
+  queue: $("filter-queue"),
+  skill: $("filter-skill"),
+  status: $("filter-status"),
+};
+
+/** Refill each filter's options from the snapshot, keeping what the supervisor picked. */
+function fillFilters(data) {
+  const options = {
+    team: (data.teams || []).map((team) => [String(team.id), team.name]),
+    queue: (data.queues || []).map((queue) => [String(queue.id), queue.name]),
+    skill: (data.skills || []).map((skill) => [String(skill.id), skill.name]),
+    status: [["offline", "Offline"], ...(data.statuses || []).map((status) => [String(status.id), status.name])],
+  };
+  for (const [name, select] of Object.entries(filters)) {
+    const chosen = select.value;
+    select.replaceChildren(
+      el("option", { value: "" }, "All"),
+      ...options[name].map(([value, label]) => el("option", { value, selected: value === chosen }, label)),
+    );
+    if (![...select.options].some((option) => option.value === chosen)) select.value = "";
+  }
+}
+
+function agentMatches(agent) {
+  const { team, queue, skill, status } = Object.fromEntries(
+    Object.entries(filters).map(([name, select]) => [name, select.value]),
+  );
+  if (team && String(agent.team_id) !== team) return false;
+  if (queue && !(agent.queue_ids || []).map(String).includes(queue)) return false;
+  if (skill && !(agent.skill_ids || []).map(String).includes(skill)) return false;
+  if (status === "offline" && agent.status_id != null) return false;
+  if (status && status !== "offline" && String(agent.status_id) !== status) return false;
+  return true;
+}
+
+function renderAgents() {
+  if (!latest) return;
+  const all = latest.agents || [];
+  const agents = all.filter(agentMatches);
+  const since = latestSince;
+  const ticking = latestTicking;
+  $("agent-count").textContent = agents.length === all.length
+    ? `${all.length} agents`
+    : `${agents.length} of ${all.length} agents`;
+  $("agent-rows").replaceChildren(
+    ...(agents.length ? agents.map((agent) => el(
+      "tr",
+      { "data-agent-id": agent.id },
+      el("th", { scope: "row" }, agent.name),
+      el("td", {}, statusControl(agent, latest.statuses || [])),
+      el("td", { class: "num" }, ticking(agent.status_since && since(agent.status_since))),
+      el("td", {}, capacityCell(agent)),
+      el("td", {}, workCell(agent.items || [], since, ticking)),
+      el("td", { class: "num" }, String(agent.handled_today ?? 0)),
+      el("td", { class: "num" }, String(agent.declined_today ?? 0)),
+      el("td", { class: "num" }, String(agent.missed_today ?? 0)),
+    )) : [emptyRow(8, all.length ? "No agent matches the filters." : "No agents.")]),
+  );
+  tick();
+}
+
+for (const select of Object.values(filters)) select.addEventListener("change", renderAgents);
+
+// ---------- alerts ----------
+
+const notified = new Set(JSON.parse(sessionStorage.getItem("supervisor.notified") || "[]"));
+const notifyButton = $("enable-notifications");
+const notifyState = $("notification-state");
+
+function showNotificationState() {
+  if (!("Notification" in window)) {
+    notifyState.textContent = "This browser cannot show notifications.";
+    return;
+  }
+  notifyButton.hidden = Notification.permission !== "default";
+  notifyState.textContent = {
+    granted: "Alerts also appear as notifications.",
+    denied: "Notifications are blocked for this site.",
+    default: "",
+  }[Notification.permission] || "";
+}
+
+notifyButton.addEventListener("click", async () => {
+  await Notification.requestPermission();
+  showNotificationState();
+});
+showNotificationState();
+
+function renderAlerts(alerts) {
+  $("alert-list").replaceChildren(
+    ...(alerts.length
+      ? alerts.map((alert) => el("li", { "data-kind": alert.kind, "data-alert-id": alert.id }, alert.text))
+      : [el("li", { class: "muted" }, "No alerts.")]),
+  );
+  for (const alert of alerts) {
+    if (notified.has(alert.id)) continue;
+    notified.add(alert.id);
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification("Contact center alert", { body: alert.text, tag: alert.id });
+    }
+  }
+  // Forget causes that ended, so that a queue falling below goal again notifies again.
+  const current = new Set(alerts.map((alert) => alert.id));
+  for (const id of [...notified]) if (!current.has(id)) notified.delete(id);
+  sessionStorage.setItem("supervisor.notified", JSON.stringify([...notified]));
 }
 
 function capacityCell(agent) {
@@ -123,10 +296,11 @@ function workCell(items, since, ticking) {
     items.map((item) =>
       el(
         "li",
-        { "data-state": item.state },
+        { "data-state": item.state, "data-work-item": String(item.work_item_id) },
         `${item.channel} · ${item.customer_name} (${item.state}, `,
         ticking(since(item.since)),
-        ")",
+        ") ",
+        reassignControl(item.work_item_id, item.customer_name, latest),
       ),
     ),
   );
@@ -176,6 +350,7 @@ function statusControl(agent, statuses) {
     ),
   );
   select.addEventListener("change", () => {
+    select.blur();
     act(`/api/agents/${agent.id}/presence/`, {
       status_id: select.value ? Number(select.value) : null,
     });
@@ -197,4 +372,29 @@ function raiseButton(item) {
     });
   });
   return button;
+}
+
+/** Hand an item to another queue or to a signed-in agent. */
+function reassignControl(workItemId, customerName, data) {
+  const agents = (data.agents || []).filter((agent) => agent.status_id != null);
+  const select = el(
+    "select",
+    { "aria-label": `Reassign ${customerName}`, class: "reassign-select" },
+    el("option", { value: "" }, "Reassign to…"),
+    el("optgroup", { label: "Queues" },
+      (data.queues || []).map((queue) => el("option", { value: `queue:${queue.id}` }, queue.name))),
+    el("optgroup", { label: "Agents" },
+      agents.map((agent) => el("option", { value: `agent:${agent.id}` }, agent.name))),
+  );
+  select.addEventListener("change", () => {
+    const [kind, id] = select.value.split(":");
+    if (!id) return;
+    select.blur();
+    select.disabled = true;
+    act(`/api/work-items/${workItemId}/reassign/`, { [`${kind}_id`]: Number(id) }).finally(() => {
+      select.disabled = false;
+      select.value = "";
+    });
+  });
+  return select;
 }

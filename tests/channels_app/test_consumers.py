@@ -319,9 +319,21 @@ async def test_supervisor_sees_a_snapshot_and_then_live_changes() -> None:
     second = (await receive_until(dashboard, "dashboard.snapshot"))["data"]
     chat_queue = next(q for q in second["queues"] if q["name"] == "Web chat")
     assert chat_queue["waiting"] == 1
-    assert chat_queue["oldest_enqueued_at"] is not None
+    assert chat_queue["offered_today"] == 1
     await dashboard.disconnect()
     await visitor.disconnect()
+
+
+async def test_a_quiet_dashboard_still_refreshes_so_waits_and_alerts_move_on(settings) -> None:
+    settings.SUPERVISOR_QUIET_REFRESH_SECONDS = 1
+    supervisor = await database_sync_to_async(make_supervisor)()
+    dashboard, connected, _ = await connect("/ws/supervisor/", supervisor)
+    assert connected
+    first = (await receive_until(dashboard, "dashboard.snapshot"))["data"]
+    # No event at all, and yet a newer snapshot comes.
+    second = (await receive_until(dashboard, "dashboard.snapshot"))["data"]
+    assert second["generated_at"] > first["generated_at"]
+    await dashboard.disconnect()
 
 
 async def test_visitor_leaving_while_waiting_abandons_the_chat() -> None:
