@@ -26,6 +26,7 @@ from routing.models import (
     RoutingConfig,
     ServiceChannel,
     Skill,
+    Team,
     WorkItem,
     WorkItemSkill,
 )
@@ -48,7 +49,7 @@ class ServiceChannelAdmin(admin.ModelAdmin):
 
 @admin.register(PresenceStatus)
 class PresenceStatusAdmin(admin.ModelAdmin):
-    list_display = ["name", "accepted_channels", "position"]
+    list_display = ["name", "accepted_channels", "position", "alert_after_seconds"]
     list_editable = ["position"]
     filter_horizontal = ["channels"]
     search_fields = ["name"]
@@ -59,6 +60,19 @@ class PresenceStatusAdmin(admin.ModelAdmin):
     @admin.display(description="Accepts")
     def accepted_channels(self, status: PresenceStatus) -> str:
         return ", ".join(channel.name for channel in status.channels.all()) or "nothing (offline)"
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "size"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return super().get_queryset(request).annotate(size=Count("agents"))
+
+    @admin.display(description="Agents", ordering="size")
+    def size(self, team: Team) -> int:
+        return team.size
 
 
 @admin.register(RoutingConfig)
@@ -98,6 +112,9 @@ class QueueAdminForm(forms.ModelForm):
             "max_wait_action",
             "max_wait_message",
             "max_wait_priority",
+            "service_level_seconds",
+            "service_level_goal",
+            "alert_wait_seconds",
         ]
 
     def clean(self) -> dict:
@@ -128,6 +145,7 @@ class QueueAdmin(admin.ModelAdmin):
         "overflow_queue",
         "overflow_after_seconds",
         "max_wait_seconds",
+        "service_level",
     ]
     list_select_related = ["routing_config", "overflow_queue"]
     list_filter = ["routing_config"]
@@ -151,6 +169,10 @@ class QueueAdmin(admin.ModelAdmin):
     @admin.display(description="Waiting", ordering="waiting")
     def waiting(self, queue: Queue) -> int:
         return queue.waiting
+
+    @admin.display(description="Service-level goal")
+    def service_level(self, queue: Queue) -> str:
+        return f"{queue.service_level_goal}% in {queue.service_level_seconds} s"
 
 
 class QueueMembershipInline(admin.TabularInline):
@@ -203,9 +225,9 @@ class SkillAdmin(admin.ModelAdmin):
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "status_since", "capacity", "used_units"]
-    list_filter = ["status", "queues"]
-    list_select_related = ["user", "status"]
+    list_display = ["name", "team", "status", "status_since", "capacity", "used_units"]
+    list_filter = ["team", "status", "queues"]
+    list_select_related = ["user", "status", "team"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
     # Presence changes go through the routing service (offers end, a round runs, consoles
