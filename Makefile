@@ -21,9 +21,19 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+# Browser libraries (Chart.js for the reports page), served as they are by Django's staticfiles.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "npm (Node.js 18 or later) is needed to install Chart.js; install it and run make again."; exit 1; fi; \
+	echo "Installing Node.js and npm from Debian's packages..."; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null
+	npm ci --no-audit --no-fund
+	touch $@
 
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed node_modules/.installed
+
+install-test: $(VENV)/.installed-test node_modules/.installed
 
 ## Set up, seed demo data and serve on http://$(HOST):$(PORT) with live demo traffic.
 demo: install
@@ -45,12 +55,14 @@ chromium:
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-# Benchmarks print `name value unit` lines and write bench/results.json. The last two need
-# PostgreSQL and Redis on 127.0.0.1 (as the integration tests do) and the test extras.
+# Benchmarks print `name value unit` lines and write bench/results.json. All but the first need
+# PostgreSQL (enqueue_to_offer Redis too) on 127.0.0.1, as the integration tests do, and the
+# test extras.
 bench: install-test
 	$(PY) bench/engine_plan.py
 	$(PY) bench/persisted_round.py
 	$(PY) bench/enqueue_to_offer.py
+	$(PY) bench/supervisor_snapshot.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .
@@ -61,4 +73,4 @@ format: install-test
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache

@@ -186,7 +186,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Chart.js for the reports page, installed by `npm ci` (Makefile) and served as is.
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Daphne serves /static/ itself unless a front proxy does (SERVE_STATIC=0 behind nginx).
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
@@ -242,11 +246,20 @@ ROUTING_ROUND_SLOTS = env_int("ROUTING_ROUND_SLOTS", 2, minimum=1)
 # consoles report in several times per grace period.
 CONSOLE_GRACE_SECONDS = env_int("CONSOLE_GRACE_SECONDS", 30, minimum=3)
 CONSOLE_HEARTBEAT_SECONDS = CONSOLE_GRACE_SECONDS / 3
+# The supervisor dashboard refreshes on every change (a few times a second at most) and,
+# on a quiet floor, this often, so that waits and alerts move on by themselves.
+SUPERVISOR_QUIET_REFRESH_SECONDS = env_int("SUPERVISOR_QUIET_REFRESH_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "routing-sweep": {
         "task": "routing.tasks.run_sweep",
         "schedule": float(ROUTING_SWEEP_SECONDS),
         "options": {"expires": float(ROUTING_SWEEP_SECONDS)},
+    },
+    # Today's finished quarter-hours, summed once for the live dashboard.
+    "supervisor-rollups": {
+        "task": "supervisor.tasks.roll_up_intervals",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
     },
     "redeliver-stale-messages": {
         "task": "channels_app.tasks.redeliver_stale",

@@ -18,6 +18,12 @@ urlpatterns = [
     path("chat/", channel_views.chat, name="chat"),
     path("console/", channel_views.console, name="console"),
     path("supervisor/", supervisor_views.dashboard, name="supervisor-dashboard"),
+    path("supervisor/reports/", supervisor_views.reports, name="supervisor-reports"),
+    path(
+        "supervisor/reports/export.csv",
+        supervisor_views.reports_csv,
+        name="supervisor-reports-csv",
+    ),
     path("healthz/", channel_views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -13,7 +13,15 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from contactcenter.models import Interaction
-from routing.models import Agent, AgentStatusChange, Offer, Queue, WorkItem, WorkItemMove
+from routing.models import (
+    Agent,
+    AgentStatusChange,
+    Offer,
+    PresenceStatus,
+    Queue,
+    WorkItem,
+    WorkItemMove,
+)
 from routing.selectors import ACTIVE_STATUSES
 from supervisor import metrics
 from supervisor.models import IntervalRollup
@@ -23,6 +31,7 @@ ROLLUP_STEP = timedelta(minutes=15)
 # A rollup is written only this long after its interval ended, so that a transaction that
 # stamped its time inside the interval has committed by then.
 ROLLUP_GRACE = timedelta(seconds=60)
+ID_BATCH = 10_000
 # Reports look this far back for work answered before the period and still held in it.
 LONGEST_HOLD = timedelta(days=1)
 
@@ -39,8 +48,12 @@ def item_facts(
     """Work items with an event in [start, end); ``with_held`` adds those held throughout
     (answered before, still worked on), which occupancy needs. Each condition reads an index
     on its column, so the cost follows the period's activity, not the whole history."""
-    moved = WorkItemMove.objects.filter(moved_at__gte=start, moved_at__lt=end).values(
-        "work_item_id"
+    # Ids, not a subquery: PostgreSQL cannot combine a subquery inside an OR with the other
+    # conditions' indexes, and would scan every work item.
+    moved = list(
+        WorkItemMove.objects.filter(moved_at__gte=start, moved_at__lt=end).values_list(
+            "work_item_id", flat=True
+        )
     )
     events = (
         Q(enqueued_at__gte=start, enqueued_at__lt=end)
@@ -69,10 +82,13 @@ def item_facts(
         )
     )
     moves: dict[int, list[metrics.Move]] = defaultdict(list)
-    for work_item_id, from_queue_id, to_queue_id, moved_at in WorkItemMove.objects.filter(
-        work_item__in=WorkItem.objects.filter(events).order_by().values("pk")
-    ).values_list("work_item_id", "from_queue_id", "to_queue_id", "moved_at"):
-        moves[work_item_id].append(metrics.Move(from_queue_id, to_queue_id, moved_at))
+    ids = [row["pk"] for row in rows]
+    # In batches: SQLite caps the parameters of one statement.
+    for offset in range(0, len(ids), ID_BATCH):
+        for work_item_id, from_queue_id, to_queue_id, moved_at in WorkItemMove.objects.filter(
+            work_item_id__in=ids[offset : offset + ID_BATCH]
+        ).values_list("work_item_id", "from_queue_id", "to_queue_id", "moved_at"):
+            moves[work_item_id].append(metrics.Move(from_queue_id, to_queue_id, moved_at))
     return [
         metrics.ItemFacts(
             work_item_id=row["pk"],
@@ -154,19 +170,27 @@ def status_spans(start: datetime, end: datetime) -> list[metrics.StatusSpan]:
         "any_before",
         "any_after",
     )
-    at_start: dict[int, str | None] = {}
+    # Whether a status takes work is read from its channels today (a status deleted since
+    # takes none); its name comes from the history, as it was then.
+    open_ids = set(
+        PresenceStatus.objects.filter(channels__isnull=False).values_list("pk", flat=True)
+    )
+
+    def presence(status_id: int | None, name: str | None) -> metrics.Presence:
+        if status_id is None and not name:
+            return metrics.SIGNED_OUT
+        return metrics.Presence(name or metrics.OFFLINE, status_id in open_ids)
+
+    at_start: dict[int, metrics.Presence] = {}
     for agent in agents:
         if agent["any_before"] is not None:
-            at_start[agent["pk"]] = agent["before_name"] if agent["before_status"] else None
+            at_start[agent["pk"]] = presence(agent["before_status"], agent["before_name"])
         elif agent["any_after"] is not None:
-            # A status deleted since keeps its name in the history: signed in all the same.
-            at_start[agent["pk"]] = (
-                agent["first_from_name"] if agent["first_from_name"] != metrics.OFFLINE else None
-            )
+            at_start[agent["pk"]] = presence(agent["first_from_status"], agent["first_from_name"])
         else:
-            at_start[agent["pk"]] = agent["status__name"] if agent["status_id"] else None
+            at_start[agent["pk"]] = presence(agent["status_id"], agent["status__name"])
     changes = [
-        (agent_id, None if to_name == metrics.OFFLINE and to_status is None else to_name, when)
+        (agent_id, presence(to_status, to_name), when)
         for agent_id, to_status, to_name, when in AgentStatusChange.objects.filter(
             changed_at__gte=start, changed_at__lt=end
         )
@@ -200,7 +224,10 @@ def rollup_finished_intervals(now: datetime | None = None) -> int:
         for begin, end in metrics.Intervals(start, finished_until, ROLLUP_STEP)
     ]
     IntervalRollup.objects.bulk_create(rollups, ignore_conflicts=True)
-    return len(rollups)
+    # Another process may have written some of them first.
+    return IntervalRollup.objects.filter(
+        start__in=[rollup.start for rollup in rollups], computed_at=now
+    ).count()
 
 
 def today_totals(now: datetime) -> metrics.Totals:
@@ -234,9 +261,7 @@ class Period:
 
 
 def _ratio(part: float, whole: float) -> float | None:
-    # Work held while offline (a call finishing after signing out) is not counted beyond
-    # the signed-in time.
-    return round(min(part / whole, 1.0), 4) if whole else None
+    return round(part / whole, 4) if whole else None
 
 
 def _queue_figures(counters: metrics.QueueCounters) -> dict[str, Any]:
@@ -248,6 +273,10 @@ def _queue_figures(counters: metrics.QueueCounters) -> dict[str, Any]:
         "moved_out": counters.moved_out,
         "answered_in_sl": counters.answered_in_sl,
         "sl_counted": counters.sl_counted,
+        # The sums behind the averages, so that several intervals' figures can be added up.
+        "wait_seconds": round(counters.wait_seconds, 3),
+        "handle_ended": counters.handle_ended,
+        "handle_seconds": round(counters.handle_seconds, 3),
         "average_speed_of_answer": _round(counters.average_speed_of_answer),
         "average_handle_time": _round(counters.average_handle_time),
         "service_level": _round(counters.service_level, 4),
@@ -264,31 +293,38 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     end = min(period.end, max(now, period.start))
     intervals = metrics.Intervals(period.start, period.end, period.step)
+    # Only what happened by ``now`` counts: a wrap-up that ends later has not ended yet.
+    so_far = metrics.Intervals(period.start, end, period.step)
     items = item_facts(period.start, end, with_held=True)
     result = metrics.tally(
         items,
         offer_facts(period.start, end),
         bot_resolutions(period.start, end),
         service_level_seconds=service_level_seconds(),
-        intervals=intervals,
+        intervals=so_far,
     )
-    use = metrics.time_use(status_spans(period.start, end), items, intervals=intervals, now=end)
+    use = metrics.time_use(status_spans(period.start, end), items, intervals=so_far, now=end)
     queues = list(Queue.objects.order_by("name").values("pk", "name", "service_level_goal"))
     members: dict[int, set[int]] = defaultdict(set)
     for queue_id, agent_id in Queue.members.through.objects.values_list("queue_id", "agent_id"):
         members[queue_id].add(agent_id)
-    channels = sorted({channel for per in result.queues.values() for _q, channel in per})
+    # A channel whose contacts the bot resolved, none reaching a queue, is reported too.
+    channels = sorted(
+        {channel for per in result.queues.values() for _q, channel in per}
+        | {channel for per in result.bot_resolved.values() for channel in per}
+    )
     rows_by_queue, rows_by_channel = [], []
     for begin, finish in intervals:
         per_key = result.queues.get(begin, {})
-        signed_in = use.signed_in.get(begin, {})
-        everyone = sum(signed_in.values())
+        staffed_by_agent = use.staffed.get(begin, {})
+        everyone = sum(staffed_by_agent.values())
         for queue in queues:
             counters = metrics.QueueCounters()
             for (queue_id, _channel), values in per_key.items():
                 if queue_id == queue["pk"]:
                     counters.add(values)
-            staffed = sum(signed_in.get(agent_id, 0.0) for agent_id in members[queue["pk"]])
+            staffed = sum(staffed_by_agent.get(agent_id, 0.0) for agent_id in members[queue["pk"]])
+            busy = use.busy_by_queue.get(begin, {}).get(queue["pk"], 0.0)
             rows_by_queue.append(
                 {
                     "start": begin,
@@ -297,9 +333,9 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
                     "queue": queue["name"],
                     "service_level_goal": queue["service_level_goal"] / 100,
                     **_queue_figures(counters),
-                    "occupancy": _ratio(
-                        use.busy_by_queue.get(begin, {}).get(queue["pk"], 0.0), staffed
-                    ),
+                    "busy_seconds": round(busy, 3),
+                    "staffed_seconds": round(staffed, 3),
+                    "occupancy": _ratio(busy, staffed),
                 }
             )
         for channel in channels:
@@ -307,6 +343,7 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
             for (_queue_id, kind), values in per_key.items():
                 if kind == channel:
                     counters.add(values)
+            busy = use.busy_by_channel.get(begin, {}).get(channel, 0.0)
             rows_by_channel.append(
                 {
                     "start": begin,
@@ -314,9 +351,9 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
                     "channel": channel,
                     **_queue_figures(counters),
                     "bot_resolved": result.bot_resolved.get(begin, {}).get(channel, 0),
-                    "occupancy": _ratio(
-                        use.busy_by_channel.get(begin, {}).get(channel, 0.0), everyone
-                    ),
+                    "busy_seconds": round(busy, 3),
+                    "staffed_seconds": round(everyone, 3),
+                    "occupancy": _ratio(busy, everyone),
                 }
             )
     return {
@@ -335,15 +372,17 @@ def _agent_rows(result: metrics.Tally, use: metrics.TimeUse) -> list[dict[str, A
         for agent_id, values in per_agent.items():
             counters[agent_id].add(values)
     in_status: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    signed_in: dict[int, float] = defaultdict(float)
+    open_for_work: dict[int, float] = defaultdict(float)
+    staffed: dict[int, float] = defaultdict(float)
     busy: dict[int, float] = defaultdict(float)
     for per_agent in use.in_status.values():
         for agent_id, statuses in per_agent.items():
             for status, seconds in statuses.items():
                 in_status[agent_id][status] += seconds
-    for per_agent in use.signed_in.values():
-        for agent_id, seconds in per_agent.items():
-            signed_in[agent_id] += seconds
+    for total, per_interval in ((open_for_work, use.open_for_work), (staffed, use.staffed)):
+        for per_agent in per_interval.values():
+            for agent_id, seconds in per_agent.items():
+                total[agent_id] += seconds
     for per_agent in use.busy.values():
         for agent_id, seconds in per_agent.items():
             busy[agent_id] += seconds
@@ -359,13 +398,14 @@ def _agent_rows(result: metrics.Tally, use: metrics.TimeUse) -> list[dict[str, A
                     status: round(seconds)
                     for status, seconds in sorted(in_status[agent.pk].items())
                 },
-                "signed_in_seconds": round(signed_in[agent.pk]),
+                "open_for_work_seconds": round(open_for_work[agent.pk]),
+                "staffed_seconds": round(staffed[agent.pk]),
                 "handled": values.handled,
                 "average_handle_time": _round(values.average_handle_time),
                 "accepted": values.accepted,
                 "declined": values.declined,
                 "missed": values.missed,
-                "occupancy": _ratio(busy[agent.pk], signed_in[agent.pk]),
+                "occupancy": _ratio(busy[agent.pk], staffed[agent.pk]),
             }
         )
     return rows

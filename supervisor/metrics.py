@@ -21,7 +21,8 @@ Definitions, per queue (and per channel, by the work item's channel):
   or moved out after the time; the live dashboard also counts contacts still waiting past
   the time, since they can no longer be answered within it.
 - **occupancy**: time holding work (wrap-up included; overlapping chats count once) out of
-  the time signed in (any status but offline).
+  the time staffed: open for work (a status that accepts some channel) or holding work. A
+  break, the "Missed offer" status and offline are not staffed, unless work is still held.
 """
 
 from __future__ import annotations
@@ -302,35 +303,48 @@ def tally(
 
 
 @dataclass(frozen=True)
+class Presence:
+    """A status as the figures see it: its name, and whether it takes work (accepts some
+    channel). Offline, a break or "Missed offer" take none."""
+
+    name: str
+    open_for_work: bool = False
+
+
+OFFLINE = "Offline"
+SIGNED_OUT = Presence(OFFLINE)
+
+
+@dataclass(frozen=True)
 class StatusSpan:
-    """An agent's status from ``start`` to ``end`` (``status`` None: offline)."""
+    """An agent's presence from ``start`` to ``end``."""
 
     agent_id: int
-    status: str | None
+    presence: Presence
     start: datetime
     end: datetime
 
 
 def status_spans(
-    changes: Iterable[tuple[int, str | None, datetime]],
-    status_at_start: Mapping[int, str | None],
+    changes: Iterable[tuple[int, Presence, datetime]],
+    status_at_start: Mapping[int, Presence],
     *,
     start: datetime,
     end: datetime,
 ) -> list[StatusSpan]:
     """Each agent's statuses over [start, end), from their status at ``start`` and the changes
-    (agent id, new status or None, when) inside it."""
-    by_agent: dict[int, list[tuple[datetime, str | None]]] = defaultdict(list)
-    for agent_id, status, changed_at in changes:
+    (agent id, new presence, when) inside it."""
+    by_agent: dict[int, list[tuple[datetime, Presence]]] = defaultdict(list)
+    for agent_id, presence, changed_at in changes:
         if start <= changed_at < end:
-            by_agent[agent_id].append((changed_at, status))
+            by_agent[agent_id].append((changed_at, presence))
     spans = []
     for agent_id in set(status_at_start) | set(by_agent):
-        current, since = status_at_start.get(agent_id), start
-        for changed_at, status in sorted(by_agent[agent_id], key=lambda change: change[0]):
+        current, since = status_at_start.get(agent_id, SIGNED_OUT), start
+        for changed_at, presence in sorted(by_agent[agent_id], key=lambda change: change[0]):
             if changed_at > since:
                 spans.append(StatusSpan(agent_id, current, since, changed_at))
-            current, since = status, changed_at
+            current, since = presence, changed_at
         if end > since:
             spans.append(StatusSpan(agent_id, current, since, end))
     return spans
@@ -352,13 +366,16 @@ def _union(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datet
 
 @dataclass
 class TimeUse:
-    """Seconds per interval start: in each status per agent, signed in, and busy with work
-    (per agent, and per agent within each queue and each channel)."""
+    """Seconds per interval start, per agent: in each status, open for work, staffed (open for
+    work or holding work), and busy (holding work; also per queue and per channel)."""
 
     in_status: dict[datetime, dict[int, dict[str, float]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(float)))
     )
-    signed_in: dict[datetime, dict[int, float]] = field(
+    open_for_work: dict[datetime, dict[int, float]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(float))
+    )
+    staffed: dict[datetime, dict[int, float]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(float))
     )
     busy: dict[datetime, dict[int, float]] = field(
@@ -372,9 +389,6 @@ class TimeUse:
     )
 
 
-OFFLINE = "Offline"
-
-
 def time_use(
     spans: Iterable[StatusSpan],
     items: Iterable[ItemFacts],
@@ -383,24 +397,31 @@ def time_use(
     now: datetime,
 ) -> TimeUse:
     """Split status time and busy time (the union of held work, so three chats at once count
-    once) over the intervals; work still held counts up to ``now``."""
+    once) over the intervals; work still held counts up to ``now``. Staffed time is the union
+    of time open for work and time holding work: finishing a chat after going on a break is
+    staffed, the rest of the break is not."""
     use = TimeUse()
+    open_spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for span in spans:
         for begin, seconds in intervals.split(span.start, span.end):
-            if seconds:
-                use.in_status[begin][span.agent_id][span.status or OFFLINE] += seconds
-                if span.status is not None:
-                    use.signed_in[begin][span.agent_id] += seconds
+            use.in_status[begin][span.agent_id][span.presence.name] += seconds
+            if span.presence.open_for_work:
+                use.open_for_work[begin][span.agent_id] += seconds
+        if span.presence.open_for_work:
+            open_spans[span.agent_id].append((span.start, span.end))
     held: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     held_by_queue: dict[tuple[int, int], list[tuple[datetime, datetime]]] = defaultdict(list)
     held_by_channel: dict[tuple[int, str], list[tuple[datetime, datetime]]] = defaultdict(list)
     for item in items:
         if item.accepted_at is None or item.agent_id is None:
             continue
-        work = (item.accepted_at, item.work_ended_at or now)
+        # A wrap-up that ends after ``now`` is still held: it counts up to ``now`` too.
+        work = (item.accepted_at, min(item.work_ended_at or now, now))
         held[item.agent_id].append(work)
         held_by_queue[(item.agent_id, visits(item)[-1].queue_id)].append(work)
         held_by_channel[(item.agent_id, item.channel)].append(work)
+    for agent_id in set(held) | set(open_spans):
+        _add_spans(use.staffed, agent_id, held[agent_id] + open_spans[agent_id], intervals)
     for agent_id, work_spans in held.items():
         _add_spans(use.busy, agent_id, work_spans, intervals)
     for (_agent_id, queue_id), work_spans in held_by_queue.items():

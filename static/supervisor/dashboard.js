@@ -175,7 +175,7 @@ function fillFilters(data) {
     team: (data.teams || []).map((team) => [String(team.id), team.name]),
     queue: (data.queues || []).map((queue) => [String(queue.id), queue.name]),
     skill: (data.skills || []).map((skill) => [String(skill.id), skill.name]),
-    status: [["offline", "Offline"], ...(data.statuses || []).map((status) => [String(status.id), status.name])],
+    status: statusFilterOptions(data.statuses || []),
   };
   for (const [name, select] of Object.entries(filters)) {
     const chosen = select.value;
@@ -187,6 +187,20 @@ function fillFilters(data) {
   }
 }
 
+// Signed out (no status) and a status named "Offline" are one choice in the filter.
+const OFFLINE = "offline";
+
+function statusFilterOptions(statuses) {
+  return [
+    [OFFLINE, "Offline"],
+    ...statuses.filter((status) => status.name !== "Offline").map((status) => [String(status.id), status.name]),
+  ];
+}
+
+function isOffline(agent) {
+  return agent.status_id == null || agent.status_name === "Offline";
+}
+
 function agentMatches(agent) {
   const { team, queue, skill, status } = Object.fromEntries(
     Object.entries(filters).map(([name, select]) => [name, select.value]),
@@ -194,8 +208,8 @@ function agentMatches(agent) {
   if (team && String(agent.team_id) !== team) return false;
   if (queue && !(agent.queue_ids || []).map(String).includes(queue)) return false;
   if (skill && !(agent.skill_ids || []).map(String).includes(skill)) return false;
-  if (status === "offline" && agent.status_id != null) return false;
-  if (status && status !== "offline" && String(agent.status_id) !== status) return false;
+  if (status === OFFLINE && !isOffline(agent)) return false;
+  if (status && status !== OFFLINE && String(agent.status_id) !== status) return false;
   return true;
 }
 

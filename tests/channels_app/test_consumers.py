@@ -324,6 +324,34 @@ async def test_supervisor_sees_a_snapshot_and_then_live_changes() -> None:
     await visitor.disconnect()
 
 
+async def test_a_burst_of_a_thousand_changes_sends_a_handful_of_snapshots() -> None:
+    from channels.layers import get_channel_layer
+
+    from contactcenter.realtime import SUPERVISORS_GROUP
+
+    supervisor = await database_sync_to_async(make_supervisor)()
+    dashboard, connected, _ = await connect("/ws/supervisor/", supervisor)
+    assert connected
+    await receive_until(dashboard, "dashboard.snapshot")
+    layer = get_channel_layer()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for n in range(1000):
+        await layer.group_send(SUPERVISORS_GROUP, {"type": "dashboard.changed"})
+        if n % 50 == 0:
+            # Let the consumer drain its channel (the in-memory layer holds 100 messages).
+            await asyncio.sleep(0.01)
+    frames = 0
+    while not await dashboard.receive_nothing(timeout=1):
+        frame = await dashboard.receive_json_from()
+        frames += frame["type"] == "dashboard.snapshot"
+    elapsed = loop.time() - started
+    # At most one snapshot per 0.3 s while the nudges came, and one for the last of them.
+    assert 1 <= frames <= elapsed / 0.3 + 1, (frames, elapsed)
+    assert frames < 20
+    await dashboard.disconnect()
+
+
 async def test_a_quiet_dashboard_still_refreshes_so_waits_and_alerts_move_on(settings) -> None:
     settings.SUPERVISOR_QUIET_REFRESH_SECONDS = 1
     supervisor = await database_sync_to_async(make_supervisor)()

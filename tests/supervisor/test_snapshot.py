@@ -67,7 +67,8 @@ def test_snapshot_costs_the_same_queries_however_much_work_there_is(
         for n in range(4):
             start_chat(f"Early {n}")
     assert WorkItem.objects.filter(status=WorkItem.Status.QUEUED).exists()
-    with django_assert_num_queries(27) as small:
+    # Today's totals read the moved items' ids first, then the work items by those ids.
+    with django_assert_num_queries(28) as small:
         dashboard_snapshot(timezone.now())
     for n in range(3, 12):
         make_agent(f"agent{n}", available=True, skills={"Spanish": 4})
@@ -97,3 +98,43 @@ def test_the_skills_backlog_counts_waiting_work_and_agents_who_could_take_it(com
         {"skill": "Spanish", "waiting": waiting_spanish, "available_agents": 1},
         {"skill": "Billing", "waiting": 1, "available_agents": 0},
     ]
+
+
+def test_alerts_name_long_waits_queues_below_goal_and_long_breaks(committed) -> None:
+    from routing.models import PresenceStatus, Queue
+
+    queue = Queue.objects.get(name="Web chat")
+    Queue.objects.filter(pk=queue.pk).update(alert_wait_seconds=25)
+    PresenceStatus.objects.filter(name="Break").update(alert_after_seconds=60)
+    grace = make_agent("grace", first_name="Grace")
+    services.set_presence(
+        agent=grace,
+        status_id=PresenceStatus.objects.get(name="Break").pk,
+        now=timezone.now() - timedelta(seconds=90),
+    )
+    with committed():
+        start_chat("Waiting long")
+    now = timezone.now() + timedelta(seconds=30)
+    alerts = {alert["id"]: alert for alert in dashboard_snapshot(now)["alerts"]}
+    grace.refresh_from_db()
+    assert alerts == {
+        f"wait:{queue.pk}": {
+            "id": f"wait:{queue.pk}",
+            "kind": "long_wait",
+            "text": "1 contact waiting over 0:25 in Web chat.",
+        },
+        # Nothing answered and one contact 30 s past the 20 s time: 0 % against 80 %.
+        f"sl:{queue.pk}": {
+            "id": f"sl:{queue.pk}",
+            "kind": "service_level",
+            "text": "Web chat is below its service-level goal: 0% answered within 20 s today, "
+            "goal 80%.",
+        },
+        f"status:{grace.pk}:{grace.status_since.isoformat()}": {
+            "id": f"status:{grace.pk}:{grace.status_since.isoformat()}",
+            "kind": "status_time",
+            "text": "Grace has been in Break for over 1:00.",
+        },
+    }
+    # Before the limits pass, nothing.
+    assert dashboard_snapshot(timezone.now() - timedelta(seconds=200))["alerts"] == []
