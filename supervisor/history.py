@@ -204,25 +204,38 @@ def status_spans(start: datetime, end: datetime) -> list[metrics.StatusSpan]:
 
 
 def rollup_finished_intervals(now: datetime | None = None) -> int:
-    """Store the figures of today's finished intervals that have none yet; returns how many.
-    Safe to run from several processes at once (a rollup is unique by its start)."""
+    """Store the figures of today's finished intervals that have none yet, each with the
+    day's totals up to its end; returns how many were written. Safe to run from several
+    processes at once (a rollup is unique by its start, and any two compute the same)."""
     now = now or timezone.now()
     today = day_start(now)
-    last = IntervalRollup.objects.filter(start__gte=today).order_by("-start").values("end").first()
+    last = (
+        IntervalRollup.objects.filter(start__gte=today)
+        .order_by("-start")
+        .values("end", "day_totals")
+        .first()
+    )
     start = last["end"] if last else today
     finished_until = today + ROLLUP_STEP * ((now - ROLLUP_GRACE - today) // ROLLUP_STEP)
     if finished_until <= start:
         return 0
     result = tally(start, finished_until, ROLLUP_STEP)
-    rollups = [
-        IntervalRollup(
-            start=begin,
-            end=end,
-            figures=metrics.tally_to_json(result, begin),
-            computed_at=now,
+    day_so_far = metrics.Totals()
+    if last:
+        day_so_far.add_json(last["day_totals"])
+    rollups = []
+    for begin, end in metrics.Intervals(start, finished_until, ROLLUP_STEP):
+        figures = metrics.tally_to_json(result, begin)
+        day_so_far.add_json(figures)
+        rollups.append(
+            IntervalRollup(
+                start=begin,
+                end=end,
+                figures=figures,
+                day_totals=day_so_far.to_json(),
+                computed_at=now,
+            )
         )
-        for begin, end in metrics.Intervals(start, finished_until, ROLLUP_STEP)
-    ]
     IntervalRollup.objects.bulk_create(rollups, ignore_conflicts=True)
     # Another process may have written some of them first.
     return IntervalRollup.objects.filter(
@@ -231,20 +244,21 @@ def rollup_finished_intervals(now: datetime | None = None) -> int:
 
 
 def today_totals(now: datetime) -> metrics.Totals:
-    """Today's counters: the rollups of finished intervals, then the rest counted from the
-    stored rows (a quarter of an hour when the rollups keep up)."""
+    """Today's counters: the day's totals kept with the last finished interval's rollup (one
+    row, however late in the day), then the rest counted from the stored rows (a quarter of
+    an hour when the rollups keep up)."""
     today = day_start(now)
     totals = metrics.Totals()
     covered = today
-    for start, end, figures in (
-        IntervalRollup.objects.filter(start__gte=today, start__lt=now)
-        .order_by("start")
-        .values_list("start", "end", "figures")
-    ):
-        if start != covered:
-            break  # a gap: count everything after it from the rows
-        totals.add_json(figures)
-        covered = end
+    latest = (
+        IntervalRollup.objects.filter(start__gte=today, end__lte=now)
+        .order_by("-end")
+        .values_list("end", "day_totals")
+        .first()
+    )
+    if latest is not None:
+        covered, day_totals = latest
+        totals.add_json(day_totals)
     if covered < now:
         totals.add_tally(tally(covered, now, now - covered))
     return totals

@@ -491,6 +491,19 @@ class Totals:
             for channel, count in per_channel.items():
                 self.bot_resolved[channel] += count
 
+    def to_json(self) -> dict[str, Any]:
+        """The same shape as ``tally_to_json``, so that ``add_json`` reads it back."""
+        return {
+            "queues": {
+                f"{queue_id}|{channel}": asdict(counters)
+                for (queue_id, channel), counters in self.queues.items()
+            },
+            "agents": {
+                str(agent_id): asdict(counters) for agent_id, counters in self.agents.items()
+            },
+            "bot_resolved": dict(self.bot_resolved),
+        }
+
     def per_queue(self) -> dict[int, QueueCounters]:
         merged: dict[int, QueueCounters] = defaultdict(QueueCounters)
         for (queue_id, _channel), counters in self.queues.items():

@@ -41,6 +41,10 @@ class IntervalRollup(models.Model):
     start = models.DateTimeField(unique=True)
     end = models.DateTimeField()
     figures = models.JSONField(help_text="Counters per queue and channel, and per agent.")
+    # So that the dashboard reads one row for the day so far, however late in the day.
+    day_totals = models.JSONField(
+        help_text="The same counters summed from local midnight to this interval's end."
+    )
     computed_at = models.DateTimeField()
 
     class Meta:

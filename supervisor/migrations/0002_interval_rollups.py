@@ -24,6 +24,13 @@ class Migration(migrations.Migration):
                     "figures",
                     models.JSONField(help_text="Counters per queue and channel, and per agent."),
                 ),
+                (
+                    "day_totals",
+                    models.JSONField(
+                        help_text="The same counters summed from local midnight to this "
+                        "interval's end."
+                    ),
+                ),
                 ("computed_at", models.DateTimeField()),
             ],
             options={
