@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from typing import Any
@@ -310,6 +311,47 @@ class AgentConsumer(FrameConsumer):
             )
 
 
+class SharedSnapshot:
+    """The dashboard snapshot, read once for every dashboard open in this process: a change
+    nudges them all at once, and each would otherwise read its own copy of the same picture.
+    A copy is reused only if no change came since its read began, and for at most
+    ``max_age_seconds``."""
+
+    max_age_seconds = 1.0
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] | None = None
+        self.read_started = -math.inf
+        self.changed_at = -math.inf
+        self.lock: asyncio.Lock | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def changed(self) -> None:
+        self.changed_at = time.monotonic()
+
+    async def get(self) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        if self.lock is None or self.loop is not loop:
+            # A lock serves one event loop (tests start several).
+            self.lock, self.loop, self.data = asyncio.Lock(), loop, None
+        async with self.lock:
+            now = time.monotonic()
+            if (
+                self.data is not None
+                and self.read_started > self.changed_at
+                and now - self.read_started < self.max_age_seconds
+            ):
+                return self.data
+            self.read_started = now
+            self.data = await database_sync_to_async(supervisor_selectors.dashboard_snapshot)(
+                timezone.now()
+            )
+            return self.data
+
+
+shared_snapshot = SharedSnapshot()
+
+
 class SupervisorConsumer(FrameConsumer):
     """The live dashboard: a snapshot on connect and after changes, at most a few a second."""
 
@@ -339,6 +381,10 @@ class SupervisorConsumer(FrameConsumer):
         await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
 
     async def dashboard_changed(self, event: dict[str, Any]) -> None:
+        shared_snapshot.changed()
+        self.refresh()
+
+    def refresh(self) -> None:
         # Handlers run one at a time, so the wait happens in a task of its own: nudges that
         # arrive meanwhile fold into the pending refresh; one that arrives while a snapshot is
         # being read marks it stale, and the task reads another.
@@ -357,13 +403,15 @@ class SupervisorConsumer(FrameConsumer):
         # all: a quiet floor still gets a fresh snapshot this often.
         quiet = settings.SUPERVISOR_QUIET_REFRESH_SECONDS
         while True:
-            await asyncio.sleep(quiet)
+            await asyncio.sleep(max(0.0, quiet - (time.monotonic() - self.sent_at)))
             if time.monotonic() - self.sent_at >= quiet:
-                await self.dashboard_changed({})
+                # Nothing changed: a copy another dashboard read a moment ago will do.
+                self.refresh()
+                # Wait for that snapshot to go before timing the next.
+                if self.refresh_task is not None:
+                    await asyncio.wait({self.refresh_task})
 
     async def send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(supervisor_selectors.dashboard_snapshot)(
-            timezone.now()
-        )
+        snapshot = await shared_snapshot.get()
         self.sent_at = time.monotonic()
         await self.send_json(envelope("dashboard.snapshot", snapshot))

@@ -622,8 +622,9 @@ class WorkItemMove(models.Model):
         SUPERVISOR = "supervisor", "A supervisor"
 
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="moves")
-    from_queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
-    to_queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    # Protected like WorkItem.queue: deleting a queue must not rewrite past reports.
+    from_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="+")
+    to_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="+")
     moved_at = models.DateTimeField()
     cause = models.CharField(max_length=16, choices=Cause.choices)
 

@@ -863,18 +863,9 @@ def transfer_work(
     note = crm.clean_text(note, field="note", max_length=1000, label="Note")
     if queue_id is None and to_agent_id is None and skill_id is None:
         raise InvalidInput("Transfer to a queue, an agent or a skill.", field="queue_id")
-    queue = None
-    if queue_id is not None:
-        queue = Queue.objects.select_related("routing_config").filter(pk=queue_id).first()
-        if queue is None:
-            raise NotFound(f"No queue {queue_id}.", field="queue_id")
-    colleague = None
-    if to_agent_id is not None:
-        colleague = Agent.objects.select_related("user").filter(pk=to_agent_id).first()
-        if colleague is None:
-            raise NotFound(f"No agent {to_agent_id}.", field="agent_id")
-        if colleague.pk == agent.pk:
-            raise InvalidInput("Transfer to someone else.", field="agent_id")
+    queue, colleague = transfer_targets(queue_id, to_agent_id)
+    if colleague is not None and colleague.pk == agent.pk:
+        raise InvalidInput("Transfer to someone else.", field="agent_id")
     skill = None
     if skill_id is not None:
         skill = Skill.objects.filter(pk=skill_id).first()
@@ -883,12 +874,8 @@ def transfer_work(
     with transaction.atomic():
         item = selectors.access_work_item(agent, work_item_id, for_update=True)
         target_queue = queue or Queue.objects.select_related("routing_config").get(pk=item.queue_id)
-        if colleague is not None and not colleague.queues.filter(pk=target_queue.pk).exists():
-            raise InvalidInput(
-                f"{colleague.name} is not a member of {target_queue.name}: choose their queue "
-                "too, or another colleague.",
-                field="agent_id",
-            )
+        if colleague is not None:
+            check_member(colleague, target_queue)
         if item.interaction.customer_connection == crm.CUSTOMER_LEFT:
             raise Conflict("The customer has left this chat: close it instead.")
         item.status = WorkItem.Status.TRANSFERRED
@@ -963,98 +950,36 @@ def transfer_work(
     return successor
 
 
-def redirect_waiting_item(
-    *,
-    work_item_id: int,
-    queue_id: int | None = None,
-    agent_id: int | None = None,
-    now: datetime | None = None,
-) -> WorkItem:
-    """Send work nobody has accepted yet to another queue, or hold it for a named agent (or
-    both), on a supervisor's word. A pending offer is withdrawn (it does not count against
-    the agent it was made to). Moved work keeps its place in line by age, like overflow; a
-    named agent gets the first offer while the transfer preference lasts, as soon as they
-    have room."""
-    now = now or timezone.now()
-    if queue_id is None and agent_id is None:
-        raise InvalidInput("Choose a queue or an agent.", field="queue_id")
-    target_queue = None
+def transfer_targets(
+    queue_id: int | None, agent_id: int | None
+) -> tuple[Queue | None, Agent | None]:
+    """The queue and agent that work is handed to, each optional; NotFound names the field."""
+    queue = None
     if queue_id is not None:
-        target_queue = Queue.objects.select_related("routing_config").filter(pk=queue_id).first()
-        if target_queue is None:
+        queue = Queue.objects.select_related("routing_config").filter(pk=queue_id).first()
+        if queue is None:
             raise NotFound(f"No queue {queue_id}.", field="queue_id")
     agent = None
     if agent_id is not None:
         agent = Agent.objects.select_related("user", "status").filter(pk=agent_id).first()
         if agent is None:
             raise NotFound(f"No agent {agent_id}.", field="agent_id")
-    with transaction.atomic():
-        # Offers before items: the lock order of every other transition.
-        pending = (
-            Offer.objects.select_for_update(of=("self",))
-            .select_related("work_item")
-            .filter(work_item_id=work_item_id, outcome=Offer.Outcome.PENDING)
-            .first()
-        )
-        item = (
-            WorkItem.objects.select_for_update(of=("self",))
-            .select_related("queue", "channel")
-            .filter(pk=work_item_id)
-            .first()
-        )
-        if item is None:
-            raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
-        if item.status not in (WorkItem.Status.QUEUED, WorkItem.Status.OFFERED):
-            raise Conflict(
-                "Only waiting or offered work can be redirected; this item is "
-                f"{item.get_status_display().lower()}.",
-                field="work_item_id",
-            )
-        queue = target_queue or item.queue
-        if agent is not None:
-            _check_named_agent(agent, item, queue)
-        if pending is not None:
-            _return_to_queue(pending, outcome=Offer.Outcome.CANCELLED, now=now)
-            events.agent_updated(pending.agent_id)
-            item.status, item.agent = WorkItem.Status.QUEUED, None
-        lines = {item.queue_id, queue.pk}
-        if queue.pk != item.queue_id:
-            record_moves(
-                [item.pk],
-                from_queue_id=item.queue_id,
-                to_queue_id=queue.pk,
-                now=now,
-                cause=WorkItemMove.Cause.SUPERVISOR,
-            )
-            item.overflowed_from_id, item.overflowed_at = item.queue_id, now
-            item.queue, item.units = queue, queue.routing_config.units_per_item
-        if agent is not None:
-            item.preferred_agent = agent
-            item.preferred_until = now + timedelta(seconds=TRANSFER_PREFERENCE_SECONDS)
-        item.save(
-            update_fields=[
-                "queue",
-                "units",
-                "overflowed_from",
-                "overflowed_at",
-                "preferred_agent",
-                "preferred_until",
-            ]
-        )
-        announce_queue_positions(lines)
-        events.queue_changed()
-        request_round()
-    return item
+    return queue, agent
 
 
-def _check_named_agent(agent: Agent, item: WorkItem, queue: Queue) -> None:
-    """A named agent must be able to take the item, or it would wait for nobody."""
+def check_member(agent: Agent, queue: Queue) -> None:
     if not agent.queues.filter(pk=queue.pk).exists():
         raise InvalidInput(
             f"{agent.name} is not a member of {queue.name}: choose their queue too, or "
             "another agent.",
             field="agent_id",
         )
+
+
+def check_named_agent(agent: Agent, item: WorkItem, queue: Queue) -> None:
+    """Work handed to a named agent must be work they can take now, or it would wait for
+    nobody: a member of the queue, open for the item's channel, and not one who refused it."""
+    check_member(agent, queue)
     if agent.status is None or not agent.status.channels.filter(pk=item.channel_id).exists():
         status = agent.status.name if agent.status else "offline"
         raise Conflict(
@@ -1073,6 +998,96 @@ def _check_named_agent(agent: Agent, item: WorkItem, queue: Queue) -> None:
             "offered to them again.",
             field="agent_id",
         )
+
+
+def redirect_waiting_item(
+    *,
+    work_item_id: int,
+    queue_id: int | None = None,
+    agent_id: int | None = None,
+    now: datetime | None = None,
+) -> WorkItem:
+    """Send work nobody has accepted yet to another queue, or hold it for a named agent (or
+    both), on a supervisor's word. A pending offer is withdrawn (it does not count against
+    the agent it was made to). Moved work keeps its place in line by age, like overflow; a
+    named agent gets the first offer while the transfer preference lasts, as soon as they
+    have room; moved to a queue alone, it is held for nobody."""
+    now = now or timezone.now()
+    if queue_id is None and agent_id is None:
+        raise InvalidInput("Choose a queue or an agent.", field="queue_id")
+    target_queue, agent = transfer_targets(queue_id, agent_id)
+    for _ in range(3):
+        try:
+            return _redirect(work_item_id, target_queue, agent, now=now)
+        except _OfferedMeanwhile:
+            continue
+    raise Conflict("The item is being offered right now: try again.", field="work_item_id")
+
+
+def _redirect(
+    work_item_id: int, target_queue: Queue | None, agent: Agent | None, *, now: datetime
+) -> WorkItem:
+    with transaction.atomic():
+        # Offers before items: the lock order of every other transition.
+        pending = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("work_item")
+            .filter(work_item_id=work_item_id, outcome=Offer.Outcome.PENDING)
+            .first()
+        )
+        item = (
+            WorkItem.objects.select_for_update(of=("self",))
+            .select_related("queue", "channel")
+            .filter(pk=work_item_id)
+            .first()
+        )
+        if item is None:
+            raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+        if item.status == WorkItem.Status.OFFERED and pending is None:
+            # A round offered it between the two reads: start over with its offer locked.
+            raise _OfferedMeanwhile
+        if item.status not in (WorkItem.Status.QUEUED, WorkItem.Status.OFFERED):
+            raise Conflict(
+                "Only waiting or offered work can be redirected; this item is "
+                f"{item.get_status_display().lower()}.",
+                field="work_item_id",
+            )
+        queue = target_queue or item.queue
+        if agent is not None:
+            check_named_agent(agent, item, queue)
+        if pending is not None:
+            _return_to_queue(pending, outcome=Offer.Outcome.CANCELLED, now=now)
+            events.agent_updated(pending.agent_id)
+            item.status, item.agent = WorkItem.Status.QUEUED, None
+        lines = {item.queue_id, queue.pk}
+        if queue.pk != item.queue_id:
+            record_moves(
+                [item.pk],
+                from_queue_id=item.queue_id,
+                to_queue_id=queue.pk,
+                now=now,
+                cause=WorkItemMove.Cause.SUPERVISOR,
+            )
+            item.overflowed_from_id, item.overflowed_at = item.queue_id, now
+            item.queue, item.units = queue, queue.routing_config.units_per_item
+        item.preferred_agent = agent
+        item.preferred_until = (
+            now + timedelta(seconds=TRANSFER_PREFERENCE_SECONDS) if agent is not None else None
+        )
+        item.save(
+            update_fields=[
+                "queue",
+                "units",
+                "overflowed_from",
+                "overflowed_at",
+                "preferred_agent",
+                "preferred_until",
+            ]
+        )
+        announce_queue_positions(lines)
+        events.queue_changed()
+        request_round()
+    return item
 
 
 def add_internal_note(*, agent: Agent, work_item_id: int, body: str) -> Message:

@@ -4,9 +4,10 @@ the rollups of finished intervals that keep those totals O(intervals)."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Q, Subquery
@@ -39,7 +40,8 @@ LONGEST_HOLD = timedelta(days=1)
 def day_start(moment: datetime) -> datetime:
     """Local midnight of ``moment``'s day (settings.TIME_ZONE)."""
     local = timezone.localtime(moment)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # In UTC, so that adding intervals counts real time across a clock change.
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def item_facts(
@@ -319,9 +321,6 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
     )
     use = metrics.time_use(status_spans(period.start, end), items, intervals=so_far, now=end)
     queues = list(Queue.objects.order_by("name").values("pk", "name", "service_level_goal"))
-    members: dict[int, set[int]] = defaultdict(set)
-    for queue_id, agent_id in Queue.members.through.objects.values_list("queue_id", "agent_id"):
-        members[queue_id].add(agent_id)
     # A channel whose contacts the bot resolved, none reaching a queue, is reported too.
     channels = sorted(
         {channel for per in result.queues.values() for _q, channel in per}
@@ -331,13 +330,15 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
     for begin, finish in intervals:
         per_key = result.queues.get(begin, {})
         staffed_by_agent = use.staffed.get(begin, {})
-        everyone = sum(staffed_by_agent.values())
         for queue in queues:
             counters = metrics.QueueCounters()
             for (queue_id, _channel), values in per_key.items():
                 if queue_id == queue["pk"]:
                     counters.add(values)
-            staffed = sum(staffed_by_agent.get(agent_id, 0.0) for agent_id in members[queue["pk"]])
+            staffed = math.fsum(
+                staffed_by_agent.get(agent_id, 0.0)
+                for agent_id in use.workers_by_queue.get(begin, {}).get(queue["pk"], ())
+            )
             busy = use.busy_by_queue.get(begin, {}).get(queue["pk"], 0.0)
             rows_by_queue.append(
                 {
@@ -358,6 +359,10 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
                 if kind == channel:
                     counters.add(values)
             busy = use.busy_by_channel.get(begin, {}).get(channel, 0.0)
+            staffed = math.fsum(
+                staffed_by_agent.get(agent_id, 0.0)
+                for agent_id in use.workers_by_channel.get(begin, {}).get(channel, ())
+            )
             rows_by_channel.append(
                 {
                     "start": begin,
@@ -366,8 +371,8 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
                     **_queue_figures(counters),
                     "bot_resolved": result.bot_resolved.get(begin, {}).get(channel, 0),
                     "busy_seconds": round(busy, 3),
-                    "staffed_seconds": round(everyone, 3),
-                    "occupancy": _ratio(busy, everyone),
+                    "staffed_seconds": round(staffed, 3),
+                    "occupancy": _ratio(busy, staffed),
                 }
             )
     return {

@@ -1,10 +1,10 @@
 """How the contact center's figures are defined: pure functions over stored facts.
 
 Every figure is counted when its event happened (the interval a contact entered a queue, was
-answered, abandoned, moved on or finished), so a finished interval's figures never change
-and can be summed: the live dashboard adds up today's rollups, and a report over any past
-day recomputes the same numbers from the stored work items, moves, offers and status
-history (``supervisor.history`` reads them).
+answered, abandoned, moved on or finished), so a finished interval's figures do not change
+(see the limits below) and can be summed: the live dashboard reads today's from the rollups,
+and a report over any past day recomputes the same numbers from the stored work items,
+moves, offers and status history (``supervisor.history`` reads them).
 
 Definitions, per queue (and per channel, by the work item's channel):
 
@@ -23,6 +23,15 @@ Definitions, per queue (and per channel, by the work item's channel):
 - **occupancy**: time holding work (wrap-up included; overlapping chats count once) out of
   the time staffed: open for work (a status that accepts some channel) or holding work. A
   break, the "Missed offer" status and offline are not staffed, unless work is still held.
+  Per queue (per channel): the time its work was held, out of the staffed time of the agents
+  who held it in that interval; an agent who works several queues counts whole in each, so a
+  queue's occupancy over a day depends on the interval it is cut into (an agent counts for
+  the whole of each interval in which they held its work).
+
+Limits: a queue's service level uses its service-level time as it is when counted, so a
+rollup keeps the time of its day; whether a status takes work is read from its channels
+today. A rollup is written a minute after its interval ends; an event committed later than
+that with an earlier time (none is, in practice) would reach reports but not today's rollups.
 """
 
 from __future__ import annotations
@@ -387,6 +396,14 @@ class TimeUse:
     busy_by_channel: dict[datetime, dict[str, float]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(float))
     )
+    # Who held each queue's (each channel's) work in the interval: their staffed time is the
+    # queue's (the channel's).
+    workers_by_queue: dict[datetime, dict[int, set[int]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
+    workers_by_channel: dict[datetime, dict[str, set[int]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
 
 
 def time_use(
@@ -424,10 +441,12 @@ def time_use(
         _add_spans(use.staffed, agent_id, held[agent_id] + open_spans[agent_id], intervals)
     for agent_id, work_spans in held.items():
         _add_spans(use.busy, agent_id, work_spans, intervals)
-    for (_agent_id, queue_id), work_spans in held_by_queue.items():
-        _add_spans(use.busy_by_queue, queue_id, work_spans, intervals)
-    for (_agent_id, channel), work_spans in held_by_channel.items():
-        _add_spans(use.busy_by_channel, channel, work_spans, intervals)
+    for (agent_id, queue_id), work_spans in held_by_queue.items():
+        for begin in _add_spans(use.busy_by_queue, queue_id, work_spans, intervals):
+            use.workers_by_queue[begin][queue_id].add(agent_id)
+    for (agent_id, channel), work_spans in held_by_channel.items():
+        for begin in _add_spans(use.busy_by_channel, channel, work_spans, intervals):
+            use.workers_by_channel[begin][channel].add(agent_id)
     return use
 
 
@@ -436,11 +455,15 @@ def _add_spans(
     key: Any,
     spans: list[tuple[datetime, datetime]],
     intervals: Intervals,
-) -> None:
-    """Add the seconds of the union of one agent's spans to ``key`` in each interval."""
+) -> set[datetime]:
+    """Add the seconds of the union of one agent's spans to ``key`` in each interval; returns
+    the intervals they fell in."""
+    touched = set()
     for start, end in _union(spans):
         for begin, seconds in intervals.split(start, end):
             target[begin][key] += seconds
+            touched.add(begin)
+    return touched
 
 
 # --- rollups --------------------------------------------------------------------------------------

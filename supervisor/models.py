@@ -36,7 +36,7 @@ class IntervalRollup(models.Model):
     """The additive figures of one finished reporting interval, computed once from the stored
     work, offers and moves, so that the live dashboard's "today" costs O(intervals), not
     O(the day's contacts). Reports recompute from the stored rows instead; a rollup can
-    always be recomputed the same way (``supervisor.metrics.rollup_finished_intervals``)."""
+    always be recomputed the same way (``supervisor.history.rollup_finished_intervals``)."""
 
     start = models.DateTimeField(unique=True)
     end = models.DateTimeField()

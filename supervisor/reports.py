@@ -22,6 +22,8 @@ from supervisor import history, metrics
 # The intervals a report can be cut into, in minutes (the finest is the rollups' step).
 INTERVALS = {"15": timedelta(minutes=15), "60": timedelta(hours=1), "1440": timedelta(days=1)}
 DEFAULT_INTERVAL = "60"
+# Long before any contact center's history; far enough from date.min for date arithmetic.
+EARLIEST_DAY = date(2000, 1, 1)
 # How many days after ``day`` the last day (``to``) may be.
 MAX_DAYS_AFTER = 31
 TABLES = ("queues", "channels", "agents")
@@ -77,6 +79,9 @@ def parse_query(params: Mapping[str, str], *, today: date) -> Query:
     MAX_DAYS_AFTER days after ``day``) and ``interval`` (minutes, one of INTERVALS)."""
     day = _date(params, "day") or today
     to = _date(params, "to")
+    for field, value in (("day", day), ("to", to)):
+        if value is not None and value < EARLIEST_DAY:
+            raise BadParameter(field, f"choose a day from {EARLIEST_DAY.isoformat()} on.")
     if to is not None and to < day:
         raise BadParameter("to", "the last day cannot be before the first (day).")
     if to is not None and (to - day).days > MAX_DAYS_AFTER:
@@ -378,6 +383,14 @@ CSV_NAMES = {
 }
 
 
+# The per-interval tables: the report's rows, the column naming each row, and the columns
+# before and after the shared figures.
+INTERVAL_TABLES = {
+    "queues": ("by_queue", "queue", ("service_level_goal",), ()),
+    "channels": ("by_channel", "channel", (), ("bot_resolved",)),
+}
+
+
 def csv_response(table: str, query: Query, report: dict[str, Any]) -> HttpResponse:
     """One table of the report as CSV: a header, then one row per interval and queue (or
     channel), or per agent over the period. Durations in seconds, ratios as decimals (0..1),
@@ -387,44 +400,27 @@ def csv_response(table: str, query: Query, report: dict[str, Any]) -> HttpRespon
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    if table == "queues":
+    if table in INTERVAL_TABLES:
+        rows_key, name_column, before, after = INTERVAL_TABLES[table]
         writer.writerow(
             [
                 "interval_start",
                 "interval_end",
-                "queue",
-                "service_level_goal",
+                name_column,
+                *before,
                 *(CSV_NAMES.get(name, name) for name in QUEUE_COLUMNS),
+                *after,
             ]
         )
-        for row in report["by_queue"]:
+        for row in report[rows_key]:
             writer.writerow(
                 [
                     _iso(row["start"]),
                     _iso(row["end"]),
-                    _text(row["queue"]),
-                    row["service_level_goal"],
+                    _text(row[name_column]),
+                    *(row[name] for name in before),
                     *(_cell(row[name]) for name in QUEUE_COLUMNS),
-                ]
-            )
-    elif table == "channels":
-        writer.writerow(
-            [
-                "interval_start",
-                "interval_end",
-                "channel",
-                *(CSV_NAMES.get(name, name) for name in QUEUE_COLUMNS),
-                "bot_resolved",
-            ]
-        )
-        for row in report["by_channel"]:
-            writer.writerow(
-                [
-                    _iso(row["start"]),
-                    _iso(row["end"]),
-                    _text(row["channel"]),
-                    *(_cell(row[name]) for name in QUEUE_COLUMNS),
-                    row["bot_resolved"],
+                    *(row[name] for name in after),
                 ]
             )
     else:

@@ -1,4 +1,7 @@
-"""The live picture for the supervisor: O(queues + agents + open work), never O(history)."""
+"""The live picture for the supervisor: O(queues + agents + open work), never O(history).
+Today's figures come from the day's totals kept with the last rollup plus the open
+quarter-hour, so this holds while rollups are written (every minute, by beat or the embedded
+ticker)."""
 
 from __future__ import annotations
 
@@ -26,9 +29,9 @@ from supervisor import history, metrics
 def dashboard_snapshot(now: datetime) -> dict[str, Any]:
     totals = history.today_totals(now)
     statuses = list(
-        PresenceStatus.objects.order_by("position", "name").values(
-            "id", "name", "alert_after_seconds"
-        )
+        PresenceStatus.objects.order_by("position", "name")
+        .annotate(channel_count=Count("channels"))
+        .values("id", "name", "alert_after_seconds", "channel_count")
     )
     queues = queue_rows(now, totals)
     agents = agent_rows(totals)
@@ -41,7 +44,14 @@ def dashboard_snapshot(now: datetime) -> dict[str, Any]:
         "skills_backlog": skills_backlog(),
         "alerts": alerts(now, queues, agents, statuses),
         # What a supervisor may set an agent to (null: offline), and filter agents by.
-        "statuses": [{"id": status["id"], "name": status["name"]} for status in statuses],
+        "statuses": [
+            {
+                "id": status["id"],
+                "name": status["name"],
+                "open_for_work": status["channel_count"] > 0,
+            }
+            for status in statuses
+        ],
         "teams": list(Team.objects.order_by("name").values("id", "name")),
         "skills": list(Skill.objects.order_by("name").values("id", "name")),
     }

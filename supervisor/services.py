@@ -6,8 +6,11 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+import contactcenter.services as crm
 import routing.services as routing_services
 from contactcenter.errors import Conflict, InvalidInput, NotFound
+from contactcenter.models import Message
+from contactcenter.text import clean_text
 from routing import events as routing_events
 from routing.models import Agent, AgentStatusChange, PresenceStatus, WorkItem
 from supervisor.models import SupervisorAction
@@ -74,6 +77,10 @@ def set_priority(*, actor: AbstractBaseUser, work_item_id: int, priority: int) -
     return item
 
 
+# A supervisor's note on a reassignment, as long as an agent's transfer note.
+NOTE_MAX_LENGTH = 1000
+
+
 def reassign(
     *,
     actor: AbstractBaseUser,
@@ -82,50 +89,85 @@ def reassign(
     agent_id: int | None = None,
     note: str = "",
 ) -> WorkItem:
-    """Hand an item to another queue or agent. Work nobody has accepted moves (or is held for
-    the agent); work an agent holds is transferred for them, as if they had done it, and goes
-    on in a new item. Returns the item that carries on."""
-    holder = (
-        WorkItem.objects.filter(pk=work_item_id, status=WorkItem.Status.ASSIGNED)
-        .values_list("agent", flat=True)
-        .first()
-    )
+    """Hand an item to another queue or agent, with an optional note for whoever takes it.
+    Work nobody has accepted moves (or is held for the agent); work an agent holds is
+    transferred for them, as if they had done it, and goes on in a new item. Returns the item
+    that carries on."""
+    note = clean_text(note, field="note", max_length=NOTE_MAX_LENGTH, label="Note")
     who = actor.get_full_name() or actor.get_username()
-    with transaction.atomic():
-        if holder is not None:
-            if agent_id is not None and agent_id == holder:
-                raise InvalidInput("That agent already works on this item.", field="agent_id")
-            before = WorkItem.objects.select_related("queue", "agent__user").get(pk=work_item_id)
-            item = routing_services.transfer_work(
-                agent=before.agent,
-                work_item_id=work_item_id,
-                queue_id=queue_id,
-                to_agent_id=agent_id,
-                note=note or f"Reassigned by {who}.",
-            )
-        else:
-            before = (
-                WorkItem.objects.select_related("queue", "agent__user")
-                .filter(pk=work_item_id)
-                .first()
-            )
-            if before is None:
-                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
-            item = routing_services.redirect_waiting_item(
-                work_item_id=work_item_id, queue_id=queue_id, agent_id=agent_id
-            )
-        after = WorkItem.objects.select_related("queue", "preferred_agent__user").get(pk=item.pk)
-        SupervisorAction.objects.create(
-            kind=SupervisorAction.Kind.REASSIGN,
-            actor=actor,
-            agent=after.preferred_agent,
-            work_item=after,
-            detail={
-                "from_queue": before.queue.name,
-                "from_agent": before.agent.name if before.agent else None,
-                "to_queue": after.queue.name,
-                "to_agent": after.preferred_agent.name if after.preferred_agent else None,
-                "transferred_from": before.pk if after.pk != before.pk else None,
-            },
+    # Which path depends on the item's state, read before its lock is taken (each path
+    # locks in the order its transitions use); if the state moved on meanwhile, read again.
+    for attempt in range(2):
+        before = (
+            WorkItem.objects.select_related("queue", "agent__user", "channel")
+            .filter(pk=work_item_id)
+            .first()
         )
-    return item
+        if before is None:
+            raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
+        try:
+            with transaction.atomic():
+                item = _hand_on(before, queue_id=queue_id, agent_id=agent_id, note=note, who=who)
+                _record_reassignment(actor, before, item, note=note)
+            return item
+        except (Conflict, NotFound) as error:
+            moved_on = (
+                WorkItem.objects.filter(pk=work_item_id).values_list("status", flat=True).first()
+                != before.status
+            )
+            if attempt == 0 and moved_on and error.field != "agent_id":
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _hand_on(
+    before: WorkItem, *, queue_id: int | None, agent_id: int | None, note: str, who: str
+) -> WorkItem:
+    if before.status != WorkItem.Status.ASSIGNED:
+        item = routing_services.redirect_waiting_item(
+            work_item_id=before.pk, queue_id=queue_id, agent_id=agent_id
+        )
+        if note:
+            crm.append_message(
+                item.interaction,
+                sender=Message.Sender.SYSTEM,
+                body=f"Reassigned by {who}. Note: {note}",
+                work_item_id=item.pk,
+                agent_id=None,
+                internal=True,
+            )
+        return item
+    if agent_id is not None and agent_id == before.agent_id:
+        raise InvalidInput("That agent already works on this item.", field="agent_id")
+    queue, agent = routing_services.transfer_targets(queue_id, agent_id)
+    if agent is not None:
+        # The same test as for waiting work: nobody hands work to an agent on a break.
+        routing_services.check_named_agent(agent, before, queue or before.queue)
+    return routing_services.transfer_work(
+        agent=before.agent,
+        work_item_id=before.pk,
+        queue_id=queue_id,
+        to_agent_id=agent_id,
+        note=f"Reassigned by {who}." + (f" {note}" if note else ""),
+    )
+
+
+def _record_reassignment(
+    actor: AbstractBaseUser, before: WorkItem, item: WorkItem, *, note: str
+) -> None:
+    after = WorkItem.objects.select_related("queue", "preferred_agent__user").get(pk=item.pk)
+    SupervisorAction.objects.create(
+        kind=SupervisorAction.Kind.REASSIGN,
+        actor=actor,
+        agent=after.preferred_agent,
+        work_item=after,
+        detail={
+            "from_queue": before.queue.name,
+            "from_agent": before.agent.name if before.agent else None,
+            "to_queue": after.queue.name,
+            "to_agent": after.preferred_agent.name if after.preferred_agent else None,
+            "transferred_from": before.pk if after.pk != before.pk else None,
+            "note": note,
+        },
+    )

@@ -154,14 +154,14 @@ class Migration(migrations.Migration):
             model_name="workitemmove",
             name="from_queue",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="routing.queue"
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="routing.queue"
             ),
         ),
         migrations.AddField(
             model_name="workitemmove",
             name="to_queue",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="routing.queue"
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="routing.queue"
             ),
         ),
         migrations.AddField(

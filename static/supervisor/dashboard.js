@@ -4,8 +4,10 @@ import { clockTime, connectSocket, csrfToken, el, formatDuration } from "../cont
 const $ = (id) => document.getElementById(id);
 const connection = $("connection");
 
-// Each ticking cell: {node, at(nowMs) → seconds}. Rebuilt on every snapshot.
+// Each ticking cell: {node, at(nowMs) → seconds}. Rebuilt on every snapshot; the agents'
+// rows also on every change of filter.
 let tickers = [];
+let agentTickers = [];
 // A snapshot held back while a control in the tables has the focus.
 let pending = null;
 
@@ -61,7 +63,6 @@ connectSocket("/ws/supervisor/", {
 // The last snapshot, so that a change of filter re-renders without waiting for the next one.
 let latest = null;
 let latestSince = null;
-let latestTicking = null;
 
 function render(data) {
   latest = data;
@@ -81,7 +82,6 @@ function render(data) {
     return node;
   };
   latestSince = since;
-  latestTicking = ticking;
 
   renderAlerts(data.alerts || []);
 
@@ -178,6 +178,11 @@ function fillFilters(data) {
     status: statusFilterOptions(data.statuses || []),
   };
   for (const [name, select] of Object.entries(filters)) {
+    // Rebuilt only when the choices change, so that an open list is not closed under the
+    // supervisor by every snapshot.
+    const key = JSON.stringify(options[name]);
+    if (select.dataset.options === key) continue;
+    select.dataset.options = key;
     const chosen = select.value;
     select.replaceChildren(
       el("option", { value: "" }, "All"),
@@ -218,7 +223,13 @@ function renderAgents() {
   const all = latest.agents || [];
   const agents = all.filter(agentMatches);
   const since = latestSince;
-  const ticking = latestTicking;
+  agentTickers = [];
+  const ticking = (at, className = "") => {
+    const node = el("span", { class: className });
+    if (at) agentTickers.push({ node, at });
+    else node.textContent = "—";
+    return node;
+  };
   $("agent-count").textContent = agents.length === all.length
     ? `${all.length} agents`
     : `${agents.length} of ${all.length} agents`;
@@ -230,7 +241,7 @@ function renderAgents() {
       el("td", {}, statusControl(agent, latest.statuses || [])),
       el("td", { class: "num" }, ticking(agent.status_since && since(agent.status_since))),
       el("td", {}, capacityCell(agent)),
-      el("td", {}, workCell(agent.items || [], since, ticking)),
+      el("td", {}, workCell(agent.items || [], since, ticking, agent.id)),
       el("td", { class: "num" }, String(agent.handled_today ?? 0)),
       el("td", { class: "num" }, String(agent.declined_today ?? 0)),
       el("td", { class: "num" }, String(agent.missed_today ?? 0)),
@@ -243,7 +254,19 @@ for (const select of Object.values(filters)) select.addEventListener("change", r
 
 // ---------- alerts ----------
 
-const notified = new Set(JSON.parse(sessionStorage.getItem("supervisor.notified") || "[]"));
+// When each alert was last seen. An alert that clears and comes back within this long (a
+// queue's service level hovering round its goal) does not notify again.
+const RENOTIFY_AFTER_MS = 10 * 60 * 1000;
+const notified = new Map(storedNotifications());
+
+function storedNotifications() {
+  try {
+    const entries = JSON.parse(sessionStorage.getItem("supervisor.notified") || "[]");
+    return entries.filter((entry) => Array.isArray(entry) && entry.length === 2);
+  } catch {
+    return [];
+  }
+}
 const notifyButton = $("enable-notifications");
 const notifyState = $("notification-state");
 
@@ -272,17 +295,17 @@ function renderAlerts(alerts) {
       ? alerts.map((alert) => el("li", { "data-kind": alert.kind, "data-alert-id": alert.id }, alert.text))
       : [el("li", { class: "muted" }, "No alerts.")]),
   );
+  const now = Date.now();
   for (const alert of alerts) {
-    if (notified.has(alert.id)) continue;
-    notified.add(alert.id);
+    const known = notified.has(alert.id);
+    notified.set(alert.id, now);
+    if (known) continue;
     if ("Notification" in window && Notification.permission === "granted") {
       new Notification("Contact center alert", { body: alert.text, tag: alert.id });
     }
   }
-  // Forget causes that ended, so that a queue falling below goal again notifies again.
-  const current = new Set(alerts.map((alert) => alert.id));
-  for (const id of [...notified]) if (!current.has(id)) notified.delete(id);
-  sessionStorage.setItem("supervisor.notified", JSON.stringify([...notified]));
+  for (const [id, seen] of notified) if (now - seen > RENOTIFY_AFTER_MS) notified.delete(id);
+  sessionStorage.setItem("supervisor.notified", JSON.stringify([...notified.entries()]));
 }
 
 function capacityCell(agent) {
@@ -302,7 +325,7 @@ function capacityCell(agent) {
   );
 }
 
-function workCell(items, since, ticking) {
+function workCell(items, since, ticking, holderId) {
   if (!items.length) return el("span", { class: "muted" }, "—");
   return el(
     "ul",
@@ -314,7 +337,7 @@ function workCell(items, since, ticking) {
         `${item.channel} · ${item.customer_name} (${item.state}, `,
         ticking(since(item.since)),
         ") ",
-        reassignControl(item.work_item_id, item.customer_name, latest),
+        reassignControl(item.work_item_id, item.customer_name, latest, holderId),
       ),
     ),
   );
@@ -326,7 +349,7 @@ function emptyRow(columns, text) {
 
 function tick() {
   const now = Date.now();
-  for (const { node, at } of tickers) node.textContent = formatDuration(at(now));
+  for (const { node, at } of [...tickers, ...agentTickers]) node.textContent = formatDuration(at(now));
 }
 
 setInterval(tick, 1000);
@@ -389,8 +412,10 @@ function raiseButton(item) {
 }
 
 /** Hand an item to another queue or to a signed-in agent. */
-function reassignControl(workItemId, customerName, data) {
-  const agents = (data.agents || []).filter((agent) => agent.status_id != null);
+function reassignControl(workItemId, customerName, data, holderId = null) {
+  // Only agents who could take it: open for work now, and not the one who holds it.
+  const open = new Set((data.statuses || []).filter((status) => status.open_for_work).map((status) => status.id));
+  const agents = (data.agents || []).filter((agent) => open.has(agent.status_id) && agent.id !== holderId);
   const select = el(
     "select",
     { "aria-label": `Reassign ${customerName}`, class: "reassign-select" },

@@ -79,12 +79,9 @@ def test_agent_receives_accepts_and_answers_a_visitor_chat(server_url, browser) 
         visitor.get_by_role("button", name="Send").click()
         expect(agent.get_by_role("log", name="Transcript")).to_contain_text("Thank you!")
 
-        if SCREENSHOTS:
-            DOCS.mkdir(exist_ok=True)
-            supervisor = browser.new_context(viewport=VIEWPORT).new_page()
-            log_in(supervisor, server_url, "supervisor", "supervisor-demo", "/supervisor/")
-            expect(supervisor.get_by_role("table", name="Agents")).to_contain_text("Vera Visitor")
-            supervisor.screenshot(path=str(DOCS / "supervisor.png"), full_page=True)
+        supervisor = browser.new_context(viewport=VIEWPORT).new_page()
+        log_in(supervisor, server_url, "supervisor", "supervisor-demo", "/supervisor/")
+        expect(supervisor.get_by_role("table", name="Agents")).to_contain_text("Vera Visitor")
 
         agent.get_by_label("Disposition").select_option(label="Resolved")
         agent.get_by_role("button", name="Close").click()

@@ -212,24 +212,31 @@ def test_report_counts_each_queue_per_interval_when_each_event_happened() -> Non
     # chat 4 after 25 s → ASA (10 + 25) / 2 = 17.5 s. Abandoned: chat 2 after 70 s (counts
     # against the service level) and chat 3 after 5 s (a short abandon, excluded) → service
     # level 1 / 3. Chat 1's work ended at 10:14:00 with wrap-up: 10:01:10 → 10:14:00 = 770 s.
-    # Occupancy: Ann held chat 1 for 770 s and Bob chat 4 for 10:10:25 → 10:15 = 275 s,
-    # 1045 s, out of the members' staffed time. Ann: Available (open for work) all 900 s, her
-    # work inside it. Bob: open for work 10:02:30–10:03 (30 s) and 10:05–10:15 (600 s), not
-    # while offline before 10:02:30 nor in "Missed offer" 10:03–10:05; his chat 4 is inside
-    # it: 630 s. 1045 / (900 + 630) = 1045 / 1530 = 0.683.
+    # Occupancy: busy = Ann held chat 1 10:01:10 → 10:14:00 = 770 s, Bob chat 4 10:10:25 →
+    # 10:15 = 275 s: 1045 s. Both held Web chat work in the interval, so the staffed time is
+    # theirs. Ann: Available (open for work) all 900 s, her work inside it. Bob: open for work
+    # 10:02:30–10:03 (30 s) and 10:05–10:15 (600 s), not while offline before 10:02:30 nor in
+    # "Missed offer" 10:03–10:05; his chat 4 is inside it: 630 s. 1045 / (900 + 630) =
+    # 1045 / 1530 = 0.68301 → 0.683.
     assert queue_figures(by_queue[(FIRST, "Web chat")]) == (
         figures(4, 2, 2, 0, 0, 1, 3, 17.5, 770.0, 0.3333, 0.683)
     )
     # 10:15–10:30: nothing entered or answered; chat 4's work ended at 10:21:00 (wrap-up
-    # included): 10:10:25 → 10:21:00 = 635 s. Bob held it 10:15 → 10:21 = 360 s. Staffed: Ann
-    # 300 s (Available 10:15–10:20; her email ended at 10:16, inside it; not her break from
-    # 10:20 nor offline from 10:25) and Bob 900 s (Available) → 360 / 1200 = 0.3.
+    # included): 10:10:25 → 10:21:00 = 635 s. Busy: Bob held it 10:15 → 10:21 = 360 s. Only
+    # Bob held Web chat work in this interval (Ann's chat 1 ended at 10:14:00, her email is
+    # another queue's), so the staffed time is his alone: Available all 900 s → 360 / 900 =
+    # 0.4. Ann's 300 s staffed (Available 10:15–10:20) is not counted: she held no chat.
     assert queue_figures(by_queue[(SECOND, "Web chat")]) == figures(
-        0, 0, 0, 0, 0, 0, 0, None, 635.0, None, 0.3
+        0, 0, 0, 0, 0, 0, 0, None, 635.0, None, 0.4
     )
+    assert [by_queue[(start, "Web chat")]["staffed_seconds"] for start in (FIRST, SECOND)] == [
+        1530.0,
+        900.0,
+    ]
     # Email: entered 10:12, answered after 30 s (late) → service level 0 / 1, ASA 30 s; it
-    # ended at 10:16 → 10:12:30 → 10:16:00 = 210 s in the second interval. Only Ann is a
-    # member: 150 s of her 900 s staffed (0.1667), then 60 s of 300 s (0.2).
+    # ended at 10:16 → 10:12:30 → 10:16:00 = 210 s in the second interval. Ann alone held it:
+    # 10:12:30 → 10:15 = 150 s of her 900 s staffed → 0.1667; then 10:15 → 10:16 = 60 s of
+    # her 300 s staffed (Available 10:15–10:20, the email inside it) → 0.2.
     assert queue_figures(by_queue[(FIRST, "Email")]) == figures(
         1, 1, 0, 0, 0, 0, 1, 30.0, None, 0.0, 0.1667
     )
@@ -237,13 +244,17 @@ def test_report_counts_each_queue_per_interval_when_each_event_happened() -> Non
         0, 0, 0, 0, 0, 0, 0, None, 210.0, None, 0.2
     )
     # Messaging: the SMS entered at 10:11 and expired at 10:17:30 → counted out of time.
-    # Nobody staffs it: no occupancy.
+    # Nobody held its work: staffed 0, no occupancy.
     assert queue_figures(by_queue[(FIRST, "Messaging")]) == figures(
         1, 0, 0, 0, 0, 0, 0, None, None, None, None
     )
     assert queue_figures(by_queue[(SECOND, "Messaging")]) == figures(
         0, 0, 0, 1, 0, 0, 1, None, None, 0.0, None
     )
+    assert [by_queue[(start, "Messaging")]["staffed_seconds"] for start in (FIRST, SECOND)] == [
+        0,
+        0,
+    ]
     assert by_queue[(FIRST, "Voice")]["offered"] == 0
     assert by_queue[(FIRST, "Web chat")]["service_level_goal"] == 0.8
 
@@ -255,30 +266,37 @@ def test_report_counts_each_channel_per_interval_with_the_bot_resolutions() -> N
     assert sorted(by_channel) == [
         (start, channel) for start in (FIRST, SECOND) for channel in ("chat", "email", "sms")
     ]
-    # One queue per channel here, so the same counts as the queues; occupancy is out of
-    # everyone's staffed time: Ann 900 + Bob 630 = 1530 s, then Ann 300 + Bob 900 = 1200 s.
-    # Chat: 1045 / 1530 = 0.683, then 360 / 1200 = 0.3.
+    # One queue per channel here, so the same counts as the queues, and the same occupancy:
+    # out of the staffed time of those who held the channel's work in the interval. Chat:
+    # Ann and Bob in 10:00–10:15, 1045 / (900 + 630) = 1045 / 1530 = 0.683; Bob alone in
+    # 10:15–10:30, 360 / 900 = 0.4.
     assert queue_figures(by_channel[(FIRST, "chat")]) == figures(
         4, 2, 2, 0, 0, 1, 3, 17.5, 770.0, 0.3333, 0.683
     )
     assert queue_figures(by_channel[(SECOND, "chat")]) == figures(
-        0, 0, 0, 0, 0, 0, 0, None, 635.0, None, 0.3
+        0, 0, 0, 0, 0, 0, 0, None, 635.0, None, 0.4
     )
-    # Email: 150 / 1530 = 0.098, then 60 / 1200 = 0.05.
+    # Email: Ann alone held it, 150 s of her 900 s staffed → 0.1667, then 60 s of her 300 s
+    # (Available 10:15–10:20) → 0.2; Bob's staffed time is not the email channel's.
     assert queue_figures(by_channel[(FIRST, "email")]) == figures(
-        1, 1, 0, 0, 0, 0, 1, 30.0, None, 0.0, 0.098
+        1, 1, 0, 0, 0, 0, 1, 30.0, None, 0.0, 0.1667
     )
     assert queue_figures(by_channel[(SECOND, "email")]) == figures(
-        0, 0, 0, 0, 0, 0, 0, None, 210.0, None, 0.05
+        0, 0, 0, 0, 0, 0, 0, None, 210.0, None, 0.2
     )
     assert [by_channel[(start, "chat")]["staffed_seconds"] for start in (FIRST, SECOND)] == [
         1530.0,
-        1200.0,
+        900.0,
     ]
-    # SMS: nobody held any, with people staffed: 0.
+    assert [by_channel[(start, "email")]["staffed_seconds"] for start in (FIRST, SECOND)] == [
+        900.0,
+        300.0,
+    ]
+    # SMS: nobody held any, though Ann and Bob were staffed: staffed 0, no occupancy.
     assert queue_figures(by_channel[(SECOND, "sms")]) == figures(
-        0, 0, 0, 1, 0, 0, 1, None, None, 0.0, 0.0
+        0, 0, 0, 1, 0, 0, 1, None, None, 0.0, None
     )
+    assert by_channel[(SECOND, "sms")]["staffed_seconds"] == 0
     # The bot settled one chat at 10:20.
     assert [by_channel[(start, "chat")]["bot_resolved"] for start in (FIRST, SECOND)] == [0, 1]
     assert by_channel[(SECOND, "email")]["bot_resolved"] == 0
@@ -518,8 +536,9 @@ def test_time_in_the_reference_offline_status_is_not_staffed_unless_work_is_held
     assert (agent["open_for_work_seconds"], agent["staffed_seconds"]) == (600, 780)
     assert agent["occupancy"] == 0.5256
     by_queue = rows(report, "by_queue", "queue")
-    # Web chat, Ann its only member: 410 s busy of her 480 s staffed in 10:00–10:15
-    # → 0.8542; 0 s of 300 s (10:20–10:25) in 10:15–10:30 → 0.0.
+    # Web chat: in 10:00–10:15 Ann held its work, 410 s busy of her 480 s staffed → 0.8542.
+    # In 10:15–10:30 nobody held its work: her 300 s Available (10:20–10:25) is not the
+    # queue's, so staffed 0 and no occupancy.
     first, second = by_queue[(FIRST, web_chat.name)], by_queue[(SECOND, web_chat.name)]
     assert (first["busy_seconds"], first["staffed_seconds"], first["occupancy"]) == (
         410.0,
@@ -528,9 +547,49 @@ def test_time_in_the_reference_offline_status_is_not_staffed_unless_work_is_held
     )
     assert (second["busy_seconds"], second["staffed_seconds"], second["occupancy"]) == (
         0.0,
-        300.0,
-        0.0,
+        0,
+        None,
     )
+
+
+def test_a_queues_occupancy_is_out_of_the_staffed_time_of_who_held_its_work() -> None:
+    """Occupancy used to divide a queue's busy time by its current members' staffed time: an
+    agent who held its work and left the queue since took their staffed time away, not their
+    busy time, and a member who held nothing added theirs; it could pass 1."""
+    web_chat = chat_queue()
+    set_wrap_up(web_chat, 0)
+    ann = make_agent("ann", queues=[web_chat])
+    bob = make_agent("bob", queues=[web_chat])
+    # 10:00 Ann Available. 10:10 a chat enters, offered to Ann, accepted at once; she closes
+    # it at 10:40 (no wrap-up): 30 minutes held. 10:45 Bob Available; no work is left for
+    # him. Then Ann is taken out of Web chat: Bob is its only member now.
+    services.set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 0))
+    chat = contact("chat", at(10, 10))
+    services.accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 10)), now=at(10, 10))
+    close(ann, chat, at(10, 40))
+    services.set_presence(agent=bob, status_id=status("Available").pk, now=at(10, 45))
+    web_chat.members.remove(ann)
+    assert list(web_chat.members.all()) == [bob]
+
+    hour = at(10, 0)
+    report = history.report(Period(hour, at(11, 0), timedelta(hours=1)), now=at(12, 0))
+    row = rows(report, "by_queue", "queue")[(hour, "Web chat")]
+    # Busy: Ann 10:10 → 10:40 = 1800 s. Ann alone held Web chat work this hour, so the
+    # staffed time is hers: Available 10:00 → 11:00 = 3600 s, the chat inside it →
+    # 1800 / 3600 = 0.5. Bob's 900 s (Available 10:45 → 11:00) is left out: he held nothing.
+    # (By the members, it was 1800 / 900 = 2.0; by everyone, 1800 / 4500 = 0.4.)
+    assert (row["busy_seconds"], row["staffed_seconds"], row["occupancy"]) == (
+        1800.0,
+        3600.0,
+        0.5,
+    )
+    assert row["occupancy"] <= 1
+    # The chat channel likewise; and Ann's own occupancy is the same 1800 / 3600.
+    chat_row = rows(report, "by_channel", "channel")[(hour, "chat")]
+    assert (chat_row["staffed_seconds"], chat_row["occupancy"]) == (3600.0, 0.5)
+    agents = {agent["agent"]: agent for agent in report["agents"]}
+    assert (agents["ann"]["staffed_seconds"], agents["ann"]["occupancy"]) == (3600, 0.5)
+    assert (agents["bob"]["staffed_seconds"], agents["bob"]["occupancy"]) == (900, 0.0)
 
 
 # --- rollups --------------------------------------------------------------------------------

@@ -142,3 +142,48 @@ def test_only_supervisors_reassign(client, committed) -> None:
     assert reassign(client, item.pk, {"queue_id": other.pk}).status_code == 403
     assert client.get("/supervisor/").status_code == 403
     assert WorkItem.objects.get(pk=item.pk).queue == chat_queue()
+
+
+def test_a_note_goes_with_the_item_and_a_queue_alone_releases_a_hold(client, committed) -> None:
+    from contactcenter.models import Message
+
+    billing = make_queue("Billing")
+    ada = make_agent("ada", available=True, capacity=1)
+    make_agent("busy", capacity=1)
+    with committed():
+        start_chat("Keeps ada busy")
+        item = work_item_of(start_chat("Waiting"))
+    client.force_login(make_supervisor())
+    with committed():
+        held = reassign(client, item.pk, {"agent_id": ada.pk, "note": "VIP, be quick"})
+    assert held.status_code == 200, held.json()
+    assert WorkItem.objects.get(pk=item.pk).preferred_agent == ada
+    note = Message.objects.get(interaction=item.interaction, internal=True)
+    assert note.body.endswith("Note: VIP, be quick")
+    billing.members.add(ada)
+    with committed():
+        moved = reassign(client, item.pk, {"queue_id": billing.pk})
+    assert moved.status_code == 200, moved.json()
+    item.refresh_from_db()
+    assert (item.queue, item.preferred_agent, item.preferred_until) == (billing, None, None)
+    actions = list(SupervisorAction.objects.order_by("id").values_list("detail", flat=True))
+    assert [(a["to_agent"], a["note"]) for a in actions] == [("ada", "VIP, be quick"), (None, "")]
+    too_long = reassign(client, item.pk, {"queue_id": billing.pk, "note": "x" * 1001})
+    assert (too_long.status_code, too_long.json()["field"]) == (400, "note")
+
+
+def test_held_work_is_not_handed_to_an_agent_who_cannot_take_it(client, committed) -> None:
+    from tests.factories import status
+
+    ada = make_agent("ada", available=True, capacity=2)
+    with committed():
+        item = work_item_of(start_chat("Held"))
+    with committed():
+        services.accept_offer(agent=ada, offer_id=Offer.objects.get(work_item=item).pk)
+    resting = make_agent("resting")
+    services.set_presence(agent=resting, status_id=status("Break").pk)
+    client.force_login(make_supervisor())
+    refused = reassign(client, item.pk, {"agent_id": resting.pk})
+    assert (refused.status_code, refused.json()["field"]) == (409, "agent_id")
+    item.refresh_from_db()
+    assert (item.status, item.agent) == (WorkItem.Status.ASSIGNED, ada)

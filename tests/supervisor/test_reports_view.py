@@ -159,12 +159,15 @@ def test_the_queue_csv_has_each_interval_and_queue_with_the_days_figures(boss, d
         "average_speed_of_answer_seconds": "20.0",
         # (300 + 30 + 600 + 30) / 2: after-contact work counts.
         "average_handle_time_seconds": "480.0",
-        # 960 s busy of the 3,600 s the queue's one member was staffed (Available all hour,
-        # her work inside it): 960 / 3600 = 0.2667.
+        # Busy: 09:10:10 → 09:15:40 (330 s) + 09:20:30 → 09:31:00 (630 s) = 960 s, all Ada's;
+        # staffed: hers, who held the queue's work this hour, Available all 3,600 s with her
+        # work inside it: 960 / 3600 = 0.2667.
         "occupancy": "0.2667",
     }
+    # 10:00–11:00: Ada was Available until 10:30 but held no Web chat work, so the queue had
+    # no staffed time: no occupancy, an empty cell.
     ten = next(r for r in rows if r["queue"] == "Web chat" and "T10:00" in r["interval_start"])
-    assert (ten["offered"], ten["service_level"], ten["occupancy"]) == ("0", "", "0.0")
+    assert (ten["offered"], ten["service_level"], ten["occupancy"]) == ("0", "", "")
 
 
 def test_the_channel_and_agent_csvs_carry_their_figures(boss, day) -> None:
@@ -174,8 +177,9 @@ def test_the_channel_and_agent_csvs_carry_their_figures(boss, day) -> None:
     assert chat["channel"] == "chat"
     assert (chat["offered"], chat["handled"], chat["abandoned"]) == ("3", "2", "1")
     assert (chat["service_level"], chat["bot_resolved"]) == ("0.3333", "0")
-    # Busy (300 + 30) + (600 + 30) = 960 s; staffed: Ada was Available (open for work)
-    # 09:00–10:30 = 5,400 s and held her chats inside it, so 5,400 s → 960 / 5400 = 0.1778.
+    # Busy (300 + 30) + (600 + 30) = 960 s; staffed: that of who held chat work this day,
+    # Ada alone, Available (open for work) 09:00–10:30 = 5,400 s with her chats inside it
+    # → 960 / 5400 = 0.1778.
     assert chat["occupancy"] == "0.1778"
     agents = rows_of(boss.get(f"{CSV}?table=agents&day={day}"))
     ada = next(row for row in agents if row["agent"] == "Ada")
@@ -212,7 +216,14 @@ def test_the_page_shows_intervals_with_contacts_totals_and_the_goal_missed(boss,
     assert (total["offered"], total["handled"], total["abandoned"]) == (3, 2, 1)
     assert (total["service_level"], total["below_goal"]) == (0.3333, True)
     assert (total["average_speed_of_answer"], total["average_handle_time"]) == (20.0, 480.0)
-    assert total["occupancy"] == 0.1778  # summed busy / summed staffed, not a mean of ratios
+    # Summed busy / summed staffed, not a mean of ratios. Busy per quarter: 09:00–09:15 290 s
+    # (09:10:10 → 09:15), 09:15–09:30 40 s (→ 09:15:40) + 570 s (09:20:30 →), 09:30–09:45
+    # 60 s (→ 09:31:00): 960 s. Staffed: Ada's 900 s in each of those three quarters, the
+    # ones where she held the queue's work (09:45–10:30 she was Available but held none):
+    # 2,700 s → 960 / 2700 = 0.3556. Per quarter: 0.3222, 0.6778, 0.0667.
+    assert [row["occupancy"] for row in chat_rows] == [0.3222, 0.6778, 0.0667]
+    assert (total["busy_seconds"], total["staffed_seconds"]) == (960.0, 2700.0)
+    assert total["occupancy"] == 0.3556
     page = response.content.decode()
     assert "33.3 % (80 %)" in page
     assert "below goal" in page
