@@ -92,7 +92,7 @@ def _optional_id(data: dict[str, Any], name: str) -> int | None:
 class WorkItemReassign(APIView):
     """Hand an item to another queue and/or agent (``{"queue_id": int | null, "agent_id":
     int | null, "note": str}``). Waiting or offered work moves; work an agent holds is
-    transferred for them. The note (up to 1,000 characters) is an internal message for
+    transferred for them. The note (up to 800 characters) is an internal message for
     whoever takes it. Recorded as the supervisor's action; consoles follow live."""
 
     permission_classes = [permissions.IsAuthenticated, IsSupervisor]

@@ -77,8 +77,9 @@ def set_priority(*, actor: AbstractBaseUser, work_item_id: int, priority: int) -
     return item
 
 
-# A supervisor's note on a reassignment, as long as an agent's transfer note.
-NOTE_MAX_LENGTH = 1000
+# A supervisor's note on a reassignment: room is left for "Reassigned by NAME." within the
+# 1,000 characters of an agent's transfer note.
+NOTE_MAX_LENGTH = 800
 
 
 def reassign(
