@@ -25,6 +25,7 @@ from routing.models import (
 )
 from routing.selectors import ACTIVE_STATUSES
 from supervisor import metrics
+from supervisor.formatting import rounded
 from supervisor.models import IntervalRollup
 
 # Rollups cover this much each; reports offer it as their finest interval.
@@ -134,7 +135,7 @@ def service_level_seconds() -> dict[int, int]:
     return dict(Queue.objects.values_list("pk", "service_level_seconds"))
 
 
-def tally(start: datetime, end: datetime, step: timedelta) -> metrics.Tally:
+def tally_between(start: datetime, end: datetime, step: timedelta) -> metrics.Tally:
     return metrics.tally(
         item_facts(start, end),
         offer_facts(start, end),
@@ -221,7 +222,7 @@ def rollup_finished_intervals(now: datetime | None = None) -> int:
     finished_until = today + ROLLUP_STEP * ((now - ROLLUP_GRACE - today) // ROLLUP_STEP)
     if finished_until <= start:
         return 0
-    result = tally(start, finished_until, ROLLUP_STEP)
+    result = tally_between(start, finished_until, ROLLUP_STEP)
     day_so_far = metrics.Totals()
     if last:
         day_so_far.add_json(last["day_totals"])
@@ -262,7 +263,7 @@ def today_totals(now: datetime) -> metrics.Totals:
         covered, day_totals = latest
         totals.add_json(day_totals)
     if covered < now:
-        totals.add_tally(tally(covered, now, now - covered))
+        totals.add_tally(tally_between(covered, now, now - covered))
     return totals
 
 
@@ -276,11 +277,11 @@ class Period:
     step: timedelta
 
 
-def _ratio(part: float, whole: float) -> float | None:
+def ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _queue_figures(counters: metrics.QueueCounters) -> dict[str, Any]:
+def queue_figures(counters: metrics.QueueCounters) -> dict[str, Any]:
     return {
         "offered": counters.offered,
         "handled": counters.handled,
@@ -293,14 +294,10 @@ def _queue_figures(counters: metrics.QueueCounters) -> dict[str, Any]:
         "wait_seconds": round(counters.wait_seconds, 3),
         "handle_ended": counters.handle_ended,
         "handle_seconds": round(counters.handle_seconds, 3),
-        "average_speed_of_answer": _round(counters.average_speed_of_answer),
-        "average_handle_time": _round(counters.average_handle_time),
-        "service_level": _round(counters.service_level, 4),
+        "average_speed_of_answer": rounded(counters.average_speed_of_answer, 1),
+        "average_handle_time": rounded(counters.average_handle_time, 1),
+        "service_level": rounded(counters.service_level, 4),
     }
-
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
@@ -347,10 +344,10 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
                     "queue_id": queue["pk"],
                     "queue": queue["name"],
                     "service_level_goal": queue["service_level_goal"] / 100,
-                    **_queue_figures(counters),
+                    **queue_figures(counters),
                     "busy_seconds": round(busy, 3),
                     "staffed_seconds": round(staffed, 3),
-                    "occupancy": _ratio(busy, staffed),
+                    "occupancy": ratio(busy, staffed),
                 }
             )
         for channel in channels:
@@ -368,11 +365,11 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
                     "start": begin,
                     "end": finish,
                     "channel": channel,
-                    **_queue_figures(counters),
+                    **queue_figures(counters),
                     "bot_resolved": result.bot_resolved.get(begin, {}).get(channel, 0),
                     "busy_seconds": round(busy, 3),
                     "staffed_seconds": round(staffed, 3),
-                    "occupancy": _ratio(busy, staffed),
+                    "occupancy": ratio(busy, staffed),
                 }
             )
     return {
@@ -420,11 +417,11 @@ def _agent_rows(result: metrics.Tally, use: metrics.TimeUse) -> list[dict[str, A
                 "open_for_work_seconds": round(open_for_work[agent.pk]),
                 "staffed_seconds": round(staffed[agent.pk]),
                 "handled": values.handled,
-                "average_handle_time": _round(values.average_handle_time),
+                "average_handle_time": rounded(values.average_handle_time, 1),
                 "accepted": values.accepted,
                 "declined": values.declined,
                 "missed": values.missed,
-                "occupancy": _ratio(busy[agent.pk], staffed[agent.pk]),
+                "occupancy": ratio(busy[agent.pk], staffed[agent.pk]),
             }
         )
     return rows

@@ -42,6 +42,8 @@ SUMMED = (
     "busy_seconds",
     "staffed_seconds",
 )
+# Recomputed from the summed counters, as each interval's are.
+AVERAGES = ("service_level", "average_speed_of_answer", "average_handle_time")
 ACTIVITY = ("offered", "handled", "abandoned", "expired", "moved_out", "handle_ended")
 Labeller = Callable[[datetime, datetime], str]
 
@@ -241,15 +243,10 @@ def summed(rows: Iterable[Mapping[str, Any]], **fields: Any) -> dict[str, Any]:
         handle_ended=total["handle_ended"],
         handle_seconds=total["handle_seconds"],
     )
+    figures = history.queue_figures(counters)
     total.update(
-        service_level=_round(counters.service_level, 4),
-        average_speed_of_answer=_round(counters.average_speed_of_answer, 1),
-        average_handle_time=_round(counters.average_handle_time, 1),
-        occupancy=(
-            round(total["busy_seconds"] / total["staffed_seconds"], 4)
-            if total["staffed_seconds"]
-            else None
-        ),
+        {name: figures[name] for name in AVERAGES},
+        occupancy=history.ratio(total["busy_seconds"], total["staffed_seconds"]),
         **fields,
     )
     return total
@@ -355,10 +352,6 @@ def chart_data(report: dict[str, Any], label: Labeller) -> dict[str, Any]:
 
 def _percent(ratio: float | None) -> float | None:
     return None if ratio is None else round(ratio * 100, 1)
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 # --- CSV -------------------------------------------------------------------------------------

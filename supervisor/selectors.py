@@ -24,6 +24,7 @@ from routing.models import (
 )
 from routing.selectors import ACTIVE_STATUSES, waiting_items_by_id
 from supervisor import history, metrics
+from supervisor.formatting import duration, rounded
 
 
 def dashboard_snapshot(now: datetime) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def alerts(
                     "id": f"wait:{queue['id']}",
                     "kind": "long_wait",
                     "text": f"{count} contact{'s' if count != 1 else ''} waiting over "
-                    f"{_duration(queue['alert_wait_seconds'])} in {queue['name']}.",
+                    f"{duration(queue['alert_wait_seconds'])} in {queue['name']}.",
                 }
             )
         if queue["below_goal"]:
@@ -98,16 +99,10 @@ def alerts(
                     "id": f"status:{agent['id']}:{agent['status_since']}",
                     "kind": "status_time",
                     "text": f"{agent['name']} has been in {agent['status_name']} for over "
-                    f"{_duration(limit)}.",
+                    f"{duration(limit)}.",
                 }
             )
     return raised
-
-
-def _duration(seconds: int) -> str:
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 # The waiting-work list shows the next items to be served; the queue rows count the rest.
@@ -192,7 +187,7 @@ def queue_rows(now: datetime, totals: metrics.Totals) -> list[dict[str, Any]]:
                 "offered_today": day.offered,
                 "handled_today": day.handled,
                 "abandoned_today": day.abandoned,
-                "average_speed_of_answer_today": _whole(day.average_speed_of_answer),
+                "average_speed_of_answer_today": rounded(day.average_speed_of_answer),
                 "service_level_today": round(service_level, 4)
                 if service_level is not None
                 else None,
@@ -202,10 +197,6 @@ def queue_rows(now: datetime, totals: metrics.Totals) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def _whole(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds)
 
 
 def skills_backlog() -> list[dict[str, Any]]:

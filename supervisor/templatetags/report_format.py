@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from supervisor import formatting
+
 register = template.Library()
 
 NONE = "—"
@@ -14,10 +16,7 @@ def duration(seconds: float | None) -> str:
     """1:05 under an hour, 1:02:03 from an hour on; an em dash for no value."""
     if seconds is None or seconds == "":
         return NONE
-    total = round(float(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return formatting.duration(seconds)
 
 
 @register.filter
