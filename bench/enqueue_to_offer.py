@@ -89,7 +89,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from bench.report import report
-from contactcenter.realtime import agent_group, envelope
+from contactcenter.kernel.realtime import agent_group, envelope
 from tests.stack import (
     REPO,
     Stack,

@@ -40,7 +40,7 @@ from typing import Any
 
 def create_and_enqueue(index: int, body: str) -> int:
     """The item's rows and its enqueue, in the caller's transaction; the work item's id."""
-    from contactcenter.models import Case, ChannelKind, Customer, Interaction, Message
+    from contactcenter.crm.models import Case, ChannelKind, Customer, Interaction, Message
     from routing import services
 
     customer = Customer.objects.create(name=f"Bench Visitor {index}")
@@ -72,7 +72,7 @@ def warm_up() -> None:
     first item would otherwise pay for."""
     from django.db import transaction
 
-    from contactcenter.realtime import send_now
+    from contactcenter.kernel.realtime import send_now
 
     try:
         with transaction.atomic():
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--step", type=int, default=1, help="every step-th item from there")
     parser.add_argument("--body", default="bench item {index}", help="first message")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
     import django
 
     django.setup()

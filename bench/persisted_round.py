@@ -82,7 +82,7 @@ def configure_django(database_url: str) -> None:
     os.environ["EMBEDDED_TICKER"] = "0"
     os.environ["DEMO_TRAFFIC"] = "0"
     os.environ["DEBUG"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
     import django
 
     django.setup()
@@ -106,7 +106,7 @@ def build_workload(item_count: int) -> Workload:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from contactcenter.models import (
+    from contactcenter.crm.models import (
         Case,
         ChannelKind,
         ContactPoint,
@@ -310,7 +310,7 @@ def instrumented(recorder: RoundRecorder) -> Iterator[None]:
     """
     from django.db import connection
 
-    import contactcenter.realtime as realtime
+    import contactcenter.kernel.realtime as realtime
     from routing import claims, engine, events, selectors, services
 
     # Both the per-offer claim (``_make_offer``) and the batched one (``_make_offers``) are
@@ -455,7 +455,7 @@ def main() -> None:
         call_command("migrate", verbosity=0, interactive=False)
         workload = build_workload(args.items)
         # As a Celery worker process does once it has started (contactcenter/celery.py).
-        from contactcenter.celery import freeze_startup_heap
+        from contactcenter.config.celery import freeze_startup_heap
 
         freeze_startup_heap()
         print(

@@ -120,7 +120,7 @@ def configure_django(database_url: str) -> None:
     os.environ["EMBEDDED_TICKER"] = "0"
     os.environ["DEMO_TRAFFIC"] = "0"
     os.environ["DEBUG"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
     import django
 
     django.setup()
@@ -389,7 +389,7 @@ def history_item(rng: random.Random, floor: Floor, start: datetime) -> ItemPlan:
 def write_items(rng: random.Random, floor: Floor, plans: list[ItemPlan], *, open_: bool) -> int:
     """Customers, cases, interactions, work items, offers, moves and skill needs for the plans
     (successors of transfers included); returns how many work items were written."""
-    from contactcenter.models import Case, Customer, Interaction
+    from contactcenter.crm.models import Case, Customer, Interaction
     from routing.models import Offer, WorkItem, WorkItemMove, WorkItemSkill
 
     customers = Customer.objects.bulk_create(
@@ -517,7 +517,7 @@ def status_changes(
 def bot_resolutions(
     rng: random.Random, floor: Floor, count: int, start: datetime, end: datetime
 ) -> None:
-    from contactcenter.models import Case, Customer, Interaction
+    from contactcenter.crm.models import Case, Customer, Interaction
 
     customers = Customer.objects.bulk_create(
         (Customer(name=f"Visitor {n}") for n in range(count)), batch_size=BATCH

@@ -14,24 +14,24 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-import contactcenter.services as crm
+import contactcenter.crm.services as crm
 import routing.services as routing_services
 from channels_app import web_chat
 from channels_app.frames import Frame, FrameError, parse_frame
-from contactcenter import events as crm_events
-from contactcenter import selectors as crm_selectors
-from contactcenter.errors import DomainError
-from contactcenter.realtime import (
+from contactcenter.crm import events as crm_events
+from contactcenter.crm import selectors as crm_selectors
+from contactcenter.kernel.errors import DomainError
+from contactcenter.kernel.realtime import (
     SUPERVISORS_GROUP,
     agent_group,
     envelope,
     interaction_group,
 )
+from contactcenter.kernel.roles import is_supervisor
 from routing import selectors as routing_selectors
 from routing.events import chat_status_data
 from routing.models import Agent
 from supervisor import selectors as supervisor_selectors
-from supervisor.access import is_supervisor
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from channels_app.providers import PermanentDeliveryError, email, meta, twilio
-from contactcenter import events
-from contactcenter.errors import NotConfigured
-from contactcenter.models import ChannelKind, ContactPoint, Message
-from contactcenter.selectors import delivery_payload
+from contactcenter.crm import events
+from contactcenter.crm.models import ChannelKind, ContactPoint, Message
+from contactcenter.crm.selectors import delivery_payload
+from contactcenter.kernel.errors import NotConfigured
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from contactcenter.errors import DomainError
+from contactcenter.kernel.errors import DomainError
 
 MAX_FRAME_BYTES = 16 * 1024
 # The largest id a 64-bit primary key holds; a bigger number would overflow in the database.

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from channels_app.providers import email
-from contactcenter import inbound
-from contactcenter.errors import DomainError
+from contactcenter.crm import inbound
+from contactcenter.kernel.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -1,15 +1,20 @@
+"""The pages: the customer chat, the agent console, the supervisor dashboard and reports."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from channels_app.models import ChatSite
+from contactcenter.kernel.roles import is_supervisor
 from routing.models import Agent
-from supervisor.access import is_supervisor
+from supervisor import history
+from supervisor import reports as reporting
 
 
 @xframe_options_exempt
@@ -56,3 +61,36 @@ def home(request: HttpRequest) -> HttpResponse:
 def health(request: HttpRequest) -> JsonResponse:
     Agent.objects.exists()
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not is_supervisor(request.user):
+        raise PermissionDenied("Only supervisors can open the dashboard.")
+    return render(request, "supervisor/dashboard.html")
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    if not is_supervisor(request.user):
+        raise PermissionDenied("Only supervisors can open the reports.")
+    today = timezone.localdate()
+    try:
+        query = reporting.parse_query(request.GET, today=today)
+    except reporting.BadParameter as error:
+        context = {"error": error, "form": reporting.form_values(request.GET, today=today)}
+        return render(request, "supervisor/reports.html", context, status=400)
+    figures = history.report(query.period)
+    return render(request, "supervisor/reports.html", reporting.page_context(query, figures))
+
+
+@login_required
+def reports_csv(request: HttpRequest) -> HttpResponse:
+    if not is_supervisor(request.user):
+        raise PermissionDenied("Only supervisors can export the reports.")
+    try:
+        table = reporting.parse_table(request.GET)
+        query = reporting.parse_query(request.GET, today=timezone.localdate())
+    except reporting.BadParameter as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    return reporting.csv_response(table, query, history.report(query.period))

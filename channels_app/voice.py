@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 
 from channels_app.providers import PermanentDeliveryError, TransientDeliveryError, twilio
-from contactcenter import services as crm
-from contactcenter.errors import NotConfigured
+from contactcenter.crm import services as crm
+from contactcenter.kernel.errors import NotConfigured
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hmac
 
 from channels_app.models import ChatSite
-from contactcenter import services as crm
-from contactcenter.addresses import normalize_email
-from contactcenter.errors import Forbidden, InvalidInput, NotFound
-from contactcenter.models import Interaction
+from contactcenter.crm import services as crm
+from contactcenter.crm.addresses import normalize_email
+from contactcenter.crm.models import Interaction
+from contactcenter.kernel.errors import Forbidden, InvalidInput, NotFound
 
 
 def start_chat(

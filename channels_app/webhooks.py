@@ -18,9 +18,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from channels_app.providers import email, meta, twilio
-from contactcenter import inbound
-from contactcenter import services as crm
-from contactcenter.errors import (
+from contactcenter.crm import inbound
+from contactcenter.crm import services as crm
+from contactcenter.kernel.errors import (
     DomainError,
     Forbidden,
     InvalidInput,

@@ -21,8 +21,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from contactcenter.lookups import pg_int_array
-from contactcenter.models import Case, Customer, Interaction, Message
+from contactcenter.crm.models import Case, Customer, Interaction, Message
+from contactcenter.kernel.lookups import pg_int_array
 from routing import engine, selectors
 from routing.models import Agent, Offer, PresenceStatus, Queue, ServiceChannel, WorkItem
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contactcenter.realtime import (
+from contactcenter.kernel.realtime import (
     agent_group,
     interaction_group,
     nudge_supervisors,

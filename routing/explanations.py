@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contactcenter.errors import NotFound
+from contactcenter.kernel.errors import NotFound
 from routing import engine, selectors
 from routing.models import Agent, Offer, Skill, WorkItem
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import transaction
 
-from contactcenter.errors import Conflict
+from contactcenter.kernel.errors import Conflict
 from routing.engine import SkillNeed
 from routing.models import IntakeRule, IntakeRuleSkill, Queue, ServiceChannel
 

@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from contactcenter.models import ChannelKind, Interaction
+from contactcenter.crm.models import ChannelKind, Interaction
 from routing.engine import RoutingModel
 
 MAX_AGENT_CAPACITY = 100

@@ -13,10 +13,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from contactcenter.errors import NotFound
-from contactcenter.lookups import sql_any_of
-from contactcenter.models import CannedResponse, ContactPoint, Message
-from contactcenter.selectors import customer_email, message_payload, transcripts
+from contactcenter.crm.models import CannedResponse, ContactPoint, Message
+from contactcenter.crm.selectors import customer_email, message_payload, transcripts
+from contactcenter.kernel.errors import NotFound
+from contactcenter.kernel.lookups import sql_any_of
 from routing import engine
 from routing.models import (
     Agent,

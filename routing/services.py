@@ -21,11 +21,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-import contactcenter.services as crm
-from contactcenter import events as crm_events
-from contactcenter.errors import Conflict, DomainError, InvalidInput, NotFound
-from contactcenter.models import ChannelKind, Interaction, Message
-from contactcenter.realtime import after_commit
+import contactcenter.crm.services as crm
+from contactcenter.crm import events as crm_events
+from contactcenter.crm.models import ChannelKind, Interaction, Message
+from contactcenter.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
+from contactcenter.kernel.realtime import after_commit
 from routing import claims, engine, events, intake, selectors
 from routing.models import (
     Agent,

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from contactcenter.models import Interaction
+from contactcenter.crm.models import Interaction
 from routing.models import (
     Agent,
     AgentStatusChange,

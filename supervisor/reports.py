@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.http import HttpResponse
 from django.utils import timezone
 
-from contactcenter.models import ChannelKind
+from contactcenter.crm.models import ChannelKind
 from routing.models import PresenceStatus
 from supervisor import history, metrics
 

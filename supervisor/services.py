@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-import contactcenter.services as crm
+import contactcenter.crm.services as crm
 import routing.services as routing_services
-from contactcenter.errors import Conflict, InvalidInput, NotFound
-from contactcenter.models import Message
-from contactcenter.text import clean_text
+from contactcenter.crm.models import Message
+from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
+from contactcenter.kernel.text import clean_text
 from routing import events as routing_events
 from routing.models import Agent, AgentStatusChange, PresenceStatus, WorkItem
 from supervisor.models import SupervisorAction

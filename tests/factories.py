@@ -7,8 +7,8 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from contactcenter import services as crm
-from contactcenter.models import Interaction
+from contactcenter.crm import services as crm
+from contactcenter.crm.models import Interaction
 from routing.models import (
     Agent,
     AgentSkill,
@@ -113,8 +113,8 @@ def text_message(
     channel: str = "sms",
 ):
     """An inbound text as the Twilio adapter hands it to the CRM."""
-    from contactcenter.inbound import InboundMessage
-    from contactcenter.models import ContactPoint
+    from contactcenter.crm.inbound import InboundMessage
+    from contactcenter.crm.models import ContactPoint
 
     return InboundMessage(
         channel=channel,

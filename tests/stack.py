@@ -128,7 +128,7 @@ def production_env(
         REDIS_URL=redis_url,
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SETTINGS_MODULE="contactcenter.settings",
+        DJANGO_SETTINGS_MODULE="contactcenter.config.settings",
         PYTHONUNBUFFERED="1",
         # Beat runs the sweep in production mode; a second one inside Daphne would hide
         # whether beat and the worker do their job.
@@ -233,7 +233,7 @@ class Stack:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
-                "contactcenter.asgi:application",
+                "contactcenter.config.asgi:application",
             ]
         }
         for name in self.worker_names:

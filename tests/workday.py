@@ -10,7 +10,7 @@ from functools import partial
 
 from django.utils import timezone
 
-from contactcenter import services as crm
+from contactcenter.crm import services as crm
 from routing import services as routing
 from routing.models import Agent, Offer, WorkItem
 from tests.factories import disposition, status

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from channels_app.providers import PermanentDeliveryError, TransientDeliveryError
-from contactcenter.errors import InvalidInput
-from contactcenter.inbound import InboundAttachment, InboundMessage
-from contactcenter.models import ChannelKind, ContactPoint, Message
+from contactcenter.crm.inbound import InboundAttachment, InboundMessage
+from contactcenter.crm.models import ChannelKind, ContactPoint, Message
+from contactcenter.kernel.errors import InvalidInput
 
 PROVIDER_PREFIX = "email:"
 # What the standard library raises on malformed mail, beyond plain ValueError.

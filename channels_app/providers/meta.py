@@ -14,9 +14,9 @@ import httpx
 from django.conf import settings
 
 from channels_app.providers import PermanentDeliveryError, TransientDeliveryError
-from contactcenter.errors import Forbidden, InvalidInput, NotConfigured
-from contactcenter.inbound import InboundMessage
-from contactcenter.models import ChannelKind, ContactPoint
+from contactcenter.crm.inbound import InboundMessage
+from contactcenter.crm.models import ChannelKind, ContactPoint
+from contactcenter.kernel.errors import Forbidden, InvalidInput, NotConfigured
 
 PLATFORM_OF_OBJECT = {"page": "messenger", "instagram": "instagram"}
 MAX_EVENTS = 1000

@@ -18,9 +18,9 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels_app.providers import PermanentDeliveryError, TransientDeliveryError
-from contactcenter.errors import Forbidden, InvalidInput, NotConfigured
-from contactcenter.inbound import InboundMessage
-from contactcenter.models import ChannelKind, ContactPoint
+from contactcenter.crm.inbound import InboundMessage
+from contactcenter.crm.models import ChannelKind, ContactPoint
+from contactcenter.kernel.errors import Forbidden, InvalidInput, NotConfigured
 
 WHATSAPP_PREFIX = "whatsapp:"
 # Twilio lists up to ten media items on one message.

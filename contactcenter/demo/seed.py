@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter.models import (
+from contactcenter.crm.models import (
     BotIntent,
     CannedResponse,
     Case,

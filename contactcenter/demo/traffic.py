@@ -15,12 +15,12 @@ from datetime import timedelta
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-import contactcenter.services as crm
+import contactcenter.crm.services as crm
 import routing.services as routing_services
-from contactcenter import bot
+from contactcenter.crm import bot
+from contactcenter.crm.models import Interaction, Message
 from contactcenter.demo.seed import HUMAN_AGENTS, demo_customer_addresses
-from contactcenter.errors import DomainError
-from contactcenter.models import Interaction, Message
+from contactcenter.kernel.errors import DomainError
 from routing.models import Agent, DeclineReason, Disposition, Offer, PresenceStatus, WorkItem
 
 logger = logging.getLogger(__name__)

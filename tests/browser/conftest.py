@@ -40,7 +40,7 @@ def embedded_env(tmp_path: Path) -> dict[str, str]:
     env.update(
         SQLITE_PATH=str(tmp_path / "db.sqlite3"),
         SECRET_KEY=secrets.token_urlsafe(40),
-        DJANGO_SETTINGS_MODULE="contactcenter.settings",
+        DJANGO_SETTINGS_MODULE="contactcenter.config.settings",
         ROUTING_SWEEP_SECONDS="1",
         PYTHONUNBUFFERED="1",
     )
@@ -65,7 +65,7 @@ def running_server(tmp_path: Path, **extra_env: str) -> Iterator[str]:
             "127.0.0.1",
             "-p",
             str(port),
-            "contactcenter.asgi:application",
+            "contactcenter.config.asgi:application",
         ],
         env=env,
         cwd=REPO,

@@ -9,8 +9,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 import routing.services as routing_services
-from contactcenter.asgi import application
-from contactcenter.models import Customer, Message
+from contactcenter.config.asgi import application
+from contactcenter.crm.models import Customer, Message
 from routing.models import Offer, WorkItem
 from tests.factories import (
     decline_reason,
@@ -327,7 +327,7 @@ async def test_supervisor_sees_a_snapshot_and_then_live_changes() -> None:
 async def test_a_burst_of_a_thousand_changes_sends_a_handful_of_snapshots() -> None:
     from channels.layers import get_channel_layer
 
-    from contactcenter.realtime import SUPERVISORS_GROUP
+    from contactcenter.kernel.realtime import SUPERVISORS_GROUP
 
     supervisor = await database_sync_to_async(make_supervisor)()
     dashboard, connected, _ = await connect("/ws/supervisor/", supervisor)

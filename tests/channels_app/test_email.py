@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 
 from channels_app import smtp
 from channels_app.providers.email import html_to_text
-from contactcenter.models import Attachment, Customer, Interaction, Message
+from contactcenter.crm.models import Attachment, Customer, Interaction, Message
 from routing import services as routing
 from routing.models import WorkItem
 from tests.factories import make_agent
@@ -245,7 +245,7 @@ def test_replies_never_come_from_a_mailbox_outside_our_domains(client, mail_sett
 def test_attachments_reach_the_agent_and_only_staff_can_download_them(
     client, mail_settings
 ) -> None:
-    from contactcenter.selectors import customer_transcript, message_payload
+    from contactcenter.crm.selectors import customer_transcript, message_payload
     from tests.factories import make_agent, make_user
 
     assert (

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from twilio.request_validator import RequestValidator
 
-from contactcenter import inbound
-from contactcenter import services as crm
-from contactcenter.errors import Conflict, InvalidInput
-from contactcenter.models import ContactPoint, Interaction, Message
+from contactcenter.crm import inbound
+from contactcenter.crm import services as crm
+from contactcenter.crm.models import ContactPoint, Interaction, Message
+from contactcenter.kernel.errors import Conflict, InvalidInput
 from routing import selectors
 from routing import services as routing
 from routing.models import Queue, WorkItem

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 
-from contactcenter.models import Message
+from contactcenter.crm.models import Message
 from routing.models import WorkItem
 from tests.factories import make_user
 

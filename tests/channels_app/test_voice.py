@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from twilio.request_validator import RequestValidator
 
-from contactcenter.models import Interaction
+from contactcenter.crm.models import Interaction
 from routing import services as routing
 from routing.models import WorkItem
 from tests.factories import disposition, make_agent

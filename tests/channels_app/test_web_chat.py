@@ -12,7 +12,7 @@ from django.utils import timezone
 
 import routing.services as routing_services
 from channels_app.models import ChatSite
-from contactcenter.models import Interaction
+from contactcenter.crm.models import Interaction
 from routing.models import WorkItem
 from tests.channels_app.test_consumers import connect, receive_until, send, start_visitor
 from tests.factories import make_agent, status
@@ -184,7 +184,7 @@ async def test_typing_notices_reach_the_other_side_and_ending_leaves_at_once(set
 @pytest.mark.asyncio
 @pytest.mark.usefixtures("reference_data")
 async def test_a_site_can_vouch_for_its_signed_in_shopper() -> None:
-    from contactcenter import services as crm
+    from contactcenter.crm import services as crm
 
     owner = await database_sync_to_async(crm.start_web_chat)(
         name="Ana Lima", email="ana@example.com", verified=True

@@ -10,8 +10,8 @@ import json
 import pytest
 from twilio.request_validator import RequestValidator
 
-from contactcenter import services as crm
-from contactcenter.models import Customer, Interaction, Message
+from contactcenter.crm import services as crm
+from contactcenter.crm.models import Customer, Interaction, Message
 from routing import services as routing
 from routing.models import WorkItem
 from tests.factories import make_agent

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from contactcenter import bot, inbound
-from contactcenter import services as crm
-from contactcenter.models import BotIntent, Interaction, Message, Order
+from contactcenter.crm import bot, inbound
+from contactcenter.crm import services as crm
+from contactcenter.crm.models import BotIntent, Interaction, Message, Order
 from routing import intake
 from routing import services as routing
 from routing.models import IntakeRule, IntakeRuleSkill, Queue, ServiceChannel, Skill, WorkItem

@@ -6,16 +6,16 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from contactcenter import inbound, merging
-from contactcenter import services as crm
-from contactcenter.errors import InvalidInput, NotFound
-from contactcenter.models import (
+from contactcenter.crm import inbound, merging
+from contactcenter.crm import services as crm
+from contactcenter.crm.models import (
     Customer,
     CustomerMerge,
     Interaction,
     Message,
     Order,
 )
+from contactcenter.kernel.errors import InvalidInput, NotFound
 from tests.factories import make_agent, make_user, text_message
 
 pytestmark = pytest.mark.django_db

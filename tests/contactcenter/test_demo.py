@@ -4,9 +4,9 @@ import random
 
 import pytest
 
+from contactcenter.crm.models import Case, Customer, Interaction
 from contactcenter.demo.seed import HUMAN_AGENTS, seed_demo
 from contactcenter.demo.traffic import demo_tick, make_simulated_agents_available
-from contactcenter.models import Case, Customer, Interaction
 from routing.models import Agent, Offer, WorkItem
 
 pytestmark = pytest.mark.django_db

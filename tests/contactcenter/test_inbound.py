@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from contactcenter import addresses, inbound
-from contactcenter.errors import InvalidInput
-from contactcenter.models import Case, ContactPoint, Customer, Interaction, Message
+from contactcenter.crm import addresses, inbound
+from contactcenter.crm.models import Case, ContactPoint, Customer, Interaction, Message
+from contactcenter.kernel.errors import InvalidInput
 from routing.models import WorkItem
 
 pytestmark = pytest.mark.django_db

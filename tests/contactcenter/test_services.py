@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from contactcenter import services as crm
-from contactcenter.errors import Conflict, InvalidInput, NotFound
-from contactcenter.models import Case, ContactPoint, Customer, Interaction, Message
+from contactcenter.crm import services as crm
+from contactcenter.crm.models import Case, ContactPoint, Customer, Interaction, Message
+from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
 from routing.models import WorkItem
 
 pytestmark = pytest.mark.django_db

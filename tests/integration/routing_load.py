@@ -97,7 +97,7 @@ def prepare_contacts(total: int, seed: int) -> None:
     not routing's: made up front, so that the enqueuer's bursts are routing's load only.
     Three in five are web chats, the rest emails; one in four asks for VIP help.
     """
-    from contactcenter.models import Case, Customer, Interaction, Message
+    from contactcenter.crm.models import Case, Customer, Interaction, Message
 
     rng = random.Random(seed)
     customers = Customer.objects.bulk_create(
@@ -126,7 +126,7 @@ def enqueue(first_burst: int, burst: int, pause: float, go_file: Path) -> None:
     from django.core.cache import cache
     from django.db import transaction
 
-    from contactcenter.models import Interaction
+    from contactcenter.crm.models import Interaction
     from routing import services
 
     waiting = list(
@@ -163,7 +163,7 @@ def enqueue(first_burst: int, burst: int, pause: float, go_file: Path) -> None:
 def churn(stop_file: Path, seed: int, pace: float) -> None:
     """Agents at work until the stop file appears: accept, decline, close, change presence,
     one action every ``pace`` seconds (60 agents acting far faster than people do)."""
-    from contactcenter.errors import DomainError
+    from contactcenter.kernel.errors import DomainError
     from routing import services
     from routing.models import Agent, DeclineReason, Disposition, Offer, PresenceStatus, WorkItem
 
@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pace", type=float, default=0.02)
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
     import django
 
     django.setup()

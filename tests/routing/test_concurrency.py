@@ -17,7 +17,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from contactcenter.errors import Conflict
+from contactcenter.kernel.errors import Conflict
 from routing import services
 from routing.models import Agent, Offer, WorkItem
 from tests.factories import disposition, make_agent, start_chat, status, text_message, work_item_of
@@ -163,8 +163,8 @@ def postgres_params() -> dict:
 
 
 def test_two_messages_at_once_from_a_known_number_share_one_conversation() -> None:
-    from contactcenter import inbound
-    from contactcenter.models import Interaction
+    from contactcenter.crm import inbound
+    from contactcenter.crm.models import Interaction
 
     def text(body: str, sid: str):
         return partial(

@@ -11,8 +11,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from contactcenter.errors import InvalidInput
-from contactcenter.models import Case, Customer, Interaction, Message
+from contactcenter.crm.models import Case, Customer, Interaction, Message
+from contactcenter.kernel.errors import InvalidInput
 from routing import services
 from routing.models import (
     AgentChannelLimit,

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from contactcenter.errors import Conflict, InvalidInput, NotFound
-from contactcenter.models import Interaction, Message
+from contactcenter.crm.models import Interaction, Message
+from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
 from routing import selectors, services
 from routing.models import Offer, WorkItem
 from tests.factories import (

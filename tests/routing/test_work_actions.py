@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from contactcenter import selectors as crm_selectors
-from contactcenter.errors import InvalidInput, NotFound
-from contactcenter.models import Message
+from contactcenter.crm import selectors as crm_selectors
+from contactcenter.crm.models import Message
+from contactcenter.kernel.errors import InvalidInput, NotFound
 from routing import services
 from routing.models import Queue, RoutingConfig, Skill, WorkItem
 from tests.factories import (
@@ -173,7 +173,7 @@ def test_a_status_with_auto_accept_takes_offers_at_once(committed) -> None:
 
 
 def test_files_go_out_on_email_only(committed) -> None:
-    from contactcenter.inbound import InboundAttachment
+    from contactcenter.crm.inbound import InboundAttachment
 
     ada = make_agent("ada", capacity=4, available=True)
     item = taken_by(ada, committed)
@@ -220,7 +220,7 @@ def test_files_on_a_chat_reply_are_refused_before_they_are_read(client, committe
 
 
 def test_a_chat_the_customer_left_cannot_be_transferred(committed) -> None:
-    from contactcenter.errors import Conflict
+    from contactcenter.kernel.errors import Conflict
 
     ada = make_agent("ada", capacity=4, available=True)
     item = taken_by(ada, committed)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from contactcenter.models import Case, Customer, Interaction
+from contactcenter.crm.models import Case, Customer, Interaction
 from routing import services
 from routing.models import (
     Agent,

@@ -145,7 +145,7 @@ def test_only_supervisors_reassign(client, committed) -> None:
 
 
 def test_a_note_goes_with_the_item_and_a_queue_alone_releases_a_hold(client, committed) -> None:
-    from contactcenter.models import Message
+    from contactcenter.crm.models import Message
 
     billing = make_queue("Billing")
     ada = make_agent("ada", available=True, capacity=1)

@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contactcenter.api import error_response
-from contactcenter.errors import DomainError, InvalidInput, NotFound
+from channels_app.api.customers import error_response
+from contactcenter.kernel.errors import DomainError, InvalidInput, NotFound
+from contactcenter.kernel.roles import is_supervisor
 from routing.selectors import agent_payload_by_id
 from supervisor import services
-from supervisor.access import is_supervisor
 
 MAX_ID = 2**63 - 1
 

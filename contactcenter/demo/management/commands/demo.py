@@ -40,7 +40,9 @@ class Command(BaseCommand):
         threading.Thread(target=_knock, args=(f"{base}/healthz/",), daemon=True).start()
         from daphne.cli import CommandLineInterface
 
-        CommandLineInterface().run(["-b", host, "-p", str(port), "contactcenter.asgi:application"])
+        CommandLineInterface().run(
+            ["-b", host, "-p", str(port), "contactcenter.config.asgi:application"]
+        )
 
 
 def _knock(url: str) -> None:

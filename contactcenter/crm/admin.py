@@ -4,9 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from contactcenter.errors import DomainError
-from contactcenter.merging import merge_customers
-from contactcenter.models import (
+from contactcenter.crm.merging import merge_customers
+from contactcenter.crm.models import (
     Attachment,
     BotIntent,
     CannedResponse,
@@ -18,6 +17,7 @@ from contactcenter.models import (
     Message,
     Order,
 )
+from contactcenter.kernel.errors import DomainError
 
 
 class ContactPointInline(admin.TabularInline):

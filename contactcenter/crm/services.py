@@ -13,17 +13,16 @@ from django.db.models import Max
 from django.utils import timezone
 
 import routing.services as routing_services
-from contactcenter import bot, events
-from contactcenter.addresses import normalize_email, normalize_phone
-from contactcenter.errors import Conflict, InvalidInput, NotFound
-from contactcenter.inbound import (
+from contactcenter.crm import bot, events
+from contactcenter.crm.addresses import normalize_email, normalize_phone
+from contactcenter.crm.inbound import (
     InboundAttachment,
     discard_files,
     resolve_contact_point,
     store_files,
     thread_case,
 )
-from contactcenter.models import (
+from contactcenter.crm.models import (
     Attachment,
     ChannelKind,
     ContactPoint,
@@ -31,9 +30,10 @@ from contactcenter.models import (
     Interaction,
     Message,
 )
-from contactcenter.realtime import after_commit
-from contactcenter.selectors import message_payload
-from contactcenter.text import clean_text
+from contactcenter.crm.selectors import message_payload
+from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
+from contactcenter.kernel.realtime import after_commit
+from contactcenter.kernel.text import clean_text
 from routing import events as routing_events
 from routing.selectors import current_assignment
 

@@ -12,12 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contactcenter import merging, selectors
-from contactcenter import services as crm
-from contactcenter.errors import DomainError, NotFound, error_body, http_status
-from contactcenter.models import Attachment
+from contactcenter.crm import merging, selectors
+from contactcenter.crm import services as crm
+from contactcenter.crm.models import Attachment
+from contactcenter.kernel.errors import DomainError, NotFound, error_body, http_status
+from contactcenter.kernel.roles import is_supervisor
 from routing.models import Agent
-from supervisor.access import is_supervisor
 
 MAX_ID = 2**63 - 1
 

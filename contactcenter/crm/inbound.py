@@ -21,9 +21,8 @@ from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from contactcenter import addresses
-from contactcenter.errors import InvalidInput
-from contactcenter.models import (
+from contactcenter.crm import addresses
+from contactcenter.crm.models import (
     Attachment,
     Case,
     ChannelKind,
@@ -32,7 +31,8 @@ from contactcenter.models import (
     Interaction,
     Message,
 )
-from contactcenter.text import clean_text
+from contactcenter.kernel.errors import InvalidInput
+from contactcenter.kernel.text import clean_text
 
 MAX_NAME_LENGTH = 120
 MAX_SUBJECT_LENGTH = 200
@@ -156,7 +156,7 @@ def discard_files(names: list[str]) -> None:
 
 
 def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -> Received:
-    from contactcenter.services import answer_or_route, append_message
+    from contactcenter.crm.services import answer_or_route, append_message
 
     with transaction.atomic():
         stored = Message.objects.filter(provider_message_id=inbound.provider_message_id).first()

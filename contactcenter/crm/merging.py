@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from contactcenter.errors import InvalidInput, NotFound
-from contactcenter.models import Case, ContactPoint, Customer, CustomerMerge, Interaction, Order
+from contactcenter.crm.models import Case, ContactPoint, Customer, CustomerMerge, Interaction, Order
+from contactcenter.kernel.errors import InvalidInput, NotFound
 
 
 def merge_customers(

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from contactcenter.errors import InvalidInput
-from contactcenter.models import ContactPoint
-from contactcenter.text import clean_text
+from contactcenter.crm.models import ContactPoint
+from contactcenter.kernel.errors import InvalidInput
+from contactcenter.kernel.text import clean_text
 
 _PLATFORM = re.compile(r"[a-z][a-z0-9_-]{0,29}")
 _PLATFORM_ID = re.compile(r"[A-Za-z0-9._:@+-]{1,200}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from contactcenter.models import BotIntent, ChannelKind, Interaction, Message, Order
+from contactcenter.crm.models import BotIntent, ChannelKind, Interaction, Message, Order
 
 BOT_CHANNELS = frozenset(
     {ChannelKind.CHAT, ChannelKind.SMS, ChannelKind.MESSAGING, ChannelKind.SOCIAL}
@@ -157,7 +157,7 @@ def _order_status(interaction: Interaction, intent: BotIntent, text: str) -> Out
 
 def customer_message(interaction: Interaction, message: Message) -> Outcome:
     """Answer one customer message, storing the bot's replies; the caller enqueues on hand-off."""
-    from contactcenter.services import append_message
+    from contactcenter.crm.services import append_message
 
     outcome = respond(interaction, message.body)
     interaction.save(update_fields=BOT_FIELDS)

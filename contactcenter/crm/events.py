@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactcenter.realtime import agent_group, interaction_group, publish
+from contactcenter.kernel.realtime import agent_group, interaction_group, publish
 
 
 def message_created(

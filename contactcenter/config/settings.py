@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -55,21 +55,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_secret(name: str, *, local_file: Path, required: bool) -> str:
-    """A secret from the environment; otherwise one generated once for this checkout.
+    """A secret from the environment, else the one kept for this checkout, else one for this
+    process only.
 
     Production (``required``) must set it explicitly: a generated key would differ between
-    processes on different machines and sign nothing reliably.
+    processes on different machines and sign nothing reliably. Reading the settings never
+    writes a file: ``make demo`` keeps a key in ``local_file`` so that logins survive a
+    restart, and without it (tests, ``manage.py check``) each process signs with its own.
     """
     value = env_str(name)
     if value:
         return value
     if required:
         raise ImproperlyConfigured(f"{name} must be set when DATABASE_URL or REDIS_URL is set")
-    if not local_file.exists():
-        local_file.parent.mkdir(parents=True, exist_ok=True)
-        local_file.write_text(secrets.token_urlsafe(50))
-        local_file.chmod(0o600)
-    return local_file.read_text().strip()
+    if local_file.exists():
+        return local_file.read_text().strip()
+    return secrets.token_urlsafe(50)
 
 
 def database_from_url(url: str) -> dict:
@@ -129,7 +130,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
-    "contactcenter",
+    "contactcenter.crm",
+    "contactcenter.demo",
     "routing",
     "channels_app",
     "supervisor",
@@ -145,8 +147,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "contactcenter.urls"
-ASGI_APPLICATION = "contactcenter.asgi.application"
+ROOT_URLCONF = "contactcenter.config.urls"
+ASGI_APPLICATION = "contactcenter.config.asgi.application"
 WSGI_APPLICATION = None
 
 TEMPLATES = [

@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from channels_app.api.customers import error_response
 from channels_app.providers import twilio
-from contactcenter import inbound
-from contactcenter.api import error_response
-from contactcenter.errors import DomainError, InvalidInput
-from contactcenter.models import ContactPoint
+from contactcenter.crm import inbound
+from contactcenter.crm.models import ContactPoint
+from contactcenter.kernel.errors import DomainError, InvalidInput
 from routing.models import Agent
 
 API_PREFIX = "api:"

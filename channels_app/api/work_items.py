@@ -10,13 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import contactcenter.services as crm
-from contactcenter.api import error_response
-from contactcenter.errors import DomainError, NotFound
-from contactcenter.inbound import InboundAttachment
+import contactcenter.crm.services as crm
+from channels_app.api.customers import error_response
+from contactcenter.crm.inbound import InboundAttachment
+from contactcenter.kernel.errors import DomainError, NotFound
+from contactcenter.kernel.roles import is_supervisor
 from routing import explanations, selectors, services
 from routing.models import Agent
-from supervisor.access import is_supervisor
 
 # The largest id the database can hold: a larger one in the URL is simply not found.
 MAX_ID = 2**63 - 1

@@ -11,7 +11,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -20,8 +20,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from channels_app.background import StartBackgroundTasks  # noqa: E402
 from channels_app.ws_urls import websocket_urlpatterns  # noqa: E402
+from contactcenter.config.embedded import StartBackgroundTasks  # noqa: E402
 
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import Count
 
-from contactcenter.errors import NotFound
-from contactcenter.models import Attachment, Case, Customer, Interaction, Message
+from contactcenter.crm.models import Attachment, Case, Customer, Interaction, Message
+from contactcenter.kernel.errors import NotFound
 
 
 def message_payload(message: Message, *, work_item_id: int | None = None) -> dict[str, Any]:

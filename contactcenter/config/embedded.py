@@ -10,6 +10,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 import routing.services as routing_services
+from contactcenter.demo.traffic import run_demo_traffic
+from supervisor import history
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +31,6 @@ async def sweep_ticker(interval_seconds: float) -> None:
 
 async def rollup_ticker(interval_seconds: float) -> None:
     """Roll up finished reporting intervals, as Celery beat does in production mode."""
-    from supervisor import history
-
     while True:
         try:
             await sync_to_async(history.rollup_finished_intervals)()
@@ -59,7 +59,5 @@ class StartBackgroundTasks:
             logger.info("embedded sweep ticker every %ss", settings.ROUTING_SWEEP_SECONDS)
             self.tasks.append(asyncio.create_task(rollup_ticker(ROLLUP_TICK_SECONDS)))
         if settings.DEMO_TRAFFIC:
-            from contactcenter.demo.traffic import run_demo_traffic
-
             self.tasks.append(asyncio.create_task(run_demo_traffic()))
             logger.info("demo traffic generator started")

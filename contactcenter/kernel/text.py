@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contactcenter.errors import InvalidInput
+from contactcenter.kernel.errors import InvalidInput
 
 
 def clean_text(value: str, *, field: str, max_length: int, label: str) -> str:

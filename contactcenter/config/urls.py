@@ -5,23 +5,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from channels_app import api as channel_api
 from channels_app import views as channel_views
 from channels_app import webhooks
-from contactcenter import api as crm_api
-from routing import api as routing_api
-from supervisor import api as supervisor_api
-from supervisor import views as supervisor_views
+from channels_app.api import customers as crm_api
+from channels_app.api import interactions as channel_api
+from channels_app.api import supervision as supervisor_api
+from channels_app.api import work_items as routing_api
 
 urlpatterns = [
     path("", channel_views.home, name="home"),
     path("chat/", channel_views.chat, name="chat"),
     path("console/", channel_views.console, name="console"),
-    path("supervisor/", supervisor_views.dashboard, name="supervisor-dashboard"),
-    path("supervisor/reports/", supervisor_views.reports, name="supervisor-reports"),
+    path("supervisor/", channel_views.dashboard, name="supervisor-dashboard"),
+    path("supervisor/reports/", channel_views.reports, name="supervisor-reports"),
     path(
         "supervisor/reports/export.csv",
-        supervisor_views.reports_csv,
+        channel_views.reports_csv,
         name="supervisor-reports-csv",
     ),
     path("healthz/", channel_views.health, name="health"),

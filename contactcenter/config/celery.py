@@ -6,7 +6,7 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
 
 app = Celery("contactcenter")
 app.config_from_object("django.conf:settings", namespace="CELERY")
