@@ -19,8 +19,8 @@ What is measured
     environment, at a steady open-loop ``--rate`` (``--intake-processes N`` shares that
     schedule among N such processes, for when one cannot keep the rate). Each item is one
     transaction through the product's models and services (Customer, Case, chat Interaction,
-    the customer's first Message, ``routing.services.enqueue``); the commit time is taken by
-    the transaction's first on-commit callback, so the latency includes everything after
+    the customer's first Message, ``routing.services.queueing.enqueue``); the commit time is
+    taken by the transaction's first on-commit callback, so the latency includes everything after
     the commit: the round request and Celery dispatch (the enqueue's own callbacks), the
     broker, the worker's queue and round slots, the round (snapshot, plan, claim, commit), the
     after-commit publish on the channel layer and Daphne's relay to the socket. The first
@@ -122,7 +122,7 @@ import json
 from django.contrib.auth import get_user_model
 
 from routing.models import Agent, PresenceStatus, Queue, RoutingConfig
-from routing.services import set_presence
+from routing.services.presence import set_presence
 
 updated = RoutingConfig.objects.filter(name="Web chat").update(
     units_per_item=1, push_timeout_seconds={push_timeout}

@@ -19,12 +19,12 @@ REDIS_URL, ...). Protocol, one line each way, all on this process's stdin and st
   start it), ``started`` (when it did), ``transaction_ms`` (start to commit) and
   ``callbacks_ms`` (the commit's callbacks, which run in this process before it can start
   the next item);
-* ``DONE {json}`` at the end: ``rounds_started`` from READY until then (routing.services'
+* ``DONE {json}`` at the end: ``rounds_started`` from READY until then (routing.services.triggers'
   ROUNDS_STARTED_KEY counter, all workers together).
 
 Each item is one transaction: a new Customer, a Case, a chat Interaction and the customer's
-first Message, then ``routing.services.enqueue`` (tests/integration/routing_load.py does the
-same). The loop is open: item ``i`` is due at ``go + i / rate``; an item started late (the
+first Message, then ``routing.services.queueing.enqueue`` (tests/integration/routing_load.py
+does the same). The loop is open: item ``i`` is due at ``go + i / rate``; an item started late (the
 process could not keep up) does not push the later ones back, it only shows in ``scheduled``.
 """
 
@@ -41,13 +41,13 @@ from typing import Any
 def create_and_enqueue(index: int, body: str) -> int:
     """The item's rows and its enqueue, in the caller's transaction; the work item's id."""
     from contactcenter.crm.models import Case, ChannelKind, Customer, Interaction, Message
-    from routing import services
+    from routing.services.queueing import enqueue
 
     customer = Customer.objects.create(name=f"Bench Visitor {index}")
     case = Case.objects.create(customer=customer, subject="Web chat")
     interaction = Interaction.objects.create(case=case, channel=ChannelKind.CHAT)
     Message.objects.create(interaction=interaction, sender=Message.Sender.CUSTOMER, body=body)
-    return services.enqueue(interaction).pk
+    return enqueue(interaction).pk
 
 
 def enqueue_one(index: int, body: str) -> tuple[int, float, float]:
@@ -92,10 +92,10 @@ def emit(kind: str, data: dict[str, Any]) -> None:
 def feed(rate: float, count: int, body: str, *, first: int, step: int) -> None:
     from django.core.cache import cache
 
-    from routing import services
+    from routing.services.triggers import ROUNDS_STARTED_KEY
 
     warm_up()
-    rounds_before = cache.get(services.ROUNDS_STARTED_KEY, 0)
+    rounds_before = cache.get(ROUNDS_STARTED_KEY, 0)
     print("READY", flush=True)
     if not sys.stdin.readline():
         return
@@ -116,7 +116,7 @@ def feed(rate: float, count: int, body: str, *, first: int, step: int) -> None:
                 "callbacks_ms": round((finished - committed) * 1000, 3),
             },
         )
-    emit("DONE", {"rounds_started": cache.get(services.ROUNDS_STARTED_KEY, 0) - rounds_before})
+    emit("DONE", {"rounds_started": cache.get(ROUNDS_STARTED_KEY, 0) - rounds_before})
 
 
 def main() -> None:

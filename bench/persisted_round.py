@@ -1,7 +1,7 @@
 """Time a full persisted routing round on PostgreSQL against a plain batched UPDATE.
 
 What is measured
-    ``routing.services.run_round`` end to end, as the sweep calls it: it reads the engine's
+    ``routing.services.rounds.run_round`` end to end, as the sweep calls it: it reads the engine's
     snapshot (agents, load, waiting items, refusals), plans, and claims the planned offers in
     transactions of up to ``OFFER_BATCH`` (agents and items locked, presence, load and
     refusals re-read, then one statement marks the items, stamps the agents and inserts the
@@ -209,12 +209,12 @@ def time_persisted_round(expected_offers: int) -> RoundResult:
     """Run rounds until every item is offered (one round when N <= ROUND_ITEM_LIMIT)."""
     from django.utils import timezone
 
-    from routing import services
+    from routing.services.rounds import run_round
 
     offers = rounds = 0
     started = time.perf_counter()
     while offers < expected_offers:
-        made = services.run_round(now=timezone.now())
+        made = run_round(now=timezone.now())
         rounds += 1
         if not made:
             break
@@ -306,39 +306,37 @@ def instrumented(recorder: RoundRecorder) -> Iterator[None]:
     """Wrap the round's steps in phase timers for the duration of one diagnostic round.
 
     The functions are replaced on the modules that the round looks them up on at call time
-    (``selectors.x()``, ``events.x()``), so nothing in routing has to know about the bench.
+    (``snapshot.x()``, ``events.x()``, a name in ``rounds``), so nothing in routing has to know
+    about the bench.
     """
     from django.db import connection
 
     import contactcenter.kernel.realtime as realtime
-    from routing import claims, engine, events, selectors, services
+    from routing import engine, events
+    from routing.selectors import payloads, snapshot
+    from routing.services import claims, rounds
 
-    # Both the per-offer claim (``_make_offer``) and the batched one (``_make_offers``) are
-    # listed: routing is being reworked, and whichever exists is timed. Payload readers are
-    # patched on ``events`` too, which imports them by name.
+    # Payload readers are patched on ``events`` too, which imports them by name.
     wanted: list[tuple[Any, str, str]] = [
-        (services, "run_round", "run_round itself (loop, bookkeeping)"),
-        (selectors, "agent_states", "snapshot: agent_states"),
-        (selectors, "waiting_items", "snapshot: waiting_items"),
-        (selectors, "channel_blocks", "snapshot: channel_blocks"),
+        (rounds, "run_round", "run_round itself (loop, bookkeeping)"),
+        (snapshot, "agent_states", "snapshot: agent_states"),
+        (snapshot, "waiting_items", "snapshot: waiting_items"),
+        (snapshot, "channel_blocks", "snapshot: channel_blocks"),
         (engine, "plan", "plan (engine)"),
-        (services, "_make_offer", "claim: lock, re-check, UPDATE, INSERT (per offer)"),
-        (services, "_make_offers", "claim: re-check the plan (per batch)"),
+        (rounds, "make_offers", "claim: re-check the plan (per batch)"),
         (claims, "lock_and_read", "claim: lock agents and items, re-read state"),
         (claims, "write_offers", "claim: mark items, stamp agents, INSERT offers"),
-        (selectors, "open_channels", "open channels read (in claim)"),
-        (selectors, "loads", "load read (in claim and payloads)"),
-        (selectors, "channel_limits", "channel limits read (in claim)"),
-        (selectors, "offer_payloads", "offer.created payload read"),
-        (selectors, "agent_payloads", "agent.updated payload read"),
+        (snapshot, "open_channels", "open channels read (in claim)"),
+        (snapshot, "loads", "load read (in claim and payloads)"),
+        (payloads, "offer_payloads", "offer.created payload read"),
+        (payloads, "agent_payloads", "agent.updated payload read"),
         (events, "used_units", "agent.updated load read (after commit)"),
         (events, "agent_payload_by_id", "agent.updated payload read"),
         (realtime, "send_now", "channel layer sends (batched)"),
         (realtime, "_group_send", "channel layer sends (one by one)"),
-        (services, "announce_queue_positions", "announce queue positions"),
+        (rounds, "announce_queue_positions", "announce queue positions"),
     ]
-    # routing is being reworked: a step that was renamed or folded away is simply not timed.
-    patches = [(module, name, phase) for module, name, phase in wanted if hasattr(module, name)]
+    patches = wanted
     originals = [(module, name, getattr(module, name)) for module, name, _ in patches]
     original_commit = connection.commit
     try:
@@ -363,7 +361,7 @@ def diagnose_round(item_count: int, round_seconds: float, updates_per_s: float) 
     """
     from django.utils import timezone
 
-    from routing import services
+    from routing.services import rounds
 
     reset_round_state()
     recorder = RoundRecorder()
@@ -371,7 +369,7 @@ def diagnose_round(item_count: int, round_seconds: float, updates_per_s: float) 
     started = time.perf_counter()
     with instrumented(recorder):
         while len(offers) < item_count:
-            made = services.run_round(now=timezone.now())
+            made = rounds.run_round(now=timezone.now())
             if not made:
                 break
             offers.extend(made)
@@ -417,7 +415,7 @@ def diagnose_round(item_count: int, round_seconds: float, updates_per_s: float) 
     profiler.enable()
     made_count = 0
     while made_count < item_count:
-        made = services.run_round(now=timezone.now())
+        made = rounds.run_round(now=timezone.now())
         if not made:
             break
         made_count += len(made)
@@ -450,7 +448,7 @@ def main() -> None:
         configure_django(database)
         from django.core.management import call_command
 
-        from routing.selectors import ROUND_ITEM_LIMIT
+        from routing.selectors.snapshot import ROUND_ITEM_LIMIT
 
         call_command("migrate", verbosity=0, interactive=False)
         workload = build_workload(args.items)

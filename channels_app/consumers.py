@@ -14,12 +14,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-import contactcenter.crm.services as crm
-import routing.services as routing_services
 from channels_app import web_chat
 from channels_app.frames import Frame, FrameError, parse_frame
-from contactcenter.crm import events as crm_events
 from contactcenter.crm import selectors as crm_selectors
+from contactcenter.crm import web_chat as crm_web_chat
+from contactcenter.crm.messages import MAX_MESSAGE_LENGTH
 from contactcenter.kernel.errors import DomainError
 from contactcenter.kernel.realtime import (
     SUPERVISORS_GROUP,
@@ -28,9 +27,17 @@ from contactcenter.kernel.realtime import (
     interaction_group,
 )
 from contactcenter.kernel.roles import is_supervisor
-from routing import selectors as routing_selectors
-from routing.events import chat_status_data
+from routing import events as routing_events
 from routing.models import Agent
+from routing.selectors import payloads
+from routing.services import (
+    conversations,
+    departures,
+    offers,
+    presence,
+    transfers,
+    work,
+)
 from supervisor import selectors as supervisor_selectors
 
 logger = logging.getLogger(__name__)
@@ -111,11 +118,11 @@ class VisitorChatConsumer(FrameConsumer):
             return
         if settings.CHAT_RESUME_SECONDS:
             # Perhaps only a reload: the sweep ends the chat if they do not come back.
-            await database_sync_to_async(crm.customer_went_away)(
+            await database_sync_to_async(crm_web_chat.customer_went_away)(
                 self.interaction_id, connection=self.connection
             )
         else:
-            await database_sync_to_async(routing_services.customer_left)(
+            await database_sync_to_async(departures.customer_left)(
                 interaction_id=self.interaction_id
             )
 
@@ -127,28 +134,28 @@ class VisitorChatConsumer(FrameConsumer):
         elif self.interaction_id is None or self.ended:
             raise FrameError("not_started", "Start the chat with your name and email first.")
         elif frame.type == "chat.message":
-            body = frame.text("body", max_length=crm.MAX_MESSAGE_LENGTH)
-            await database_sync_to_async(crm.post_customer_message)(
+            body = frame.text("body", max_length=MAX_MESSAGE_LENGTH)
+            await database_sync_to_async(conversations.post_customer_message)(
                 interaction_id=self.interaction_id, body=body
             )
         elif frame.type == "chat.typing":
             typing = frame.flag("typing")
-            await database_sync_to_async(crm_events.customer_typing)(
+            await database_sync_to_async(routing_events.customer_typing)(
                 self.interaction_id, typing=typing
             )
         elif frame.type == "chat.end":
             self.ended = True
-            await database_sync_to_async(routing_services.customer_left)(
+            await database_sync_to_async(departures.customer_left)(
                 interaction_id=self.interaction_id
             )
             await self.send_json(
-                envelope("chat.status", chat_status_data(state="closed", note="ended"))
+                envelope("chat.status", payloads.chat_status_data(state="closed", note="ended"))
             )
 
     async def start(self, frame: Frame) -> None:
         if self.interaction_id is not None:
             raise FrameError("conflict", "This chat has already started.")
-        name = frame.text("name", max_length=crm.MAX_NAME_LENGTH)
+        name = frame.text("name", max_length=crm_web_chat.MAX_NAME_LENGTH)
         email = frame.text("email", max_length=254)
         site_key = frame.text("site", max_length=40, required=False)
         identity_hash = frame.text("identity_hash", max_length=128, required=False)
@@ -163,7 +170,7 @@ class VisitorChatConsumer(FrameConsumer):
         if self.interaction_id is not None:
             raise FrameError("conflict", "This chat has already started.")
         token = frame.text("token", max_length=1000)
-        interaction, name = await database_sync_to_async(crm.resume_web_chat)(token)
+        interaction, name = await database_sync_to_async(crm_web_chat.resume_web_chat)(token)
         await self.join(interaction.pk, interaction.case.number, name)
         history = await database_sync_to_async(crm_selectors.customer_transcript)(interaction.pk)
         await self.send_json(
@@ -172,13 +179,13 @@ class VisitorChatConsumer(FrameConsumer):
                 {"messages": [crm_selectors.message_payload(message) for message in history]},
             )
         )
-        status = await database_sync_to_async(routing_services.chat_status_now)(interaction.pk)
+        status = await database_sync_to_async(payloads.chat_status_now)(interaction.pk)
         await self.send_json(envelope("chat.status", status))
 
     async def join(self, interaction_id: int, case_number: str, name: str) -> None:
         self.interaction_id = interaction_id
         self.connection = uuid.uuid4().hex
-        await database_sync_to_async(crm.customer_connected)(
+        await database_sync_to_async(crm_web_chat.customer_connected)(
             interaction_id, connection=self.connection
         )
         await self.channel_layer.group_add(interaction_group(interaction_id), self.channel_name)
@@ -189,7 +196,7 @@ class VisitorChatConsumer(FrameConsumer):
                     "interaction_id": interaction_id,
                     "case_number": case_number,
                     "customer_name": name,
-                    "resume_token": crm.chat_resume_token(interaction_id, name=name),
+                    "resume_token": crm_web_chat.chat_resume_token(interaction_id, name=name),
                 },
             )
         )
@@ -226,9 +233,9 @@ class AgentConsumer(FrameConsumer):
         self.group = agent_group(self.agent.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await database_sync_to_async(routing_services.console_alive)(agent=self.agent)
+        await database_sync_to_async(presence.console_alive)(agent=self.agent)
         self.heartbeat = asyncio.create_task(self.report_alive())
-        snapshot = await database_sync_to_async(routing_selectors.console_snapshot)(
+        snapshot = await database_sync_to_async(payloads.console_snapshot)(
             self.agent, timezone.now()
         )
         await self.send_json(envelope("console.snapshot", snapshot))
@@ -249,7 +256,7 @@ class AgentConsumer(FrameConsumer):
         while True:
             await asyncio.sleep(settings.CONSOLE_HEARTBEAT_SECONDS)
             try:
-                await database_sync_to_async(routing_services.console_alive)(agent=self.agent)
+                await database_sync_to_async(presence.console_alive)(agent=self.agent)
             except Exception:
                 logger.exception("console heartbeat of agent %s failed", self.agent.pk)
 
@@ -257,33 +264,33 @@ class AgentConsumer(FrameConsumer):
         call = database_sync_to_async
         if frame.type == "presence.set":
             status_id = frame.identifier("status_id", nullable=True)
-            await call(routing_services.set_presence)(
+            await call(presence.set_presence)(
                 agent=self.agent, status_id=status_id, changed_by=self.agent.user
             )
         elif frame.type == "offer.accept":
             offer_id = frame.identifier("offer_id")
-            await call(routing_services.accept_offer)(agent=self.agent, offer_id=offer_id)
+            await call(offers.accept_offer)(agent=self.agent, offer_id=offer_id)
         elif frame.type == "offer.decline":
             offer_id = frame.identifier("offer_id")
             reason_id = frame.identifier("reason_id", nullable=True, required=False)
             note = frame.text("note", max_length=200, required=False)
-            await call(routing_services.decline_offer)(
+            await call(offers.decline_offer)(
                 agent=self.agent, offer_id=offer_id, reason_id=reason_id, note=note
             )
         elif frame.type == "message.send":
             work_item_id = frame.identifier("work_item_id")
-            body = frame.text("body", max_length=crm.MAX_MESSAGE_LENGTH)
-            await call(routing_services.send_agent_message)(
+            body = frame.text("body", max_length=MAX_MESSAGE_LENGTH)
+            await call(work.send_agent_message)(
                 agent=self.agent, work_item_id=work_item_id, body=body
             )
         elif frame.type == "work.close":
             work_item_id = frame.identifier("work_item_id")
             disposition_id = frame.identifier("disposition_id", nullable=True, required=False)
-            await call(routing_services.close_work)(
+            await call(work.close_work)(
                 agent=self.agent, work_item_id=work_item_id, disposition_id=disposition_id
             )
         elif frame.type == "work.transfer":
-            await call(routing_services.transfer_work)(
+            await call(transfers.transfer_work)(
                 agent=self.agent,
                 work_item_id=frame.identifier("work_item_id"),
                 queue_id=frame.identifier("queue_id", nullable=True, required=False),
@@ -292,21 +299,21 @@ class AgentConsumer(FrameConsumer):
                 note=frame.text("note", max_length=1000, required=False),
             )
         elif frame.type == "work.note":
-            await call(routing_services.add_internal_note)(
+            await call(work.add_internal_note)(
                 agent=self.agent,
                 work_item_id=frame.identifier("work_item_id"),
-                body=frame.text("body", max_length=crm.MAX_MESSAGE_LENGTH),
+                body=frame.text("body", max_length=MAX_MESSAGE_LENGTH),
             )
         elif frame.type == "work.call":
             work_item_id = frame.identifier("work_item_id")
             phone = frame.text("phone", max_length=64, required=False)
-            await call(routing_services.escalate_to_call)(
+            await call(work.escalate_to_call)(
                 agent=self.agent, work_item_id=work_item_id, phone=phone
             )
         elif frame.type == "work.typing":
             work_item_id = frame.identifier("work_item_id")
             typing = frame.flag("typing")
-            await call(routing_services.agent_typing)(
+            await call(work.agent_typing)(
                 agent=self.agent, work_item_id=work_item_id, typing=typing
             )
 

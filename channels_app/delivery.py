@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from channels_app.providers import PermanentDeliveryError, email, meta, twilio
-from contactcenter.crm import events
 from contactcenter.crm.models import ChannelKind, ContactPoint, Message
-from contactcenter.crm.selectors import delivery_payload
 from contactcenter.kernel.errors import NotConfigured
+from routing import events
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def _mark(message: Message, delivery: str, *, error: str = "") -> None:
     message.delivery = delivery
     message.delivery_error = error[:500]
     message.save(update_fields=["delivery", "delivery_error", "provider_message_id"])
-    events.message_delivery_changed(message.interaction_id, delivery_payload(message))
+    events.message_delivery_changed(message)
 
 
 def send(message: Message) -> str:

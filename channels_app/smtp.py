@@ -2,7 +2,7 @@
 
 aiosmtpd speaks the protocol; this handler refuses recipients outside INBOUND_EMAIL_DOMAINS
 (550) and messages that cannot be stored (550 with the reason), and hands the rest to
-``contactcenter.inbound`` in a worker thread, one transaction per message.
+``routing.services.conversations`` in a worker thread, one transaction per message.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db import close_old_connections
 from channels_app.providers import email
 from contactcenter.crm import inbound
 from contactcenter.kernel.errors import DomainError
+from routing.services import conversations
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def store_email(raw: bytes, recipients: list[str]) -> inbound.Received:
     close_old_connections()
     try:
         mailboxes = [recipient.lower() for recipient in recipients]
-        return inbound.receive(email.inbound_message(raw, recipients=mailboxes))
+        return conversations.receive(email.inbound_message(raw, recipients=mailboxes))
     finally:
         close_old_connections()
 

@@ -1,3 +1,6 @@
+"""Celery tasks: delivering replies and placing and connecting calls, retried on passing
+failures."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,6 +12,7 @@ from django.utils import timezone
 
 from channels_app import delivery, voice
 from channels_app.providers import TransientDeliveryError
+from contactcenter.crm.calls import CallToConnect, CallToPlace
 
 
 def run_with_retries(
@@ -71,3 +75,19 @@ def place_call(self, call_interaction_id: int, agent_id: int, from_interaction_i
         (call_interaction_id, agent_id, from_interaction_id),
         give_up=lambda reason: voice.call_failed(call_interaction_id, from_interaction_id, reason),
     )
+
+
+# Receivers of the CRM's hooks (connected in ChannelsAppConfig.ready); each is sent once the
+# CRM's transaction has committed, and queues the provider's work.
+
+
+def deliver_reply(message_id: int) -> None:
+    deliver_message.delay(message_id)
+
+
+def place_requested_call(call: CallToPlace) -> None:
+    place_call.delay(call.call_id, call.agent_id, call.from_interaction_id)
+
+
+def connect_taken_call(call: CallToConnect) -> None:
+    connect_call.delay(call.call_id, call.agent_id)

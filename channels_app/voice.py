@@ -7,21 +7,23 @@ from __future__ import annotations
 import logging
 
 from channels_app.providers import PermanentDeliveryError, TransientDeliveryError, twilio
-from contactcenter.crm import services as crm
+from contactcenter.crm import calls
+from contactcenter.crm.messages import note_on_interaction
 from contactcenter.kernel.errors import NotConfigured
+from routing.services import conversations
 
 logger = logging.getLogger(__name__)
 
 
 def connect_accepted_call(interaction_id: int, agent_id: int) -> None:
     """Ring the agent who accepted the call; raises TransientDeliveryError to be retried."""
-    external_id = crm.claim_call_connection(interaction_id, agent_id=agent_id)
+    external_id = conversations.claim_call_connection(interaction_id, agent_id=agent_id)
     if external_id is None:
         return  # Connected already, ended, or no longer this agent's.
     try:
         twilio.connect_call(external_id=external_id, agent_id=agent_id)
     except TransientDeliveryError:
-        crm.release_call_connection(interaction_id, agent_id=agent_id)
+        calls.release_call_connection(interaction_id, agent_id=agent_id)
         raise
     except (PermanentDeliveryError, NotConfigured) as exc:
         connect_failed(interaction_id, agent_id, str(exc))
@@ -31,7 +33,7 @@ def connect_failed(interaction_id: int, agent_id: int, reason: str) -> None:
     logger.warning(
         "call of interaction %s not connected to agent %s: %s", interaction_id, agent_id, reason
     )
-    crm.note_on_interaction(interaction_id, f"The call could not be connected: {reason}")
+    note_on_interaction(interaction_id, f"The call could not be connected: {reason}")
 
 
 def place_outbound_call(call_interaction_id: int, agent_id: int, from_interaction_id: int) -> None:
@@ -40,21 +42,21 @@ def place_outbound_call(call_interaction_id: int, agent_id: int, from_interactio
     Raises TransientDeliveryError to be retried. A refused call ends the voice contact and
     tells the agent on the conversation they escalated from.
     """
-    claimed = crm.claim_call_placement(call_interaction_id)
+    claimed = calls.claim_call_placement(call_interaction_id)
     if claimed is None:
         return  # Placed already, being placed, or ended.
     to, sender = claimed
     try:
         external_id = twilio.place_call(to=to, sender=sender, interaction_id=call_interaction_id)
     except TransientDeliveryError:
-        crm.release_call_placement(call_interaction_id)
+        calls.release_call_placement(call_interaction_id)
         raise
     except (PermanentDeliveryError, NotConfigured) as exc:
         call_failed(call_interaction_id, from_interaction_id, str(exc))
         return
-    crm.call_placed(call_interaction_id, external_id=external_id, agent_id=agent_id)
+    conversations.call_placed(call_interaction_id, external_id=external_id, agent_id=agent_id)
 
 
 def call_failed(call_interaction_id: int, from_interaction_id: int, reason: str) -> None:
     logger.warning("call %s could not be placed: %s", call_interaction_id, reason)
-    crm.call_not_placed(call_interaction_id, from_interaction_id, reason=reason)
+    calls.call_not_placed(call_interaction_id, from_interaction_id, reason=reason)

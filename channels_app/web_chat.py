@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 
 from channels_app.models import ChatSite
-from contactcenter.crm import services as crm
+from contactcenter.crm import web_chat as crm_web_chat
 from contactcenter.crm.addresses import normalize_email
 from contactcenter.crm.models import Interaction
 from contactcenter.kernel.errors import Forbidden, InvalidInput, NotFound
@@ -30,6 +30,6 @@ def start_chat(
         if not hmac.compare_digest(expected, identity_hash.strip().lower()):
             raise Forbidden("The signed-in identity could not be verified.", field="identity_hash")
         verified = True
-    return crm.start_web_chat(
+    return crm_web_chat.start_web_chat(
         name=name, email=email, site=f"web:{site.name}" if site else "", verified=verified
     )

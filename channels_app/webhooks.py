@@ -1,6 +1,7 @@
 """Providers' webhooks: verify, parse with the provider's module, store through the CRM.
 
-Thin by design: every rule lives in ``channels_app.providers`` and ``contactcenter.inbound``.
+Thin by design: every rule lives in ``channels_app.providers``, ``contactcenter.crm.inbound``
+and ``routing.services.conversations``.
 Each inbound message is stored in its own transaction. Bad input gets a 400 naming the
 field, a bad signature 403, a channel this deployment has not set up 404.
 """
@@ -18,8 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from channels_app.providers import email, meta, twilio
-from contactcenter.crm import inbound
-from contactcenter.crm import services as crm
+from contactcenter.crm.inbound import validated
 from contactcenter.kernel.errors import (
     DomainError,
     Forbidden,
@@ -28,6 +28,7 @@ from contactcenter.kernel.errors import (
     error_body,
     http_status,
 )
+from routing.services import conversations
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def error_response(exc: DomainError) -> JsonResponse:
 def twilio_messaging(request: HttpRequest) -> HttpResponse:
     """Inbound SMS and WhatsApp messages (Twilio's messaging webhook)."""
     twilio.verify_signature(request)
-    inbound.receive(twilio.inbound_message(request.POST))
+    conversations.receive(twilio.inbound_message(request.POST))
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
@@ -68,9 +69,9 @@ def meta_messaging(request: HttpRequest) -> HttpResponse:
         return HttpResponse(meta.subscription_challenge(request.GET), content_type="text/plain")
     meta.verify_signature(request.body, request.headers.get("X-Hub-Signature-256", ""))
     # All checked before any is stored: a delivery Meta will retry must not half-succeed.
-    messages = [inbound.validated(message) for message in meta.inbound_messages(request.body)]
+    messages = [validated(message) for message in meta.inbound_messages(request.body)]
     for message in messages:
-        inbound.receive(message)
+        conversations.receive(message)
     return JsonResponse({"received": len(messages)})
 
 
@@ -90,7 +91,7 @@ def inbound_email(request: HttpRequest) -> HttpResponse:
     raw = request.read(settings.EMAIL_MAX_BYTES + 1)
     if not raw:
         raise InvalidInput("The body must be a raw RFC 822 message.", field="message")
-    received = inbound.receive(email.inbound_message(raw))
+    received = conversations.receive(email.inbound_message(raw))
     return JsonResponse(
         {
             "message_id": received.message.pk,
@@ -107,7 +108,7 @@ def inbound_email(request: HttpRequest) -> HttpResponse:
 def twilio_voice(request: HttpRequest) -> HttpResponse:
     """A call rings in: it becomes a voice contact, and the caller holds until an agent takes it."""
     twilio.verify_signature(request)
-    received = inbound.receive(twilio.inbound_call(request.POST))
+    received = conversations.receive(twilio.inbound_call(request.POST))
     return HttpResponse(
         twilio.enqueue_twiml(received.message.interaction_id), content_type="text/xml"
     )
@@ -120,5 +121,7 @@ def twilio_voice_status(request: HttpRequest) -> HttpResponse:
     """Twilio's call status callback: ringing, in progress, completed with its duration."""
     twilio.verify_signature(request)
     external_id, status, ended, duration = twilio.call_status(request.POST)
-    crm.call_status_changed(external_id=external_id, status=status, ended=ended, duration=duration)
+    conversations.call_status_changed(
+        external_id=external_id, status=status, ended=ended, duration=duration
+    )
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")

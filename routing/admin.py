@@ -9,8 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-import routing.services as routing_services
-from routing import intake, selectors
+from routing import intake
 from routing.models import (
     Agent,
     AgentChannelLimit,
@@ -30,6 +29,8 @@ from routing.models import (
     WorkItem,
     WorkItemSkill,
 )
+from routing.selectors.snapshot import held_by_agent
+from routing.services.presence import set_presence
 
 
 @admin.register(ServiceChannel)
@@ -245,7 +246,7 @@ class AgentAdmin(admin.ModelAdmin):
     def sign_out(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
         signed_out = 0
         for agent in queryset.exclude(status=None):
-            routing_services.set_presence(
+            set_presence(
                 agent=agent,
                 status_id=None,
                 cause=AgentStatusChange.Cause.SUPERVISOR,
@@ -258,7 +259,7 @@ class AgentAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(used=Sum("work_items__units", filter=selectors.held_by_agent(timezone.now())))
+            .annotate(used=Sum("work_items__units", filter=held_by_agent(timezone.now())))
         )
 
     @admin.display(description="Used units")

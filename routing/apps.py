@@ -7,12 +7,20 @@ class RoutingConfigApp(AppConfig):
     verbose_name = "Routing"
 
     def ready(self) -> None:
-        from routing import intake
-        from routing.models import IntakeRule, IntakeRuleSkill, Queue, RoutingConfig, ServiceChannel
+        # Imported here, once the app registry is ready (they import models): Django's place
+        # for connecting receivers, not a way around an import circle.
+        from contactcenter.crm.messages import message_stored
+        from routing import events, intake, tasks
+        from routing.services.triggers import round_wanted
 
-        for model in (IntakeRule, IntakeRuleSkill, Queue, RoutingConfig, ServiceChannel):
-            post_save.connect(intake.rules_changed, sender=model, dispatch_uid=f"rules-{model}")
-            post_delete.connect(intake.rules_changed, sender=model, dispatch_uid=f"rules-d-{model}")
+        message_stored.connect(events.message_stored)
+        round_wanted.connect(tasks.queue_round)
+        for name in ("IntakeRule", "IntakeRuleSkill", "Queue", "RoutingConfig", "ServiceChannel"):
+            model = self.get_model(name)
+            post_save.connect(intake.rules_changed, sender=model, dispatch_uid=f"rules-{name}")
+            post_delete.connect(intake.rules_changed, sender=model, dispatch_uid=f"rules-d-{name}")
         m2m_changed.connect(
-            intake.rules_changed, sender=ServiceChannel.blocks.through, dispatch_uid="rules-m2m"
+            intake.rules_changed,
+            sender=self.get_model("ServiceChannel").blocks.through,
+            dispatch_uid="rules-m2m",
         )

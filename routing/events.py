@@ -1,10 +1,17 @@
-"""Every routing event the front-end can receive (see docs/protocol.md)."""
+"""Every event routing pushes to browsers (see docs/protocol.md): to agents' consoles, to
+the visitor's chat, and the nudge that refreshes supervisors' dashboards.
+
+``message_stored`` is connected to the CRM's hook of the same name (``RoutingConfigApp.ready``):
+the CRM stores messages, routing knows who works the contact and pushes them there."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from contactcenter.crm.messages import StoredMessage
+from contactcenter.crm.models import Message
+from contactcenter.crm.selectors import delivery_payload, message_payload
 from contactcenter.kernel.realtime import (
     agent_group,
     interaction_group,
@@ -13,7 +20,9 @@ from contactcenter.kernel.realtime import (
     publish_batch,
     publish_current,
 )
-from routing.selectors import agent_payload_by_id, used_units
+from routing.selectors.lines import current_assignment
+from routing.selectors.payloads import agent_payload_by_id, chat_status_data
+from routing.selectors.snapshot import used_units
 
 
 def offers_created(
@@ -97,25 +106,6 @@ def chat_status(
     )
 
 
-def chat_status_data(
-    *,
-    state: str,
-    position: int | None = None,
-    position_beyond: int | None = None,
-    agents_available: int | None = None,
-    agent_name: str | None = None,
-    note: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "state": state,
-        "position": position,
-        "position_beyond": position_beyond,
-        "agents_available": agents_available,
-        "agent_name": agent_name,
-        "note": note,
-    }
-
-
 def chat_statuses(statuses: list[tuple[int, dict[str, Any]]]) -> None:
     """Many visitors' ``chat.status`` (e.g. a whole line moving up) in one batch."""
     frames = [
@@ -127,3 +117,41 @@ def chat_statuses(statuses: list[tuple[int, dict[str, Any]]]) -> None:
 
 def queue_changed() -> None:
     nudge_supervisors()
+
+
+def message_stored(stored: StoredMessage) -> None:
+    """A message reaches the customer's chat and the agent working the interaction; an
+    internal note reaches the agent only. The agent is the one the CRM was told of, or
+    whoever works the interaction now."""
+    message = stored.message
+    work_item_id, agent_id = stored.work_item_id, stored.agent_id
+    if agent_id is None:
+        work_item_id, agent_id = current_assignment(message.interaction_id)
+    payload = message_payload(message, work_item_id=work_item_id)
+    if not stored.internal:
+        publish(interaction_group(message.interaction_id), "message.created", payload)
+    if agent_id is not None:
+        publish(agent_group(agent_id), "message.created", payload)
+
+
+def message_delivery_changed(message: Message) -> None:
+    """An agent's reply was sent out by its provider, or could not be."""
+    _, agent_id = current_assignment(message.interaction_id)
+    if agent_id is not None:
+        publish(agent_group(agent_id), "message.delivery", delivery_payload(message))
+
+
+def customer_typing(interaction_id: int, *, typing: bool) -> None:
+    """The customer started or stopped typing: the agent working the chat sees it."""
+    work_item_id, agent_id = current_assignment(interaction_id)
+    if agent_id is not None:
+        publish(
+            agent_group(agent_id),
+            "chat.typing",
+            {"interaction_id": interaction_id, "work_item_id": work_item_id, "typing": typing},
+        )
+
+
+def agent_typing(interaction_id: int, *, name: str, typing: bool) -> None:
+    """The agent started or stopped typing: the customer's chat window shows it."""
+    publish(interaction_group(interaction_id), "chat.typing", {"name": name, "typing": typing})

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from contactcenter.kernel.errors import NotFound
-from routing import engine, selectors
+from routing import engine
 from routing.models import Agent, Offer, Skill, WorkItem
+from routing.selectors import snapshot as round_snapshot
 
 REASON_LABELS = {
     engine.WaitReason.OFFLINE: "offline",
@@ -37,8 +38,8 @@ class Snapshot:
     @classmethod
     def load(cls, now: datetime) -> Snapshot:
         return cls(
-            agents=selectors.agent_states(now, include_offline=True),
-            blocks=selectors.channel_blocks(),
+            agents=round_snapshot.agent_states(now, include_offline=True),
+            blocks=round_snapshot.channel_blocks(),
             skill_names=dict(Skill.objects.values_list("pk", "name")),
         )
 
@@ -60,7 +61,7 @@ def explain_work_item(work_item_id: int, now: datetime) -> dict[str, Any]:
         "channel": item.channel.kind,
         "waited_seconds": int(max((now - item.enqueued_at).total_seconds(), 0)),
     }
-    if item.status in selectors.ACTIVE_STATUSES:
+    if item.status in round_snapshot.ACTIVE_STATUSES:
         return {**base, **_why_this_agent(item)}
     if item.status != WorkItem.Status.QUEUED:
         return {**base, "summary": f"Not waiting: {item.get_status_display().lower()}."}
@@ -75,10 +76,10 @@ def explain_waiting(
     waiting: engine.WaitingItem | None = None,
 ) -> dict[str, Any]:
     """Why a queued item waits. To explain many items at once, pass one ``Snapshot`` and
-    each item's engine view (``selectors.waiting_items_by_id``)."""
+    each item's engine view (``round_snapshot.waiting_items_by_id``)."""
     snapshot = snapshot or Snapshot.load(now)
     agents = snapshot.agents
-    waiting = waiting or selectors.waiting_items_by_id([item.pk])[item.pk]
+    waiting = waiting or round_snapshot.waiting_items_by_id([item.pk])[item.pk]
     explanation = engine.explain(waiting, agents, now, blocks=snapshot.blocks)
     names = {"channel": item.channel.name, "queue": item.queue.name}
     skills = snapshot.skill_names

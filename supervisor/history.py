@@ -23,7 +23,7 @@ from routing.models import (
     WorkItem,
     WorkItemMove,
 )
-from routing.selectors import ACTIVE_STATUSES
+from routing.selectors.snapshot import ACTIVE_STATUSES
 from supervisor import metrics
 from supervisor.formatting import rounded
 from supervisor.models import IntervalRollup

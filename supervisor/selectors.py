@@ -22,7 +22,7 @@ from routing.models import (
     WorkItem,
     WorkItemSkill,
 )
-from routing.selectors import ACTIVE_STATUSES, waiting_items_by_id
+from routing.selectors.snapshot import ACTIVE_STATUSES, waiting_items_by_id
 from supervisor import history, metrics
 from supervisor.formatting import duration, rounded
 

@@ -6,17 +6,13 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-import contactcenter.crm.services as crm
-import routing.services as routing_services
+from contactcenter.crm.messages import append_message
 from contactcenter.crm.models import Message
 from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
 from contactcenter.kernel.text import clean_text
-from routing import events as routing_events
 from routing.models import Agent, AgentStatusChange, PresenceStatus, WorkItem
+from routing.services import presence, queueing, steps, transfers
 from supervisor.models import SupervisorAction
-
-# Priorities a supervisor may set (the engine serves higher first).
-MIN_PRIORITY, MAX_PRIORITY = -100, 100
 
 
 def set_agent_presence(*, actor: AbstractBaseUser, agent_id: int, status_id: int | None) -> Agent:
@@ -28,7 +24,7 @@ def set_agent_presence(*, actor: AbstractBaseUser, agent_id: int, status_id: int
         raise InvalidInput(f"No presence status {status_id}.", field="status_id")
     before = agent.status.name if agent.status else "Offline"
     with transaction.atomic():
-        agent = routing_services.set_presence(
+        agent = presence.set_presence(
             agent=agent,
             status_id=status_id,
             cause=AgentStatusChange.Cause.SUPERVISOR,
@@ -48,32 +44,16 @@ def set_agent_presence(*, actor: AbstractBaseUser, agent_id: int, status_id: int
     return agent
 
 
-def set_priority(*, actor: AbstractBaseUser, work_item_id: int, priority: int) -> WorkItem:
+def set_priority(*, actor: AbstractBaseUser, work_item_id: int, priority: object) -> WorkItem:
     """Move a waiting item up (or down) its line; it keeps its place among equals by age."""
-    if isinstance(priority, bool) or not isinstance(priority, int):
-        raise InvalidInput("priority must be a whole number.", field="priority")
-    if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
-        raise InvalidInput(
-            f"priority must be between {MIN_PRIORITY} and {MAX_PRIORITY}.", field="priority"
-        )
     with transaction.atomic():
-        item = WorkItem.objects.select_for_update(of=("self",)).filter(pk=work_item_id).first()
-        if item is None:
-            raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
-        if item.status != WorkItem.Status.QUEUED:
-            raise Conflict("Only a waiting item's priority can be changed.", field="work_item_id")
-        before = item.priority
-        item.priority = priority
-        item.save(update_fields=["priority"])
+        item, before = queueing.reprioritize(work_item_id=work_item_id, priority=priority)
         SupervisorAction.objects.create(
             kind=SupervisorAction.Kind.SET_PRIORITY,
             actor=actor,
             work_item=item,
-            detail={"from": before, "to": priority},
+            detail={"from": before, "to": item.priority},
         )
-        routing_services.announce_queue_positions({item.queue_id})
-        routing_events.queue_changed()
-        routing_services.request_round()
     return item
 
 
@@ -126,11 +106,11 @@ def _hand_on(
     before: WorkItem, *, queue_id: int | None, agent_id: int | None, note: str, who: str
 ) -> WorkItem:
     if before.status != WorkItem.Status.ASSIGNED:
-        item = routing_services.redirect_waiting_item(
+        item = transfers.redirect_waiting_item(
             work_item_id=before.pk, queue_id=queue_id, agent_id=agent_id
         )
         if note:
-            crm.append_message(
+            append_message(
                 item.interaction,
                 sender=Message.Sender.SYSTEM,
                 body=f"Reassigned by {who}. Note: {note}",
@@ -141,11 +121,11 @@ def _hand_on(
         return item
     if agent_id is not None and agent_id == before.agent_id:
         raise InvalidInput("That agent already works on this item.", field="agent_id")
-    queue, agent = routing_services.transfer_targets(queue_id, agent_id)
+    queue, agent = steps.transfer_targets(queue_id, agent_id)
     if agent is not None:
         # The same test as for waiting work: nobody hands work to an agent on a break.
-        routing_services.check_named_agent(agent, before, queue or before.queue)
-    return routing_services.transfer_work(
+        steps.check_named_agent(agent, before, queue or before.queue)
+    return transfers.transfer_work(
         agent=before.agent,
         work_item_id=before.pk,
         queue_id=queue_id,

@@ -7,8 +7,8 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from contactcenter.crm import services as crm
 from contactcenter.crm.models import Interaction
+from contactcenter.crm.web_chat import start_web_chat
 from routing.models import (
     Agent,
     AgentSkill,
@@ -21,6 +21,7 @@ from routing.models import (
     Skill,
     WorkItem,
 )
+from routing.services.conversations import post_customer_message
 
 _numbers = itertools.count(1)
 PASSWORD = "test-password-123"
@@ -90,8 +91,8 @@ def start_chat(
 ) -> Interaction:
     """A signed-in shopper's chat (the site vouches for the email) unless ``verified`` is off."""
     email = email or name.lower().replace(" ", ".") + f"{next(_numbers)}@example.com"
-    interaction = crm.start_web_chat(name=name, email=email, verified=verified)
-    crm.post_customer_message(interaction_id=interaction.pk, body=body)
+    interaction = start_web_chat(name=name, email=email, verified=verified)
+    post_customer_message(interaction_id=interaction.pk, body=body)
     return interaction
 
 

@@ -10,28 +10,31 @@ from functools import partial
 
 from django.utils import timezone
 
-from contactcenter.crm import services as crm
-from routing import services as routing
+from contactcenter.crm.web_chat import start_web_chat
 from routing.models import Agent, Offer, WorkItem
+from routing.services.departures import customer_left
+from routing.services.offers import accept_offer
+from routing.services.presence import set_presence
+from routing.services.queueing import enqueue
+from routing.services.rounds import run_round
+from routing.services.work import close_work
 from tests.factories import disposition, status
 
 _customers = itertools.count(1)
 
 
 def sign_in(agent: Agent, at: datetime, status_name: str = "Available") -> None:
-    routing.set_presence(agent=agent, status_id=status(status_name).pk, now=at)
+    set_presence(agent=agent, status_id=status(status_name).pk, now=at)
 
 
 def sign_out(agent: Agent, at: datetime) -> None:
-    routing.set_presence(agent=agent, status_id=None, now=at)
+    set_presence(agent=agent, status_id=None, now=at)
 
 
 def _arrive(arrived: datetime, name: str) -> WorkItem:
     number = next(_customers)
-    interaction = crm.start_web_chat(
-        name=name, email=f"customer{number}@example.com", verified=True
-    )
-    return routing.enqueue(interaction, now=arrived)
+    interaction = start_web_chat(name=name, email=f"customer{number}@example.com", verified=True)
+    return enqueue(interaction, now=arrived)
 
 
 def answered_chat(
@@ -43,11 +46,11 @@ def answered_chat(
     answered = arrived + timedelta(seconds=wait)
     offer = Offer.objects.filter(work_item=item, outcome=Offer.Outcome.PENDING).first()
     if offer is None:
-        routing.run_round(now=answered)
+        run_round(now=answered)
         offer = Offer.objects.get(work_item=item, outcome=Offer.Outcome.PENDING)
     agent = offer.agent
-    routing.accept_offer(agent=agent, offer_id=offer.pk, now=answered)
-    return routing.close_work(
+    accept_offer(agent=agent, offer_id=offer.pk, now=answered)
+    return close_work(
         agent=agent,
         work_item_id=item.pk,
         disposition_id=disposition(),
@@ -58,9 +61,7 @@ def answered_chat(
 def abandoned_chat(arrived: datetime, *, after: float, name: str = "Walt Waiting") -> WorkItem:
     """A web chat whose customer leaves ``after`` seconds without an answer."""
     item = _arrive(arrived, name)
-    routing.customer_left(
-        interaction_id=item.interaction_id, now=arrived + timedelta(seconds=after)
-    )
+    customer_left(interaction_id=item.interaction_id, now=arrived + timedelta(seconds=after))
     item.refresh_from_db()
     return item
 

@@ -13,11 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contactcenter.crm import merging, selectors
-from contactcenter.crm import services as crm
+from contactcenter.crm.customers import update_customer
 from contactcenter.crm.models import Attachment
 from contactcenter.kernel.errors import DomainError, NotFound, error_body, http_status
 from contactcenter.kernel.roles import is_supervisor
 from routing.models import Agent
+from routing.selectors import payloads
 
 MAX_ID = 2**63 - 1
 
@@ -56,7 +57,7 @@ class CustomerTimeline(APIView):
         try:
             if customer_id > MAX_ID:
                 raise NotFound(f"No customer {customer_id}.", field="customer_id")
-            return Response(selectors.customer_timeline(customer_id))
+            return Response(payloads.customer_timeline(customer_id))
         except DomainError as exc:
             return error_response(exc)
 
@@ -88,7 +89,7 @@ class CustomerProfile(APIView):
         try:
             if customer_id > MAX_ID:
                 raise NotFound(f"No customer {customer_id}.", field="customer_id")
-            customer = crm.update_customer(customer_id, dict(request.data))
+            customer = update_customer(customer_id, dict(request.data))
         except DomainError as exc:
             return error_response(exc)
         return Response(

@@ -16,6 +16,7 @@ from contactcenter.crm import inbound
 from contactcenter.crm.models import ContactPoint
 from contactcenter.kernel.errors import DomainError, InvalidInput
 from routing.models import Agent
+from routing.services import conversations
 
 API_PREFIX = "api:"
 
@@ -74,7 +75,7 @@ class InboundInteraction(APIView):
     @extend_schema(request=dict, responses={200: dict, 201: dict, 400: dict, 403: dict})
     def post(self, request: Request) -> Response:
         try:
-            received = inbound.receive(inbound_message(request.data))
+            received = conversations.receive(inbound_message(request.data))
         except DomainError as exc:
             return error_response(exc)
         message = received.message

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from channels_app.api.customers import error_response
 from contactcenter.kernel.errors import DomainError, InvalidInput, NotFound
 from contactcenter.kernel.roles import is_supervisor
-from routing.selectors import agent_payload_by_id
+from routing.selectors.payloads import agent_payload_by_id
 from supervisor import services
 
 MAX_ID = 2**63 - 1

@@ -10,13 +10,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import contactcenter.crm.services as crm
 from channels_app.api.customers import error_response
-from contactcenter.crm.inbound import InboundAttachment
+from contactcenter.crm.files import InboundAttachment
+from contactcenter.crm.messages import check_reply_files
 from contactcenter.kernel.errors import DomainError, NotFound
 from contactcenter.kernel.roles import is_supervisor
-from routing import explanations, selectors, services
+from routing import explanations
 from routing.models import Agent
+from routing.selectors import access
+from routing.services import work
 
 # The largest id the database can hold: a larger one in the URL is simply not found.
 MAX_ID = 2**63 - 1
@@ -61,9 +63,9 @@ class WorkItemReply(APIView):
             if agent is None or work_item_id > MAX_ID:
                 raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
             uploads = request.FILES.getlist("files")
-            held = selectors.access_work_item(agent, work_item_id)
+            held = access.access_work_item(agent, work_item_id)
             # Checked before any file is read into memory.
-            crm.check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
+            check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
             files = tuple(
                 InboundAttachment(
                     filename=upload.name or "file",
@@ -72,7 +74,7 @@ class WorkItemReply(APIView):
                 )
                 for upload in uploads
             )
-            message = services.send_agent_message(
+            message = work.send_agent_message(
                 agent=agent,
                 work_item_id=work_item_id,
                 body=str(request.data.get("body", "")),

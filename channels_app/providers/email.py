@@ -18,7 +18,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from channels_app.providers import PermanentDeliveryError, TransientDeliveryError
-from contactcenter.crm.inbound import InboundAttachment, InboundMessage
+from contactcenter.crm.files import InboundAttachment
+from contactcenter.crm.inbound import InboundMessage
 from contactcenter.crm.models import ChannelKind, ContactPoint, Message
 from contactcenter.kernel.errors import InvalidInput
 

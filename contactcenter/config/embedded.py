@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-import routing.services as routing_services
 from contactcenter.demo.traffic import run_demo_traffic
+from routing.services.sweep import run_sweep
 from supervisor import history
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ async def sweep_ticker(interval_seconds: float) -> None:
     while True:
         await asyncio.sleep(interval_seconds)
         try:
-            await sync_to_async(routing_services.run_sweep)()
+            await sync_to_async(run_sweep)()
         except Exception:
             # One failed sweep must not stop the next: log it and go on.
             logger.exception("routing sweep failed")

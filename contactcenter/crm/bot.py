@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from contactcenter.crm.messages import append_message
 from contactcenter.crm.models import BotIntent, ChannelKind, Interaction, Message, Order
 
 BOT_CHANNELS = frozenset(
@@ -84,14 +85,11 @@ class Outcome:
 
 
 def takes(interaction: Interaction) -> bool:
-    """Whether the bot answers this contact's next message (not once an agent has it)."""
-    from routing.intake import service_channel
-
+    """Whether the bot may answer this contact's next message: a channel it talks on, and no
+    hand-off yet. The channel's "self service" setting, which routing keeps, decides too."""
     if interaction.channel not in BOT_CHANNELS:
         return False
-    if interaction.bot_status not in (Interaction.BotStatus.NONE, Interaction.BotStatus.ACTIVE):
-        return False
-    return service_channel(interaction.channel).self_service
+    return interaction.bot_status in (Interaction.BotStatus.NONE, Interaction.BotStatus.ACTIVE)
 
 
 def respond(interaction: Interaction, text: str) -> Outcome:
@@ -157,8 +155,6 @@ def _order_status(interaction: Interaction, intent: BotIntent, text: str) -> Out
 
 def customer_message(interaction: Interaction, message: Message) -> Outcome:
     """Answer one customer message, storing the bot's replies; the caller enqueues on hand-off."""
-    from contactcenter.crm.services import append_message
-
     outcome = respond(interaction, message.body)
     interaction.save(update_fields=BOT_FIELDS)
     for reply in outcome.replies:

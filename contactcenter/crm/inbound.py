@@ -1,29 +1,29 @@
 """One way in for every channel: an inbound message becomes a customer, a case, a message.
 
 Adapters in ``channels_app`` turn a provider's wire format into an ``InboundMessage`` and call
-``receive``. It resolves the customer from the normalised contact point, threads the message
-onto the conversation it continues (an email's headers first, then the open conversation on
-that channel and address, then the customer's recently active open case), stores it, and
-puts a new conversation in a queue. One transaction per inbound event; a provider's retry of
-a message already stored changes nothing.
+``receive`` (through routing, which decides what happens next). It resolves the customer from
+the normalised contact point, threads the message onto the conversation it continues (an
+email's headers first, then the open conversation on that channel and address, then the
+customer's recently active open case), stores it, and hands it to the caller's ``then``. One
+transaction per inbound event; a provider's retry of a message already stored changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contactcenter.crm import addresses
+from contactcenter.crm.files import InboundAttachment, discard_files, store_files
+from contactcenter.crm.messages import append_message
 from contactcenter.crm.models import (
-    Attachment,
     Case,
     ChannelKind,
     ContactPoint,
@@ -39,13 +39,6 @@ MAX_SUBJECT_LENGTH = 200
 # Short-message channels carry at most a few thousand characters; an email body may be long.
 MAX_BODY_LENGTH = {ChannelKind.EMAIL: 100_000}
 DEFAULT_MAX_BODY_LENGTH = 4000
-
-
-@dataclass(frozen=True)
-class InboundAttachment:
-    filename: str
-    content_type: str
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -74,8 +67,16 @@ class Received:
     created: bool
 
 
-def receive(inbound: InboundMessage, *, now: datetime | None = None) -> Received:
-    """Store an inbound message on the conversation it belongs to, once.
+# What the layer above does with a newly stored message, in the same transaction (routing
+# answers it with the bot or puts its contact in a queue).
+AfterStoring = Callable[[Interaction, Message], None]
+
+
+def receive(
+    inbound: InboundMessage, *, then: AfterStoring | None = None, now: datetime | None = None
+) -> Received:
+    """Store an inbound message on the conversation it belongs to, once, and call ``then``
+    with it in the same transaction (not for a provider's retry of a stored message).
 
     Raises InvalidInput naming the field for anything that cannot be stored as sent.
     """
@@ -84,7 +85,7 @@ def receive(inbound: InboundMessage, *, now: datetime | None = None) -> Received
     # original, loses on a unique constraint; the second attempt reads what the winner wrote.
     for attempt in range(2):
         try:
-            return _receive_once(checked, now=now or timezone.now())
+            return _receive_once(checked, then=then, now=now or timezone.now())
         except IntegrityError:
             if attempt:
                 raise
@@ -140,24 +141,22 @@ def validated(inbound: InboundMessage) -> InboundMessage:
     )
 
 
-def _receive_once(inbound: InboundMessage, *, now: datetime) -> Received:
+def _receive_once(inbound: InboundMessage, *, then: AfterStoring | None, now: datetime) -> Received:
     stored_files: list[str] = []
     try:
-        return _store(inbound, now=now, stored_files=stored_files)
+        return _store(inbound, then=then, now=now, stored_files=stored_files)
     except BaseException:
         discard_files(stored_files)
         raise
 
 
-def discard_files(names: list[str]) -> None:
-    """Files written for rows that were rolled back."""
-    for name in names:
-        default_storage.delete(name)
-
-
-def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -> Received:
-    from contactcenter.crm.services import answer_or_route, append_message
-
+def _store(
+    inbound: InboundMessage,
+    *,
+    then: AfterStoring | None,
+    now: datetime,
+    stored_files: list[str],
+) -> Received:
     with transaction.atomic():
         stored = Message.objects.filter(provider_message_id=inbound.provider_message_id).first()
         if stored is not None:
@@ -179,27 +178,9 @@ def _store(inbound: InboundMessage, *, now: datetime, stored_files: list[str]) -
                 message, inbound.attachments, stored_files
             ),
         )
-        answer_or_route(interaction, message)
+        if then is not None:
+            then(interaction, message)
         return Received(message=message, created=True)
-
-
-def store_files(
-    message: Message, attachments: tuple[InboundAttachment, ...], stored_files: list[str]
-) -> list[Attachment]:
-    """Save files with a message; their storage names go to ``stored_files`` for clean-up."""
-    saved = []
-    for attachment in attachments:
-        stored = Attachment(
-            message=message,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-            size=len(attachment.data),
-        )
-        stored.file.save(attachment.filename, ContentFile(attachment.data), save=False)
-        stored_files.append(stored.file.name)
-        stored.save()
-        saved.append(stored)
-    return saved
 
 
 def resolve_contact_point(kind: str, value: str, *, name: str) -> ContactPoint:

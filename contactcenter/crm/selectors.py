@@ -8,8 +8,7 @@ from typing import Any
 
 from django.db.models import Count
 
-from contactcenter.crm.models import Attachment, Case, Customer, Interaction, Message
-from contactcenter.kernel.errors import NotFound
+from contactcenter.crm.models import Attachment, Customer, Interaction, Message
 
 
 def message_payload(message: Message, *, work_item_id: int | None = None) -> dict[str, Any]:
@@ -95,87 +94,6 @@ def customer_email(customer: Customer) -> str:
         if point.kind == point.Kind.EMAIL:
             return point.value
     return ""
-
-
-def customer_timeline(customer_id: int, *, limit: int = 50) -> dict[str, Any]:
-    """Everything a customer did on every channel, newest first, in seven queries whatever
-    its size: the customer with contact points, their cases, the interactions (with case),
-    their messages with attachments, and who worked them."""
-    from routing.models import WorkItem
-
-    customer = Customer.objects.prefetch_related("contact_points").filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(f"No customer {customer_id}.", field="customer_id")
-    cases = list(
-        customer.cases.order_by("-created_at", "-id").values(
-            "id", "subject", "status", "created_at", "closed_at"
-        )[:limit]
-    )
-    interactions = list(
-        Interaction.objects.filter(case__customer_id=customer_id)
-        .select_related("case")
-        .order_by("-started_at", "-id")[:limit]
-    )
-    messages = transcripts(interaction.pk for interaction in interactions)
-    agents: dict[int, list[str]] = {interaction.pk: [] for interaction in interactions}
-    worked = (
-        WorkItem.objects.filter(interaction_id__in=list(agents), agent__isnull=False)
-        .order_by("accepted_at", "id")
-        .values_list(
-            "interaction_id",
-            "agent__user__first_name",
-            "agent__user__last_name",
-            "agent__user__username",
-        )
-    )
-    for interaction_id, first, last, username in worked:
-        name = f"{first} {last}".strip() or username
-        if name not in agents[interaction_id]:
-            agents[interaction_id].append(name)
-    return {
-        "customer": {
-            "id": customer.pk,
-            "name": customer.name,
-            "tier": customer.tier,
-            "language": customer.language,
-            "notes": customer.notes,
-            "contact_points": [
-                {"kind": point.kind, "value": point.value}
-                for point in customer.contact_points.all()
-            ],
-        },
-        "cases": [
-            {
-                "id": case["id"],
-                "number": Case(pk=case["id"]).number,
-                "subject": case["subject"],
-                "status": case["status"],
-                "created_at": case["created_at"].isoformat(),
-                "closed_at": case["closed_at"].isoformat() if case["closed_at"] else None,
-            }
-            for case in cases
-        ],
-        "interactions": [
-            {
-                "id": interaction.pk,
-                "channel": interaction.channel,
-                "direction": interaction.direction,
-                "status": interaction.status,
-                "subject": interaction.subject,
-                "started_at": interaction.started_at.isoformat(),
-                "ended_at": interaction.ended_at.isoformat() if interaction.ended_at else None,
-                "case": {
-                    "id": interaction.case_id,
-                    "number": interaction.case.number,
-                    "subject": interaction.case.subject,
-                    "status": interaction.case.status,
-                },
-                "agents": agents[interaction.pk],
-                "messages": [message_payload(message) for message in messages[interaction.pk]],
-            }
-            for interaction in interactions
-        ],
-    }
 
 
 def bot_report(since: datetime) -> dict[str, Any]:

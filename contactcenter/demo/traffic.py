@@ -15,13 +15,16 @@ from datetime import timedelta
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-import contactcenter.crm.services as crm
-import routing.services as routing_services
 from contactcenter.crm import bot
 from contactcenter.crm.models import Interaction, Message
+from contactcenter.crm.web_chat import start_web_chat
 from contactcenter.demo.seed import HUMAN_AGENTS, demo_customer_addresses
 from contactcenter.kernel.errors import DomainError
 from routing.models import Agent, DeclineReason, Disposition, Offer, PresenceStatus, WorkItem
+from routing.services.conversations import post_customer_message
+from routing.services.offers import accept_offer, decline_offer
+from routing.services.presence import set_presence
+from routing.services.work import close_work, send_agent_message
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ def make_simulated_agents_available() -> None:
         return
     for agent in simulated_agents():
         if agent.status_id != available.pk:
-            routing_services.set_presence(agent=agent, status_id=available.pk)
+            set_presence(agent=agent, status_id=available.pk)
 
 
 def demo_tick(rng: random.Random, *, think_seconds: float = 3) -> None:
@@ -93,7 +96,7 @@ def answer_the_bot(rng: random.Random) -> None:
         if last is None or last.sender != Message.Sender.BOT or rng.random() < 0.5:
             continue
         helped = interaction.bot_answers > 0 and last.body != bot.ASK_ORDER_NUMBER
-        crm.post_customer_message(
+        post_customer_message(
             interaction_id=interaction.pk,
             body="Thanks!" if helped else "Can I talk to a person?",
         )
@@ -111,9 +114,9 @@ def start_customer_chat(rng: random.Random) -> None:
         return
     name, email = rng.choice(idle)
     # Demo shoppers are signed in to the shop, which vouches for their email.
-    interaction = crm.start_web_chat(name=name, email=email, verified=True)
+    interaction = start_web_chat(name=name, email=email, verified=True)
     opener = rng.choice(OPENERS).format(n=rng.randint(10000, 99999))
-    crm.post_customer_message(interaction_id=interaction.pk, body=opener)
+    post_customer_message(interaction_id=interaction.pk, body=opener)
 
 
 def answer_offers(rng: random.Random, agents: dict[int, Agent], *, think_seconds: float) -> None:
@@ -127,11 +130,9 @@ def answer_offers(rng: random.Random, agents: dict[int, Agent], *, think_seconds
         agent = agents[offer.agent_id]
         try:
             if rng.random() < 0.1:
-                routing_services.decline_offer(
-                    agent=agent, offer_id=offer.pk, reason_id=reason_id, note="Demo"
-                )
+                decline_offer(agent=agent, offer_id=offer.pk, reason_id=reason_id, note="Demo")
             else:
-                routing_services.accept_offer(agent=agent, offer_id=offer.pk)
+                accept_offer(agent=agent, offer_id=offer.pk)
         except DomainError:
             continue
 
@@ -158,7 +159,7 @@ def work_open_chats(rng: random.Random, agents: dict[int, Agent]) -> None:
         try:
             if last is not None and last.sender == Message.Sender.AGENT:
                 reply = rng.choice(CUSTOMER_FOLLOW_UPS).format(n=rng.randint(10000, 99999))
-                crm.post_customer_message(interaction_id=item.interaction_id, body=reply)
+                post_customer_message(interaction_id=item.interaction_id, body=reply)
             elif item.agent_id in agents:
                 simulate_agent_turn(rng, agents[item.agent_id], item)
         except DomainError:
@@ -172,14 +173,12 @@ def simulate_agent_turn(rng: random.Random, agent: Agent, item: WorkItem) -> Non
         .count()
     )
     if said >= 6 or rng.random() < 0.08:
-        routing_services.close_work(
-            agent=agent, work_item_id=item.pk, disposition_id=resolved_disposition_id()
-        )
+        close_work(agent=agent, work_item_id=item.pk, disposition_id=resolved_disposition_id())
         return
     reply = rng.choice(AGENT_REPLIES).format(
         name=item.interaction.case.customer.name.split()[0], n=rng.randint(10000, 99999)
     )
-    routing_services.send_agent_message(agent=agent, work_item_id=item.pk, body=reply)
+    send_agent_message(agent=agent, work_item_id=item.pk, body=reply)
 
 
 def resolved_disposition_id() -> int | None:

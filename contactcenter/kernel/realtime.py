@@ -11,7 +11,8 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import transaction
+
+from contactcenter.kernel.hooks import after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +107,6 @@ def nudge_supervisors() -> None:
         _group_send(SUPERVISORS_GROUP, {"type": "dashboard.changed"})
 
     after_commit(nudge)
-
-
-def after_commit(callback: Callable[[], Any]) -> None:
-    """Run a side effect after the commit; if it fails, log it and let the others run.
-
-    The data is already committed by then, so a failed push or task dispatch must not stop
-    the pushes queued after it: the periodic sweep and the next snapshot repair what it missed.
-    Django names a failed callback by its ``__qualname__``, so callbacks are functions, not
-    ``functools.partial`` objects.
-    """
-    transaction.on_commit(callback, robust=True)
 
 
 def _group_send(group: str, message: dict[str, Any]) -> None:

@@ -8,10 +8,11 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-import routing.services as routing_services
 from contactcenter.config.asgi import application
 from contactcenter.crm.models import Customer, Message
 from routing.models import Offer, WorkItem
+from routing.selectors import payloads
+from routing.services.presence import set_presence
 from tests.factories import (
     decline_reason,
     disposition,
@@ -98,7 +99,7 @@ async def test_waiting_visitors_see_their_place_in_line_move_and_whether_anyone_
     assert (told["position"], told["agents_available"]) == (2, 0)
 
     available_id = await database_sync_to_async(lambda: status("Available").pk)()
-    await database_sync_to_async(routing_services.set_presence)(agent=agent, status_id=available_id)
+    await database_sync_to_async(set_presence)(agent=agent, status_id=available_id)
     moved = (await receive_until(second, "chat.status"))["data"]
     while moved["position"] != 1:
         moved = (await receive_until(second, "chat.status"))["data"]
@@ -384,7 +385,7 @@ async def test_a_visitor_hears_the_name_they_typed_not_the_one_stored_for_the_em
 async def test_visitors_beyond_the_announced_positions_are_told_how_far_back_they_are(
     monkeypatch,
 ) -> None:
-    monkeypatch.setattr(routing_services, "ANNOUNCED_POSITIONS", 1)
+    monkeypatch.setattr(payloads, "ANNOUNCED_POSITIONS", 1)
     first, second, told = await two_visitors_in_line()
     assert (told["position"], told["position_beyond"]) == (None, 1)
 
@@ -415,7 +416,7 @@ async def test_an_open_console_reports_in_until_it_closes(settings) -> None:
 
 
 async def test_visitor_pushed_back_behind_the_announced_places_is_told_so(monkeypatch) -> None:
-    monkeypatch.setattr(routing_services, "ANNOUNCED_POSITIONS", 1)
+    monkeypatch.setattr(payloads, "ANNOUNCED_POSITIONS", 1)
     agent = await database_sync_to_async(make_agent)(capacity=2, available=True)
     console, _, _ = await connect("/ws/agent/", agent.user)
     await receive_until(console, "console.snapshot")

@@ -14,8 +14,10 @@ from django.core.files.storage import default_storage
 from channels_app import smtp
 from channels_app.providers.email import html_to_text
 from contactcenter.crm.models import Attachment, Customer, Interaction, Message
-from routing import services as routing
 from routing.models import WorkItem
+from routing.services.offers import accept_offer
+from routing.services.rounds import run_round
+from routing.services.work import send_agent_message
 from tests.factories import make_agent
 from tests.providers import free_port, smtp_server
 
@@ -182,14 +184,14 @@ def test_an_agents_reply_threads_onto_the_customers_email_and_their_answer_comes
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
-        routing.run_round()
+        run_round()
     with committed():
-        routing.accept_offer(agent=agent, offer_id=item.offers.get().pk)
+        accept_offer(agent=agent, offer_id=item.offers.get().pk)
     with smtp_server() as relay:
         mail_settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         mail_settings.EMAIL_HOST, mail_settings.EMAIL_PORT = "127.0.0.1", relay.port
         with committed():
-            reply = routing.send_agent_message(
+            reply = send_agent_message(
                 agent=agent, work_item_id=item.pk, body="A new parcel is on its way."
             )
     envelope = relay.messages[0]
@@ -275,9 +277,9 @@ def test_an_agent_sends_a_file_with_an_email_reply(client, mail_settings, commit
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
-        routing.run_round()
+        run_round()
     with committed():
-        routing.accept_offer(agent=agent, offer_id=item.offers.get().pk)
+        accept_offer(agent=agent, offer_id=item.offers.get().pk)
     client.force_login(agent.user)
     url = f"/api/work-items/{item.pk}/replies/"
     with smtp_server() as relay:

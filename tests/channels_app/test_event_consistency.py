@@ -13,8 +13,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from routing import selectors
 from routing.models import Agent, Offer
+from routing.selectors.payloads import console_snapshot
 from tests.channels_app.test_consumers import connect, receive_until, send, start_visitor
 from tests.factories import decline_reason, disposition, make_agent, status
 
@@ -67,7 +67,7 @@ async def test_console_state_from_events_equals_a_fresh_snapshot() -> None:
 
     async def check() -> None:
         await drain(console, state)
-        fresh = await database_sync_to_async(selectors.console_snapshot)(
+        fresh = await database_sync_to_async(console_snapshot)(
             await database_sync_to_async(Agent.objects.get)(pk=agent.pk), timezone.now()
         )
         assert comparable(state) == comparable(fresh)

@@ -7,12 +7,16 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from contactcenter.crm import inbound
-from contactcenter.crm import services as crm
 from contactcenter.crm.models import ContactPoint, Interaction, Message
+from contactcenter.crm.web_chat import start_web_chat
 from contactcenter.kernel.errors import Conflict, InvalidInput
-from routing import selectors
-from routing import services as routing
 from routing.models import Queue, WorkItem
+from routing.selectors.payloads import work_item_payloads, work_items_with_context
+from routing.services import conversations
+from routing.services.conversations import post_customer_message
+from routing.services.offers import accept_offer
+from routing.services.rounds import run_round
+from routing.services.work import close_work, escalate_to_call
 from tests.factories import disposition, make_agent, text_message
 from tests.providers import http_provider
 
@@ -37,20 +41,20 @@ def all_queues() -> list[Queue]:
 
 def chat_taken_by(agent, committed, *, body: str = "My router keeps dropping") -> WorkItem:
     with committed():
-        chat = crm.start_web_chat(name="Ana Lima", email="ana@example.com", verified=True)
-        crm.post_customer_message(interaction_id=chat.pk, body=body)
+        chat = start_web_chat(name="Ana Lima", email="ana@example.com", verified=True)
+        post_customer_message(interaction_id=chat.pk, body=body)
     with committed():
-        routing.run_round()
+        run_round()
     item = WorkItem.objects.get(interaction=chat)
     with committed():
-        routing.accept_offer(agent=item.agent, offer_id=item.offers.get().pk)
+        accept_offer(agent=item.agent, offer_id=item.offers.get().pk)
     item.refresh_from_db()
     assert item.agent == agent
     return item
 
 
 def payload_of(item: WorkItem) -> dict:
-    return selectors.work_item_payloads([selectors.work_items_with_context().get(pk=item.pk)])[0]
+    return work_item_payloads([work_items_with_context().get(pk=item.pk)])[0]
 
 
 def test_an_agent_escalates_a_chat_to_a_call_that_comes_back_to_them(
@@ -64,9 +68,7 @@ def test_an_agent_escalates_a_chat_to_a_call_that_comes_back_to_them(
     with http_provider((201, {"sid": call_sid, "status": "queued"})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            call = routing.escalate_to_call(
-                agent=ada, work_item_id=chat_item.pk, phone="+1 415 555 0100"
-            )
+            call = escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+1 415 555 0100")
     placed = twilio_api.requests[0]
     assert placed.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     form = placed.form()
@@ -89,20 +91,20 @@ def test_an_agent_escalates_a_chat_to_a_call_that_comes_back_to_them(
 
     # While Ada still holds the chat the call waits for her, not for Bob.
     with committed():
-        routing.run_round()
+        run_round()
     voice_item.refresh_from_db()
     assert voice_item.status == WorkItem.Status.QUEUED
     with committed():
-        routing.close_work(agent=ada, work_item_id=chat_item.pk, disposition_id=disposition())
+        close_work(agent=ada, work_item_id=chat_item.pk, disposition_id=disposition())
     with committed():
-        routing.run_round()
+        run_round()
     voice_item.refresh_from_db()
     assert (voice_item.status, voice_item.agent) == (WorkItem.Status.OFFERED, ada)
 
     with http_provider((200, {"sid": call_sid})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            routing.accept_offer(agent=ada, offer_id=voice_item.offers.get().pk)
+            accept_offer(agent=ada, offer_id=voice_item.offers.get().pk)
     assert f"<Client>agent-{ada.pk}</Client>" in twilio_api.requests[0].form()["Twiml"][0]
     # The call's console panel carries the chat that came before it.
     earlier = payload_of(voice_item)["earlier"]
@@ -114,14 +116,14 @@ def test_escalating_needs_a_number_of_this_customer(twilio_settings, committed) 
     ada = make_agent("ada", capacity=4, available=True, queues=all_queues())
     chat_item = chat_taken_by(ada, committed)
     with pytest.raises(InvalidInput) as missing:
-        routing.escalate_to_call(agent=ada, work_item_id=chat_item.pk)
+        escalate_to_call(agent=ada, work_item_id=chat_item.pk)
     assert missing.value.field == "phone"
     with pytest.raises(InvalidInput):
-        routing.escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="not a number")
-    other = inbound.receive(text_message("Hi", sid="SMother", sender="+14155550111"))
+        escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="not a number")
+    other = conversations.receive(text_message("Hi", sid="SMother", sender="+14155550111"))
     assert other.message.interaction.case.customer != chat_item.interaction.case.customer
     with pytest.raises(Conflict):
-        routing.escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+14155550111")
+        escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+14155550111")
     assert not Interaction.objects.filter(channel="voice").exists()
 
 
@@ -132,9 +134,7 @@ def test_a_call_the_provider_refuses_is_reported_on_the_chat(twilio_settings, co
     with http_provider((400, refusal)) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            call = routing.escalate_to_call(
-                agent=ada, work_item_id=chat_item.pk, phone="+4930123456"
-            )
+            call = escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+4930123456")
     call.refresh_from_db()
     assert call.status == "closed"
     assert not WorkItem.objects.filter(interaction=call).exists()
@@ -169,7 +169,7 @@ def test_a_chat_after_an_email_shows_the_email_and_prefers_its_agent(committed, 
     RoutingConfig.objects.filter(name="Web chat").update(preferred_agent_seconds=60)
     ada = make_agent("ada", first_name="Ada", capacity=4, available=True, queues=all_queues())
     with committed():
-        inbound.receive(
+        conversations.receive(
             inbound.InboundMessage(
                 channel="email",
                 address_kind=ContactPoint.Kind.EMAIL,
@@ -181,13 +181,13 @@ def test_a_chat_after_an_email_shows_the_email_and_prefers_its_agent(committed, 
             )
         )
     with committed():
-        routing.run_round()
+        run_round()
     email_item = WorkItem.objects.get()
     with committed():
-        routing.accept_offer(agent=ada, offer_id=email_item.offers.get().pk)
+        accept_offer(agent=ada, offer_id=email_item.offers.get().pk)
     with committed():
-        chat = crm.start_web_chat(name="Ana", email="ana@example.com", verified=True)
-        crm.post_customer_message(interaction_id=chat.pk, body="About my email")
+        chat = start_web_chat(name="Ana", email="ana@example.com", verified=True)
+        post_customer_message(interaction_id=chat.pk, body="About my email")
     chat_item = WorkItem.objects.get(interaction=chat)
     assert chat_item.interaction.case == email_item.interaction.case
     assert chat_item.preferred_agent == ada
@@ -206,21 +206,19 @@ def test_placing_and_connecting_a_call_twice_rings_once(twilio_settings, committ
     with http_provider((201, {"sid": call_sid, "status": "queued"})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            call = routing.escalate_to_call(
-                agent=ada, work_item_id=chat_item.pk, phone="+4930123456"
-            )
+            call = escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+4930123456")
         # A redelivered task finds the call placed already.
         tasks.place_call.delay(call.pk, ada.pk, chat_item.interaction_id)
     assert len(twilio_api.requests) == 1
     with committed():
-        routing.close_work(agent=ada, work_item_id=chat_item.pk, disposition_id=disposition())
+        close_work(agent=ada, work_item_id=chat_item.pk, disposition_id=disposition())
     with committed():
-        routing.run_round()
+        run_round()
     voice_item = WorkItem.objects.get(interaction=call)
     with http_provider((200, {"sid": call_sid})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            routing.accept_offer(agent=ada, offer_id=voice_item.offers.get().pk)
+            accept_offer(agent=ada, offer_id=voice_item.offers.get().pk)
         tasks.connect_call.delay(call.pk, ada.pk)
         # Someone who does not hold the call cannot have it put through to them.
         tasks.connect_call.delay(call.pk, ada.pk + 1)
@@ -232,7 +230,7 @@ def test_a_call_cannot_be_placed_when_twilio_is_not_set_up(twilio_settings, comm
     chat_item = chat_taken_by(ada, committed)
     twilio_settings.TWILIO_AUTH_TOKEN = ""
     with committed():
-        call = routing.escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+4930123456")
+        call = escalate_to_call(agent=ada, work_item_id=chat_item.pk, phone="+4930123456")
     call.refresh_from_db()
     assert call.status == "closed"
     assert chat_item.interaction.messages.last().body == (

@@ -7,8 +7,10 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from contactcenter.crm.models import Interaction
-from routing import services as routing
 from routing.models import WorkItem
+from routing.services.offers import accept_offer
+from routing.services.rounds import run_round
+from routing.services.work import close_work
 from tests.factories import disposition, make_agent
 from tests.providers import http_provider
 
@@ -79,11 +81,11 @@ def test_accepting_a_call_rings_the_agents_browser_phone(
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
-        routing.run_round()
+        run_round()
     with http_provider((200, {"sid": CALL, "status": "in-progress"})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            routing.accept_offer(agent=agent, offer_id=item.offers.get().pk)
+            accept_offer(agent=agent, offer_id=item.offers.get().pk)
     request = twilio_api.requests[0]
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls/{CALL}.json"
     twiml = request.form()["Twiml"][0]
@@ -102,11 +104,11 @@ def test_a_call_that_cannot_be_connected_is_noted_for_the_agent(
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
-        routing.run_round()
+        run_round()
     with http_provider((404, {"message": "The requested resource was not found"})) as api:
         twilio_settings.TWILIO_API_BASE_URL = api.url
         with committed():
-            routing.accept_offer(agent=agent, offer_id=item.offers.get().pk)
+            accept_offer(agent=agent, offer_id=item.offers.get().pk)
     assert item.interaction.messages.last().body.startswith("The call could not be connected")
 
 
@@ -140,18 +142,18 @@ def test_a_call_that_ends_while_talking_leaves_the_agent_to_wrap_up(
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
-        routing.run_round()
+        run_round()
     with http_provider((200, {"sid": CALL})) as api:
         twilio_settings.TWILIO_API_BASE_URL = api.url
         with committed():
-            routing.accept_offer(agent=agent, offer_id=item.offers.get().pk)
+            accept_offer(agent=agent, offer_id=item.offers.get().pk)
     with committed():
         assert status(client, "completed", "185").status_code == 200
     item.refresh_from_db()
     assert item.status == WorkItem.Status.ASSIGNED
     assert item.interaction.messages.last().body == "The call ended (completed, 3:05)."
     with committed():
-        routing.close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition())
+        close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition())
     item.refresh_from_db()
     assert item.status == WorkItem.Status.CLOSED
 

@@ -10,10 +10,11 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-import routing.services as routing_services
 from channels_app.models import ChatSite
 from contactcenter.crm.models import Interaction
+from contactcenter.crm.web_chat import start_web_chat
 from routing.models import WorkItem
+from routing.services.departures import end_chats_left_behind
 from tests.channels_app.test_consumers import connect, receive_until, send, start_visitor
 from tests.factories import make_agent, status
 
@@ -111,7 +112,7 @@ async def test_a_visitor_who_does_not_come_back_in_time_has_left(settings) -> No
     await send(visitor, "chat.message", body="Hello")
     await receive_until(visitor, "chat.status")
     await visitor.disconnect()
-    ended = await database_sync_to_async(routing_services.end_chats_left_behind)(
+    ended = await database_sync_to_async(end_chats_left_behind)(
         now=timezone.now() + timedelta(seconds=61)
     )
     assert ended == 1
@@ -184,9 +185,8 @@ async def test_typing_notices_reach_the_other_side_and_ending_leaves_at_once(set
 @pytest.mark.asyncio
 @pytest.mark.usefixtures("reference_data")
 async def test_a_site_can_vouch_for_its_signed_in_shopper() -> None:
-    from contactcenter.crm import services as crm
 
-    owner = await database_sync_to_async(crm.start_web_chat)(
+    owner = await database_sync_to_async(start_web_chat)(
         name="Ana Lima", email="ana@example.com", verified=True
     )
     site = await database_sync_to_async(make_site)()
@@ -238,7 +238,7 @@ async def test_an_old_connection_closing_late_does_not_end_a_resumed_chat(settin
     interaction = await database_sync_to_async(Interaction.objects.get)(pk=interaction_id)
     assert interaction.customer_away_since is None
     assert (
-        await database_sync_to_async(routing_services.end_chats_left_behind)(
+        await database_sync_to_async(end_chats_left_behind)(
             now=timezone.now() + timedelta(seconds=120)
         )
         == 0

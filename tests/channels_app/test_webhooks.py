@@ -10,10 +10,13 @@ import json
 import pytest
 from twilio.request_validator import RequestValidator
 
-from contactcenter.crm import services as crm
+from contactcenter.crm.messages import append_message
 from contactcenter.crm.models import Customer, Interaction, Message
-from routing import services as routing
+from contactcenter.crm.web_chat import start_web_chat
 from routing.models import WorkItem
+from routing.services.offers import accept_offer
+from routing.services.rounds import run_round
+from routing.services.work import send_agent_message
 from tests.factories import make_agent
 from tests.providers import http_provider
 
@@ -148,10 +151,10 @@ def accepted_sms_conversation(client, committed, **form: str) -> tuple:
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
-        routing.run_round()
+        run_round()
     offer = item.offers.get()
     with committed():
-        routing.accept_offer(agent=offer.agent, offer_id=offer.pk)
+        accept_offer(agent=offer.agent, offer_id=offer.pk)
     item.refresh_from_db()
     return offer.agent, item
 
@@ -163,9 +166,7 @@ def test_an_agents_reply_goes_out_through_twilio_from_the_number_written_to(
     with http_provider((201, {"sid": "SM" + "b" * 32, "status": "queued"})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            reply = routing.send_agent_message(
-                agent=agent, work_item_id=item.pk, body="It ships today."
-            )
+            reply = send_agent_message(agent=agent, work_item_id=item.pk, body="It ships today.")
     request = twilio_api.requests[0]
     assert request.path == f"/2010-04-01/Accounts/{'AC' + '1' * 32}/Messages.json"
     assert request.form() == {
@@ -186,7 +187,7 @@ def test_a_whatsapp_reply_goes_out_on_whatsapp(client, twilio_settings, committe
     with http_provider((201, {"sid": "SMwa", "status": "queued"})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Hola!")
+            send_agent_message(agent=agent, work_item_id=item.pk, body="Hola!")
     form = twilio_api.requests[0].form()
     assert (form["To"], form["From"]) == (["whatsapp:+14155550100"], ["whatsapp:+14155238886"])
 
@@ -199,7 +200,7 @@ def test_a_reply_twilio_refuses_is_marked_failed_with_the_reason(
     with http_provider((400, refusal)) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Hello?")
+            reply = send_agent_message(agent=agent, work_item_id=item.pk, body="Hello?")
     assert len(twilio_api.requests) == 1
     reply.refresh_from_db()
     assert reply.delivery == Message.Delivery.FAILED
@@ -214,7 +215,7 @@ def test_a_reply_is_retried_while_twilio_is_failing_and_sent_once_it_recovers(
     with http_provider(*answers) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Back!")
+            reply = send_agent_message(agent=agent, work_item_id=item.pk, body="Back!")
     assert len(twilio_api.requests) == 3
     reply.refresh_from_db()
     assert reply.delivery == Message.Delivery.SENT
@@ -228,7 +229,7 @@ def test_a_reply_is_given_up_on_after_the_configured_retries(
     with http_provider((503, {"message": "down"})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url
         with committed():
-            reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Hi?")
+            reply = send_agent_message(agent=agent, work_item_id=item.pk, body="Hi?")
     from django.conf import settings
 
     assert len(twilio_api.requests) == settings.DELIVERY_MAX_RETRIES + 1
@@ -361,14 +362,14 @@ def test_an_agents_reply_goes_out_through_the_send_api(client, meta_settings, co
     item = WorkItem.objects.get()
     agent.queues.add(item.queue)
     with committed():
-        routing.run_round()
+        run_round()
     offer = item.offers.get()
     with committed():
-        routing.accept_offer(agent=agent, offer_id=offer.pk)
+        accept_offer(agent=agent, offer_id=offer.pk)
     with http_provider((200, {"recipient_id": "6000001", "message_id": "m_out"})) as graph:
         meta_settings.META_GRAPH_BASE_URL = graph.url + "/v21.0"
         with committed():
-            reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Hi!")
+            reply = send_agent_message(agent=agent, work_item_id=item.pk, body="Hi!")
     request = graph.requests[0]
     assert request.path == "/v21.0/me/messages"
     assert request.query == {"access_token": ["page-token"]}
@@ -382,8 +383,8 @@ def test_an_agents_reply_goes_out_through_the_send_api(client, meta_settings, co
 
 
 def test_web_chat_replies_are_not_sent_through_a_provider(committed) -> None:
-    interaction = crm.start_web_chat(name="Ana", email="ana@example.com")
-    message = crm.append_message(interaction, sender=Message.Sender.AGENT, body="Hi")
+    interaction = start_web_chat(name="Ana", email="ana@example.com")
+    message = append_message(interaction, sender=Message.Sender.AGENT, body="Hi")
     assert message.delivery == Message.Delivery.NONE
 
 
@@ -393,7 +394,7 @@ def test_a_reply_on_a_channel_not_set_up_fails_with_the_reason(
     agent, item = accepted_sms_conversation(client, committed)
     twilio_settings.TWILIO_AUTH_TOKEN = ""
     with committed():
-        reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Hello")
+        reply = send_agent_message(agent=agent, work_item_id=item.pk, body="Hello")
     reply.refresh_from_db()
     assert reply.delivery == Message.Delivery.FAILED
     assert reply.delivery_error == "Twilio is not set up on this deployment."
@@ -410,7 +411,7 @@ def test_a_reply_whose_task_was_lost_is_sent_by_the_periodic_redelivery(
 
     agent, item = accepted_sms_conversation(client, committed)
     # Stored, but its task never reached a worker (no commit callbacks ran).
-    reply = routing.send_agent_message(agent=agent, work_item_id=item.pk, body="Late reply")
+    reply = send_agent_message(agent=agent, work_item_id=item.pk, body="Late reply")
     Message.objects.filter(pk=reply.pk).update(created_at=timezone.now() - timedelta(minutes=6))
     with http_provider((201, {"sid": "SMlate"})) as twilio_api:
         twilio_settings.TWILIO_API_BASE_URL = twilio_api.url

@@ -6,12 +6,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from contactcenter.crm import bot, inbound
-from contactcenter.crm import services as crm
+from contactcenter.crm import bot
 from contactcenter.crm.models import BotIntent, Interaction, Message, Order
+from contactcenter.crm.web_chat import start_web_chat
 from routing import intake
-from routing import services as routing
 from routing.models import IntakeRule, IntakeRuleSkill, Queue, ServiceChannel, Skill, WorkItem
+from routing.services import conversations
+from routing.services.conversations import post_customer_message, settle_idle_bot_conversations
+from routing.services.departures import customer_left
 from tests.factories import make_supervisor, make_user, text_message
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +59,8 @@ def bot_on(db) -> None:
 
 
 def chat_with(body: str, *, email: str = "ana@example.com") -> Interaction:
-    interaction = crm.start_web_chat(name="Ana", email=email)
-    crm.post_customer_message(interaction_id=interaction.pk, body=body)
+    interaction = start_web_chat(name="Ana", email=email)
+    post_customer_message(interaction_id=interaction.pk, body=body)
     interaction.refresh_from_db()
     return interaction
 
@@ -95,7 +97,7 @@ def test_the_bot_looks_up_the_customers_own_order(bot_on) -> None:
         tracking_number="JD0123",
         total=Decimal("59.90"),
     )
-    crm.post_customer_message(interaction_id=interaction.pk, body="it is a-10023")
+    post_customer_message(interaction_id=interaction.pk, body="it is a-10023")
     assert said(interaction)[-1] == (
         "bot",
         "Order A-10023 is shipped; DHL tracking number JD0123.",
@@ -120,7 +122,7 @@ def test_two_misunderstandings_hand_off_with_the_transcript(bot_on) -> None:
     interaction = chat_with("My blender makes a funny noise")
     assert said(interaction)[-1] == ("bot", bot.NOT_UNDERSTOOD)
     assert not WorkItem.objects.exists()
-    crm.post_customer_message(interaction_id=interaction.pk, body="It rattles when it spins")
+    post_customer_message(interaction_id=interaction.pk, body="It rattles when it spins")
     interaction.refresh_from_db()
     assert interaction.bot_status == "handed_off"
     item = WorkItem.objects.get()
@@ -148,7 +150,7 @@ def test_a_handoff_intent_reaches_intake_rules_which_set_skills_and_priority(bot
     assert (item.intake_rule, item.priority) == (rule, 5)
     assert list(item.skills.values_list("skill__name", "min_level")) == [("Refunds", 4)]
     # Later messages go to the agent, not the bot.
-    crm.post_customer_message(interaction_id=interaction.pk, body="Hello?")
+    post_customer_message(interaction_id=interaction.pk, body="Hello?")
     assert said(interaction)[-1] == ("customer", "Hello?")
 
 
@@ -160,7 +162,7 @@ def test_asking_for_a_person_hands_off_at_once(bot_on) -> None:
 
 def test_a_goodbye_ends_the_conversation_as_resolved_by_the_bot(bot_on) -> None:
     interaction = chat_with("When are you open?")
-    crm.post_customer_message(interaction_id=interaction.pk, body="Thank you, bye")
+    post_customer_message(interaction_id=interaction.pk, body="Thank you, bye")
     interaction.refresh_from_db()
     assert (interaction.bot_status, interaction.status) == ("resolved", "closed")
     assert said(interaction)[-1] == ("bot", "Glad I could help. Goodbye!")
@@ -168,9 +170,9 @@ def test_a_goodbye_ends_the_conversation_as_resolved_by_the_bot(bot_on) -> None:
 
 def test_a_customer_who_leaves_after_an_answer_counts_as_resolved(bot_on) -> None:
     helped = chat_with("When are you open?")
-    routing.customer_left(interaction_id=helped.pk)
+    customer_left(interaction_id=helped.pk)
     unhelped = chat_with("blah blah", email="b@example.com")
-    routing.customer_left(interaction_id=unhelped.pk)
+    customer_left(interaction_id=unhelped.pk)
     helped.refresh_from_db()
     unhelped.refresh_from_db()
     assert (helped.bot_status, helped.status) == ("resolved", "closed")
@@ -178,7 +180,7 @@ def test_a_customer_who_leaves_after_an_answer_counts_as_resolved(bot_on) -> Non
 
 
 def test_the_bot_answers_text_messages_and_its_reply_is_sent_out(bot_on) -> None:
-    received = inbound.receive(text_message("are you open on sunday?", sid="SM1"))
+    received = conversations.receive(text_message("are you open on sunday?", sid="SM1"))
     reply = received.message.interaction.messages.last()
     assert (reply.sender, reply.delivery) == ("bot", Message.Delivery.PENDING)
 
@@ -193,7 +195,7 @@ def test_without_self_service_contacts_go_straight_to_the_queue(bot_on) -> None:
 
 def test_the_bot_report_counts_resolved_handed_off_and_abandoned(client, bot_on) -> None:
     helped = chat_with("When are you open?")
-    routing.customer_left(interaction_id=helped.pk)
+    customer_left(interaction_id=helped.pk)
     chat_with("I want an agent", email="c@example.com")
     chat_with("What are your opening hours?", email="d@example.com")
     client.force_login(make_supervisor())
@@ -210,13 +212,13 @@ def test_the_bot_report_counts_resolved_handed_off_and_abandoned(client, bot_on)
 
 def test_idle_bot_conversations_end_so_a_later_text_starts_afresh(bot_on) -> None:
     def text(body: str, sid: str) -> Interaction:
-        return inbound.receive(text_message(body, sid=f"{sid}")).message.interaction
+        return conversations.receive(text_message(body, sid=f"{sid}")).message.interaction
 
     answered = text("are you open on sunday?", "SM1")
     ignored = chat_with("blah blah", email="quiet@example.com")
-    assert crm.settle_idle_bot_conversations(now=timezone.now() + timedelta(minutes=10)) == 0
+    assert settle_idle_bot_conversations(now=timezone.now() + timedelta(minutes=10)) == 0
     later = timezone.now() + timedelta(minutes=31)
-    assert crm.settle_idle_bot_conversations(now=later) == 2
+    assert settle_idle_bot_conversations(now=later) == 2
     answered.refresh_from_db()
     ignored.refresh_from_db()
     assert (answered.bot_status, answered.status) == ("resolved", "closed")

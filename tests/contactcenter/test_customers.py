@@ -6,8 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from contactcenter.crm import inbound, merging
-from contactcenter.crm import services as crm
+from contactcenter.crm import merging
 from contactcenter.crm.models import (
     Customer,
     CustomerMerge,
@@ -15,19 +14,22 @@ from contactcenter.crm.models import (
     Message,
     Order,
 )
+from contactcenter.crm.web_chat import start_web_chat
 from contactcenter.kernel.errors import InvalidInput, NotFound
+from routing.services import conversations
+from routing.services.conversations import post_customer_message
 from tests.factories import make_agent, make_user, text_message
 
 pytestmark = pytest.mark.django_db
 
 
 def text_from(number: str, body: str, sid: str) -> Message:
-    return inbound.receive(text_message(body, sid=f"{sid}", sender=number)).message
+    return conversations.receive(text_message(body, sid=f"{sid}", sender=number)).message
 
 
 def two_records_of_one_person() -> tuple[Customer, Customer]:
-    chat = crm.start_web_chat(name="Ana Lima", email="ana@example.com", verified=True)
-    crm.post_customer_message(interaction_id=chat.pk, body="Hello from chat")
+    chat = start_web_chat(name="Ana Lima", email="ana@example.com", verified=True)
+    post_customer_message(interaction_id=chat.pk, body="Hello from chat")
     texted = text_from("+14155550100", "Hello from my phone", "SM1")
     survivor = chat.case.customer
     other = texted.interaction.case.customer

@@ -9,6 +9,7 @@ from contactcenter.crm import addresses, inbound
 from contactcenter.crm.models import Case, ContactPoint, Customer, Interaction, Message
 from contactcenter.kernel.errors import InvalidInput
 from routing.models import WorkItem
+from routing.services import conversations
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_platform_ids_are_scoped_by_platform() -> None:
 
 
 def test_a_new_number_creates_a_customer_a_case_and_a_queued_work_item() -> None:
-    received = inbound.receive(sms("My order is late"))
+    received = conversations.receive(sms("My order is late"))
     assert received.created
     interaction = received.message.interaction
     assert interaction.channel == "sms"
@@ -65,8 +66,8 @@ def test_a_new_number_creates_a_customer_a_case_and_a_queued_work_item() -> None
 
 
 def test_a_provider_retry_stores_the_message_once() -> None:
-    first = inbound.receive(sms("Hello", sid="SMdup"))
-    again = inbound.receive(sms("Hello", sid="SMdup"))
+    first = conversations.receive(sms("Hello", sid="SMdup"))
+    again = conversations.receive(sms("Hello", sid="SMdup"))
     assert not again.created
     assert again.message == first.message
     assert Message.objects.count() == 1
@@ -74,15 +75,15 @@ def test_a_provider_retry_stores_the_message_once() -> None:
 
 
 def test_further_messages_continue_the_open_conversation() -> None:
-    first = inbound.receive(sms("Hello", sid="SM1"))
-    second = inbound.receive(sms("Are you there?", sid="SM2"))
+    first = conversations.receive(sms("Hello", sid="SM1"))
+    second = conversations.receive(sms("Are you there?", sid="SM2"))
     assert second.message.interaction == first.message.interaction
     assert WorkItem.objects.count() == 1
 
 
 def test_the_same_number_on_whatsapp_is_the_same_customer_in_another_conversation() -> None:
-    texted = inbound.receive(sms("Hi by SMS", sid="SM1"))
-    whatsapp = inbound.receive(
+    texted = conversations.receive(sms("Hi by SMS", sid="SM1"))
+    whatsapp = conversations.receive(
         sms(
             "Hi on WhatsApp",
             sid="SM2",
@@ -98,22 +99,22 @@ def test_the_same_number_on_whatsapp_is_the_same_customer_in_another_conversatio
 
 def test_a_new_contact_after_the_threading_window_opens_a_new_case(settings) -> None:
     settings.CASE_THREADING_HOURS = 24
-    first = inbound.receive(sms("Hello", sid="SM1"))
+    first = conversations.receive(sms("Hello", sid="SM1"))
     Interaction.objects.filter(pk=first.message.interaction_id).update(status="closed")
     later = timezone.now() + timedelta(hours=25)
     Interaction.objects.filter(pk=first.message.interaction_id).update(
         started_at=timezone.now() - timedelta(hours=25)
     )
-    second = inbound.receive(sms("Back again", sid="SM2"), now=later)
+    second = conversations.receive(sms("Back again", sid="SM2"), now=later)
     assert second.message.interaction.case != first.message.interaction.case
     assert Case.objects.filter(status="open").count() == 2
 
 
 def test_a_new_contact_within_the_window_joins_the_open_case(settings) -> None:
     settings.CASE_THREADING_HOURS = 24
-    first = inbound.receive(sms("Hello", sid="SM1"))
+    first = conversations.receive(sms("Hello", sid="SM1"))
     Interaction.objects.filter(pk=first.message.interaction_id).update(status="closed")
-    second = inbound.receive(sms("One more thing", sid="SM2"))
+    second = conversations.receive(sms("One more thing", sid="SM2"))
     assert second.message.interaction != first.message.interaction
     assert second.message.interaction.case == first.message.interaction.case
 
@@ -131,11 +132,11 @@ def test_an_email_reply_threads_by_its_headers_even_from_a_closed_case() -> None
             replies_to=replies_to,
         )
 
-    first = inbound.receive(mail("I want a refund", "<a@mail>"))
+    first = conversations.receive(mail("I want a refund", "<a@mail>"))
     case = first.message.interaction.case
     Interaction.objects.filter(pk=first.message.interaction_id).update(status="closed")
     Case.objects.filter(pk=case.pk).update(status="closed", closed_at=timezone.now())
-    reply = inbound.receive(mail("Still waiting", "<b@mail>", replies_to=("email:<a@mail>",)))
+    reply = conversations.receive(mail("Still waiting", "<b@mail>", replies_to=("email:<a@mail>",)))
     assert reply.message.interaction.case == case
     case.refresh_from_db()
     assert case.status == "open"
@@ -157,7 +158,7 @@ def test_bad_inbound_messages_store_nothing(change: dict, field: str) -> None:
     message = sms()
     message = inbound.InboundMessage(**{**message.__dict__, **change})
     with pytest.raises(InvalidInput) as error:
-        inbound.receive(message)
+        conversations.receive(message)
     assert error.value.field == field
     assert not Customer.objects.exists()
     assert not Message.objects.exists()

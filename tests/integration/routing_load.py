@@ -127,23 +127,24 @@ def enqueue(first_burst: int, burst: int, pause: float, go_file: Path) -> None:
     from django.db import transaction
 
     from contactcenter.crm.models import Interaction
-    from routing import services
+    from routing.services import queueing
+    from routing.services.triggers import ROUNDS_STARTED_KEY
 
     waiting = list(
         Interaction.objects.filter(work_items__isnull=True)
         .select_related("case__customer")
         .order_by("pk")
     )
-    rounds_before = cache.get(services.ROUNDS_STARTED_KEY, 0)
+    rounds_before = cache.get(ROUNDS_STARTED_KEY, 0)
     started = time.monotonic()
     for interaction in waiting[:first_burst]:
         with transaction.atomic():
-            services.enqueue(interaction)
+            queueing.enqueue(interaction)
     elapsed = time.monotonic() - started
     # Rounds started by the time the burst's last arrival committed, and a moment later.
-    rounds = cache.get(services.ROUNDS_STARTED_KEY, 0) - rounds_before
+    rounds = cache.get(ROUNDS_STARTED_KEY, 0) - rounds_before
     time.sleep(1)
-    settled = cache.get(services.ROUNDS_STARTED_KEY, 0) - rounds_before
+    settled = cache.get(ROUNDS_STARTED_KEY, 0) - rounds_before
     print(f"FIRST_BURST={first_burst}", flush=True)
     print(f"FIRST_BURST_SECONDS={elapsed:.2f}", flush=True)
     print(f"FIRST_BURST_ROUNDS={rounds}", flush=True)
@@ -154,7 +155,7 @@ def enqueue(first_burst: int, burst: int, pause: float, go_file: Path) -> None:
     while sent < len(waiting):
         for interaction in waiting[sent : sent + burst]:
             with transaction.atomic():
-                services.enqueue(interaction)
+                queueing.enqueue(interaction)
         sent = min(sent + burst, len(waiting))
         time.sleep(pause)
     print(f"ENQUEUED={len(waiting)}", flush=True)
@@ -164,8 +165,10 @@ def churn(stop_file: Path, seed: int, pace: float) -> None:
     """Agents at work until the stop file appears: accept, decline, close, change presence,
     one action every ``pace`` seconds (60 agents acting far faster than people do)."""
     from contactcenter.kernel.errors import DomainError
-    from routing import services
     from routing.models import Agent, DeclineReason, Disposition, Offer, PresenceStatus, WorkItem
+    from routing.services.offers import accept_offer, decline_offer
+    from routing.services.presence import set_presence
+    from routing.services.work import close_work
 
     rng = random.Random(seed)
     agents = {agent.pk: agent for agent in Agent.objects.select_related("user")}
@@ -182,9 +185,9 @@ def churn(stop_file: Path, seed: int, pace: float) -> None:
                 if offer is not None:
                     agent = agents[offer.agent_id]
                     if rng.random() < 0.85:
-                        services.accept_offer(agent=agent, offer_id=offer.pk)
+                        accept_offer(agent=agent, offer_id=offer.pk)
                     else:
-                        services.decline_offer(agent=agent, offer_id=offer.pk, reason_id=reason)
+                        decline_offer(agent=agent, offer_id=offer.pk, reason_id=reason)
             elif roll < 0.85:
                 item = (
                     WorkItem.objects.filter(status=WorkItem.Status.ASSIGNED)
@@ -193,12 +196,10 @@ def churn(stop_file: Path, seed: int, pace: float) -> None:
                     .first()
                 )
                 if item is not None:
-                    services.close_work(
-                        agent=agents[item[1]], work_item_id=item[0], disposition_id=done
-                    )
+                    close_work(agent=agents[item[1]], work_item_id=item[0], disposition_id=done)
             else:
                 agent = agents[rng.choice(list(agents))]
-                services.set_presence(agent=agent, status_id=statuses[rng.choice(weighted)])
+                set_presence(agent=agent, status_id=statuses[rng.choice(weighted)])
         except DomainError:
             # Lost a race with a round, a time-out or another action: as a console would.
             pass

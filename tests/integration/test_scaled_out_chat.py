@@ -42,7 +42,7 @@ IDLE_SECONDS = 8
 
 PREPARE_SCRIPT = f"""
 from routing.models import Agent, PresenceStatus, RoutingConfig
-from routing.services import set_presence
+from routing.services.presence import set_presence
 
 updated = RoutingConfig.objects.filter(name="Web chat").update(
     push_timeout_seconds={PUSH_TIMEOUT_SECONDS}

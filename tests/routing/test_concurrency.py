@@ -18,8 +18,12 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from contactcenter.kernel.errors import Conflict
-from routing import services
 from routing.models import Agent, Offer, WorkItem
+from routing.services.departures import customer_left
+from routing.services.offers import accept_offer, expire_offer
+from routing.services.presence import set_presence
+from routing.services.rounds import run_round
+from routing.services.work import close_work
 from tests.factories import disposition, make_agent, start_chat, status, text_message, work_item_of
 
 pytestmark = [
@@ -62,16 +66,14 @@ def test_accept_customer_leaving_and_time_out_racing_never_deadlock_or_split() -
     agent = make_agent(available=True, capacity=2)
     for attempt in range(12):
         # A time-out that wins moves the agent to the missed-offer status: back to work.
-        services.set_presence(agent=agent, status_id=status("Available").pk)
+        set_presence(agent=agent, status_id=status("Available").pk)
         interaction = start_chat(f"Customer {attempt}")
         offer = Offer.objects.get(work_item__interaction=interaction)
         assert offer.agent == agent
         failures = race(
-            partial(services.accept_offer, agent=agent, offer_id=offer.pk),
-            partial(services.customer_left, interaction_id=interaction.pk),
-            partial(
-                services.expire_offer, offer_id=offer.pk, now=timezone.now() + timedelta(hours=1)
-            ),
+            partial(accept_offer, agent=agent, offer_id=offer.pk),
+            partial(customer_left, interaction_id=interaction.pk),
+            partial(expire_offer, offer_id=offer.pk, now=timezone.now() + timedelta(hours=1)),
         )
         assert failures == [], failures
 
@@ -80,7 +82,7 @@ def test_accept_customer_leaving_and_time_out_racing_never_deadlock_or_split() -
         assert offer.outcome != Offer.Outcome.PENDING
         if offer.outcome == Offer.Outcome.ACCEPTED:
             assert (item.status, item.agent) == (WorkItem.Status.ASSIGNED, agent)
-            services.close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition())
+            close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition())
         else:
             assert item.status == WorkItem.Status.ABANDONED
             assert item.agent is None
@@ -94,9 +96,9 @@ def test_a_round_skips_an_item_another_transaction_is_changing() -> None:
     Agent.objects.filter(pk=agent.pk).update(status=status("Available"))
     with held_row_lock("routing_workitem", item.pk):
         # Whoever holds the row is changing the item: the round neither waits nor offers it.
-        assert services.run_round() == []
+        assert run_round() == []
     assert work_item_of(interaction).status == WorkItem.Status.QUEUED
-    assert len(services.run_round()) == 1
+    assert len(run_round()) == 1
 
 
 def test_rounds_racing_customers_leaving_leave_no_live_offer() -> None:
@@ -107,8 +109,8 @@ def test_rounds_racing_customers_leaving_leave_no_live_offer() -> None:
         interaction = start_chat(f"Leaving {attempt}")
         Agent.objects.filter(pk=agent.pk).update(status=status("Available"))
         failures = race(
-            services.run_round,
-            partial(services.customer_left, interaction_id=interaction.pk),
+            run_round,
+            partial(customer_left, interaction_id=interaction.pk),
         )
         assert failures == [], failures
         item = work_item_of(interaction)
@@ -163,12 +165,12 @@ def postgres_params() -> dict:
 
 
 def test_two_messages_at_once_from_a_known_number_share_one_conversation() -> None:
-    from contactcenter.crm import inbound
     from contactcenter.crm.models import Interaction
+    from routing.services import conversations
 
     def text(body: str, sid: str):
         return partial(
-            inbound.receive,
+            conversations.receive,
             text_message(body, sid=sid),
         )
 

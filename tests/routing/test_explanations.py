@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from routing import services
 from routing.explanations import explain_work_item
 from routing.models import IntakeRule, IntakeRuleSkill, Offer, WorkItem
+from routing.services.offers import decline_offer
+from routing.services.presence import set_presence
 from supervisor.selectors import dashboard_snapshot
 from tests.factories import (
     chat_queue,
@@ -40,11 +41,11 @@ def test_a_waiting_item_counts_the_agents_each_reason_excludes(committed) -> Non
         start_chat("Keeps busy busy", body="hola")
     assert len(Offer.objects.filter(agent=busy)) == 1
     with committed():
-        services.set_presence(agent=refuser, status_id=busy.status_id)
+        set_presence(agent=refuser, status_id=busy.status_id)
         chat = start_chat("Waiting", body="hola")
     offer = Offer.objects.get(agent=refuser)
     with committed():
-        services.decline_offer(agent=refuser, offer_id=offer.pk, reason_id=decline_reason().pk)
+        decline_offer(agent=refuser, offer_id=offer.pk, reason_id=decline_reason().pk)
 
     explanation = explain_work_item(work_item_of(chat).pk, timezone.now())
     counts = {row["label"]: row["count"] for row in explanation["excluded"]}

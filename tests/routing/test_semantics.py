@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from contactcenter.crm.models import Case, Customer, Interaction, Message
 from contactcenter.kernel.errors import InvalidInput
-from routing import services
 from routing.models import (
     AgentChannelLimit,
     AgentStatusChange,
@@ -28,6 +27,14 @@ from routing.models import (
     WorkItem,
 )
 from routing.reference import MISSED_STATUS
+from routing.selectors import snapshot
+from routing.services.offers import accept_offer, decline_offer, expire_offers
+from routing.services.presence import set_presence
+from routing.services.queueing import enqueue
+from routing.services.rounds import run_requested_round, run_round
+from routing.services.sweep import run_sweep
+from routing.services.triggers import ROUND_PENDING_KEY, ROUNDS_STARTED_KEY, rounds_started
+from routing.services.work import close_work
 from tests.factories import (
     chat_queue,
     decline_reason,
@@ -62,7 +69,7 @@ def start_contact(channel: str, *, name: str = "Caller", tier: str = "", languag
     customer = Customer.objects.create(name=name, tier=tier, language=language)
     case = Case.objects.create(customer=customer, subject=channel)
     interaction = Interaction.objects.create(case=case, channel=channel)
-    return services.enqueue(interaction)
+    return enqueue(interaction)
 
 
 def configure(queue: Queue, **fields) -> RoutingConfig:
@@ -105,7 +112,7 @@ def test_intake_rules_choose_queue_skills_and_priority_first_match_wins(committe
             case=Case.objects.create(customer=gold), channel="chat"
         )
         Message.objects.create(interaction=interaction, sender="customer", body="refund")
-        services.enqueue(interaction)
+        enqueue(interaction)
     # Both rules match; the one with the lower position wins.
     assert (work_item_of(interaction).queue, work_item_of(interaction).priority) == (vip, 7)
 
@@ -125,7 +132,7 @@ def test_intake_rule_on_channel_language_and_intent() -> None:
         channel="messaging",
     )
     ServiceChannel.objects.filter(kind="messaging").update(default_queue=chat_queue())
-    assert services.enqueue(interaction, intent="refund").queue == refunds
+    assert enqueue(interaction, intent="refund").queue == refunds
 
 
 def test_default_rule_is_always_there_last_and_without_conditions(admin_client) -> None:
@@ -180,7 +187,7 @@ def test_required_skill_level_decides_who_gets_it_and_optional_needs_widen(commi
     # Fluent lacks the optional Billing need while it counts; the novice lacks Spanish 5.
     assert work_item_of(chat).status == WorkItem.Status.QUEUED
     with committed():
-        services.run_sweep(now=timezone.now() + timedelta(seconds=31))
+        run_sweep(now=timezone.now() + timedelta(seconds=31))
     assert work_item_of(chat).agent == fluent
     assert not pending_offers(novice) and not pending_offers(expert)
 
@@ -238,7 +245,7 @@ def test_channel_limit_from_the_channel_and_the_agents_own(committed) -> None:
         agent=limited, channel=ServiceChannel.objects.get(kind="chat"), max_items=2
     )
     with committed():
-        services.run_round()
+        run_round()
     assert len(pending_offers(limited)) == 2
 
 
@@ -269,12 +276,12 @@ def test_wrap_up_holds_capacity_until_it_ends(committed) -> None:
     with committed():
         first = start_chat("First")
     with committed():
-        services.accept_offer(agent=agent, offer_id=pending_offers(agent)[0].pk)
+        accept_offer(agent=agent, offer_id=pending_offers(agent)[0].pk)
     with committed():
         second = start_chat("Second")
     closed_at = timezone.now()
     with committed():
-        services.close_work(
+        close_work(
             agent=agent,
             work_item_id=work_item_of(first).pk,
             now=closed_at,
@@ -283,7 +290,7 @@ def test_wrap_up_holds_capacity_until_it_ends(committed) -> None:
     assert work_item_of(first).wrap_up_until == closed_at + timedelta(seconds=60)
     assert work_item_of(second).status == WorkItem.Status.QUEUED
     with committed():
-        services.run_sweep(now=closed_at + timedelta(seconds=61))
+        run_sweep(now=closed_at + timedelta(seconds=61))
     assert work_item_of(second).agent == agent
 
 
@@ -296,7 +303,7 @@ def test_a_missed_offer_moves_the_agent_to_the_missed_status_and_is_recorded(com
         chat = start_chat()
     offer = pending_offers(agent)[0]
     with committed():
-        services.expire_offers(now=offer.expires_at)
+        expire_offers(now=offer.expires_at)
     agent.refresh_from_db()
     assert agent.status.name == MISSED_STATUS
     assert work_item_of(chat).status == WorkItem.Status.QUEUED
@@ -314,14 +321,14 @@ def test_status_history_records_who_changed_what(committed) -> None:
     agent = make_agent()
     supervisor = make_user("boss")
     with committed():
-        services.set_presence(agent=agent, status_id=status("Available").pk, changed_by=agent.user)
-        services.set_presence(
+        set_presence(agent=agent, status_id=status("Available").pk, changed_by=agent.user)
+        set_presence(
             agent=agent,
             status_id=status("Break").pk,
             cause=AgentStatusChange.Cause.SUPERVISOR,
             changed_by=supervisor,
         )
-        services.set_presence(agent=agent, status_id=status("Break").pk)
+        set_presence(agent=agent, status_id=status("Break").pk)
     history = list(AgentStatusChange.objects.filter(agent=agent).order_by("id"))
     assert [(c.from_name, c.to_name, c.cause, c.changed_by) for c in history] == [
         ("Offline", "Available", "agent", agent.user),
@@ -338,18 +345,16 @@ def test_decline_needs_a_reason_from_the_configured_list(committed) -> None:
         start_chat()
     offer = pending_offers(agent)[0]
     with pytest.raises(InvalidInput) as missing:
-        services.decline_offer(agent=agent, offer_id=offer.pk)
+        decline_offer(agent=agent, offer_id=offer.pk)
     assert missing.value.field == "reason_id"
     retired = DeclineReason.objects.create(name="Retired", is_active=False)
     for bad in (retired.pk, 999999):
         with pytest.raises(InvalidInput) as unknown:
-            services.decline_offer(agent=agent, offer_id=offer.pk, reason_id=bad)
+            decline_offer(agent=agent, offer_id=offer.pk, reason_id=bad)
         assert unknown.value.field == "reason_id"
     assert Offer.objects.get(pk=offer.pk).outcome == Offer.Outcome.PENDING
     with committed():
-        services.decline_offer(
-            agent=agent, offer_id=offer.pk, reason_id=decline_reason("Not my area").pk
-        )
+        decline_offer(agent=agent, offer_id=offer.pk, reason_id=decline_reason("Not my area").pk)
     assert Offer.objects.get(pk=offer.pk).decline_reason.name == "Not my area"
 
 
@@ -359,7 +364,7 @@ def test_without_configured_reasons_a_decline_needs_none(committed) -> None:
     with committed():
         start_chat()
     with committed():
-        services.decline_offer(agent=agent, offer_id=pending_offers(agent)[0].pk)
+        decline_offer(agent=agent, offer_id=pending_offers(agent)[0].pk)
     assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.DECLINED
 
 
@@ -378,10 +383,10 @@ def test_overflow_moves_items_after_the_wait_keeping_their_age(committed) -> Non
     item = work_item_of(chat)
     assert item.status == WorkItem.Status.QUEUED
     with committed():
-        services.run_sweep(now=item.enqueued_at + timedelta(seconds=29))
+        run_sweep(now=item.enqueued_at + timedelta(seconds=29))
     assert work_item_of(chat).queue == main
     with committed():
-        services.run_sweep(now=item.enqueued_at + timedelta(seconds=31))
+        run_sweep(now=item.enqueued_at + timedelta(seconds=31))
     moved = work_item_of(chat)
     assert (moved.queue, moved.overflowed_from, moved.agent) == (backup, main, helper)
     assert moved.enqueued_at == item.enqueued_at
@@ -396,7 +401,7 @@ def test_maximum_wait_ends_the_contact_and_tells_the_customer(committed) -> None
         chat = start_chat()
     item = work_item_of(chat)
     with committed():
-        services.run_sweep(now=item.enqueued_at + timedelta(seconds=121))
+        run_sweep(now=item.enqueued_at + timedelta(seconds=121))
     item.refresh_from_db()
     chat.refresh_from_db()
     assert item.status == WorkItem.Status.EXPIRED
@@ -414,7 +419,7 @@ def test_maximum_wait_can_raise_the_priority_instead(committed) -> None:
         older = start_chat("Older")
     later = timezone.now() + timedelta(seconds=61)
     with committed():
-        services.run_sweep(now=later)
+        run_sweep(now=later)
     assert work_item_of(older).priority == 50
     assert work_item_of(older).status == WorkItem.Status.QUEUED
 
@@ -449,7 +454,7 @@ def test_returning_customer_waits_for_their_last_agent_then_goes_to_anyone(commi
     with committed():
         first = start_chat("Returning", email="back@example.com")
     with committed():
-        services.accept_offer(agent=known, offer_id=pending_offers(known)[0].pk)
+        accept_offer(agent=known, offer_id=pending_offers(known)[0].pk)
     other = make_agent("other", available=True)
     with committed():
         again = start_chat("Returning", email="back@example.com")
@@ -458,9 +463,7 @@ def test_returning_customer_waits_for_their_last_agent_then_goes_to_anyone(commi
     # The known agent is full with the first chat: the item waits for them, not for "other".
     assert item.status == WorkItem.Status.QUEUED
     with committed():
-        services.close_work(
-            agent=known, work_item_id=work_item_of(first).pk, disposition_id=disposition()
-        )
+        close_work(agent=known, work_item_id=work_item_of(first).pk, disposition_id=disposition())
     assert work_item_of(again).agent == known
     assert pending_offers(known)[0].routing_model == "preferred_agent"
     assert not pending_offers(other)
@@ -472,12 +475,12 @@ def test_preference_expires_and_anyone_may_take_it(committed) -> None:
     with committed():
         start_chat("Returning", email="back@example.com")
     with committed():
-        services.accept_offer(agent=known, offer_id=pending_offers(known)[0].pk)
+        accept_offer(agent=known, offer_id=pending_offers(known)[0].pk)
     other = make_agent("other", available=True)
     with committed():
         again = start_chat("Returning", email="back@example.com")
     with committed():
-        services.run_sweep(now=work_item_of(again).enqueued_at + timedelta(seconds=46))
+        run_sweep(now=work_item_of(again).enqueued_at + timedelta(seconds=46))
     assert work_item_of(again).agent == other
 
 
@@ -486,20 +489,20 @@ def test_preference_expires_and_anyone_may_take_it(committed) -> None:
 
 def test_a_pending_round_absorbs_further_triggers(committed) -> None:
     agent = make_agent(capacity=100, available=True)
-    cache.set(services.ROUND_PENDING_KEY, 1, timeout=60)
+    cache.set(ROUND_PENDING_KEY, 1, timeout=60)
     try:
         with committed():
             chats = [start_chat(f"Burst {n}") for n in range(20)]
         # A round is already on its way: the enqueues did not start 20 more.
         assert not pending_offers(agent)
-        started = services.rounds_started()
-        offers = services.run_requested_round()
+        started = rounds_started()
+        offers = run_requested_round()
     finally:
-        cache.delete(services.ROUND_PENDING_KEY)
+        cache.delete(ROUND_PENDING_KEY)
     assert len(offers) == 20
     assert {work_item_of(chat).agent for chat in chats} == {agent}
-    assert cache.get(services.ROUNDS_STARTED_KEY) == started + 1
-    assert cache.get(services.ROUND_PENDING_KEY) is None
+    assert cache.get(ROUNDS_STARTED_KEY) == started + 1
+    assert cache.get(ROUND_PENDING_KEY) is None
 
 
 def test_missed_status_accepts_no_work() -> None:
@@ -508,11 +511,11 @@ def test_missed_status_accepts_no_work() -> None:
 
 def test_one_transaction_of_many_enqueues_runs_one_round(committed) -> None:
     agent = make_agent(capacity=100, available=True)
-    started = cache.get(services.ROUNDS_STARTED_KEY, 0)
+    started = cache.get(ROUNDS_STARTED_KEY, 0)
     with committed():
         for n in range(30):
             start_chat(f"Batch {n}")
-    assert cache.get(services.ROUNDS_STARTED_KEY) == started + 1
+    assert cache.get(ROUNDS_STARTED_KEY) == started + 1
     assert len(pending_offers(agent)) == 30
 
 
@@ -520,17 +523,17 @@ def test_arrivals_while_every_agent_is_full_run_no_round(committed) -> None:
     agent = make_agent(capacity=2, available=True)
     with committed():
         start_chat("Fills the agent")
-    started = cache.get(services.ROUNDS_STARTED_KEY, 0)
+    started = cache.get(ROUNDS_STARTED_KEY, 0)
     for n in range(5):
         with committed():
             start_chat(f"Waits {n}")
-    assert cache.get(services.ROUNDS_STARTED_KEY, 0) == started
+    assert cache.get(ROUNDS_STARTED_KEY, 0) == started
     # Freed capacity brings the round that serves the line.
     with committed():
-        services.decline_offer(
+        decline_offer(
             agent=agent, offer_id=pending_offers(agent)[0].pk, reason_id=decline_reason().pk
         )
-    assert cache.get(services.ROUNDS_STARTED_KEY) == started + 1
+    assert cache.get(ROUNDS_STARTED_KEY) == started + 1
     assert len(pending_offers(agent)) == 1
 
 
@@ -538,18 +541,17 @@ def test_a_request_already_served_by_a_newer_round_runs_no_round(committed) -> N
     agent = make_agent(capacity=100, available=True)
     with committed():
         start_chat("Served")
-    started = services.rounds_started()
+    started = rounds_started()
     # The flag is gone: a round started since the request and had its work in its snapshot.
-    assert services.run_requested_round() is None
-    assert services.rounds_started() == started
+    assert run_requested_round() is None
+    assert rounds_started() == started
     assert len(pending_offers(agent)) == 1
 
 
 def test_items_no_free_agent_can_take_do_not_starve_those_behind(committed, monkeypatch) -> None:
-    from routing import selectors
 
-    monkeypatch.setattr(selectors, "ROUND_ITEM_MINIMUM", 2)
-    monkeypatch.setattr(selectors, "ROUND_ITEMS_PER_FREE_UNIT", 1)
+    monkeypatch.setattr(snapshot, "ROUND_ITEM_MINIMUM", 2)
+    monkeypatch.setattr(snapshot, "ROUND_ITEMS_PER_FREE_UNIT", 1)
     vip = make_queue("VIP", routing_priority=1)
     make_rule("VIP in German", queue=vip, keywords="vip", skills=[("German", 1, None)])
     english = make_agent("english", capacity=2, queues=[vip, chat_queue()])
@@ -558,7 +560,7 @@ def test_items_no_free_agent_can_take_do_not_starve_those_behind(committed, monk
             start_chat(f"VIP {n}", body="vip please")
         general = start_chat("General", body="hello")
     with committed():
-        services.set_presence(agent=english, status_id=status("Available").pk)
+        set_presence(agent=english, status_id=status("Available").pk)
     # The first window holds only German VIP chats; the round reads on and serves the rest.
     assert work_item_of(general).agent == english
 
@@ -569,7 +571,7 @@ def test_answering_an_expired_offer_does_not_count_as_missing_it(committed) -> N
         start_chat()
     offer = pending_offers(agent)[0]
     with pytest.raises(Exception, match="expired"), committed():
-        services.accept_offer(agent=agent, offer_id=offer.pk, now=offer.expires_at)
+        accept_offer(agent=agent, offer_id=offer.pk, now=offer.expires_at)
     agent.refresh_from_db()
     assert agent.status.name == "Available"
     assert Offer.objects.get(pk=offer.pk).outcome == Offer.Outcome.TIMED_OUT
@@ -581,9 +583,9 @@ def test_a_missed_offer_does_not_override_a_status_change_made_meanwhile(committ
         start_chat()
     offer = pending_offers(agent)[0]
     with committed():
-        services.set_presence(agent=agent, status_id=status("Break").pk)
+        set_presence(agent=agent, status_id=status("Break").pk)
         # The time-out decided to move them from Available; they are on a break now.
-        services.set_presence(
+        set_presence(
             agent=agent,
             status_id=PresenceStatus.objects.get(name=MISSED_STATUS).pk,
             cause=AgentStatusChange.Cause.MISSED_OFFER,

@@ -7,8 +7,14 @@ from django.utils import timezone
 
 from contactcenter.crm.models import Interaction, Message
 from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
-from routing import selectors, services
 from routing.models import Offer, WorkItem
+from routing.selectors import snapshot
+from routing.services.departures import customer_left
+from routing.services.offers import accept_offer, decline_offer
+from routing.services.presence import console_alive, set_presence, sign_out_absent_agents
+from routing.services.rounds import run_round
+from routing.services.sweep import run_sweep
+from routing.services.work import close_work, send_agent_message
 from tests.factories import (
     decline_reason,
     disposition,
@@ -53,7 +59,7 @@ def test_going_available_triggers_a_round_that_offers_the_oldest_waiting_chat(co
         older = start_chat("First Customer")
         start_chat("Second Customer")
     with committed():
-        services.set_presence(agent=agent, status_id=status("Available").pk)
+        set_presence(agent=agent, status_id=status("Available").pk)
     assert WorkItem.objects.get(agent=agent).interaction == older
 
 
@@ -72,7 +78,7 @@ def test_accepting_assigns_the_item_and_tells_the_customer_who_joined(committed)
     with committed():
         interaction = start_chat()
     with committed():
-        item = services.accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
+        item = accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
     item.refresh_from_db()
     assert item.status == WorkItem.Status.ASSIGNED
     assert item.accepted_at is not None
@@ -84,7 +90,7 @@ def test_declined_item_is_not_offered_again_to_the_same_agent(committed) -> None
     with committed():
         interaction = start_chat()
     with committed():
-        services.decline_offer(
+        decline_offer(
             agent=first,
             offer_id=pending_offer(first).pk,
             reason_id=decline_reason().pk,
@@ -96,7 +102,7 @@ def test_declined_item_is_not_offered_again_to_the_same_agent(committed) -> None
     assert (declined.decline_reason, declined.decline_note) == (decline_reason(), "Wrong language")
     second = make_agent()
     with committed():
-        services.set_presence(agent=second, status_id=status("Available").pk)
+        set_presence(agent=second, status_id=status("Available").pk)
     item.refresh_from_db()
     assert item.agent == second
     assert item.enqueued_at == work_item_of(interaction).enqueued_at
@@ -110,15 +116,15 @@ def test_push_time_out_returns_the_item_and_the_missed_agent_is_not_offered_it_a
         interaction = start_chat()
     offer = pending_offer(missed)
     with committed():
-        assert services.run_sweep(now=offer.expires_at - timedelta(seconds=1)) == 0
-        assert services.run_sweep(now=offer.expires_at) == 0
+        assert run_sweep(now=offer.expires_at - timedelta(seconds=1)) == 0
+        assert run_sweep(now=offer.expires_at) == 0
     offer.refresh_from_db()
     assert offer.outcome == Offer.Outcome.TIMED_OUT
     item = work_item_of(interaction)
     assert item.status == WorkItem.Status.QUEUED and item.agent is None
     other = make_agent(available=True)
     with committed():
-        assert services.run_sweep() == 1
+        assert run_sweep() == 1
     assert work_item_of(interaction).agent == other
 
 
@@ -128,7 +134,7 @@ def test_accepting_after_the_time_out_is_refused_and_the_offer_times_out(committ
         start_chat()
     offer = pending_offer(agent)
     with committed(), pytest.raises(Conflict, match="expired"):
-        services.accept_offer(agent=agent, offer_id=offer.pk, now=offer.expires_at)
+        accept_offer(agent=agent, offer_id=offer.pk, now=offer.expires_at)
     offer.refresh_from_db()
     assert offer.outcome == Offer.Outcome.TIMED_OUT
 
@@ -142,7 +148,7 @@ def test_an_agent_cannot_accept_another_agents_offer(committed) -> None:
     other = intruder if offered_to == owner else owner
     offer = pending_offer(offered_to)
     with pytest.raises(NotFound):
-        services.accept_offer(agent=other, offer_id=offer.pk)
+        accept_offer(agent=other, offer_id=offer.pk)
     offer.refresh_from_db()
     assert offer.outcome == Offer.Outcome.PENDING
 
@@ -153,9 +159,9 @@ def test_answered_offer_cannot_be_answered_again(committed) -> None:
         start_chat()
     offer = pending_offer(agent)
     with committed():
-        services.accept_offer(agent=agent, offer_id=offer.pk)
+        accept_offer(agent=agent, offer_id=offer.pk)
     with pytest.raises(Conflict):
-        services.decline_offer(agent=agent, offer_id=offer.pk, reason_id=decline_reason().pk)
+        decline_offer(agent=agent, offer_id=offer.pk, reason_id=decline_reason().pk)
 
 
 def test_going_on_break_cancels_pending_offers_and_requeues_them(committed) -> None:
@@ -163,7 +169,7 @@ def test_going_on_break_cancels_pending_offers_and_requeues_them(committed) -> N
     with committed():
         interaction = start_chat()
     with committed():
-        services.set_presence(agent=agent, status_id=status("Break").pk)
+        set_presence(agent=agent, status_id=status("Break").pk)
     assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
     assert work_item_of(interaction).status == WorkItem.Status.QUEUED
 
@@ -174,12 +180,10 @@ def test_closing_frees_capacity_and_the_next_chat_is_offered(committed) -> None:
         first = start_chat("First")
         second = start_chat("Second")
     with committed():
-        services.accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
+        accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
     assert work_item_of(second).status == WorkItem.Status.QUEUED
     with committed():
-        services.close_work(
-            agent=agent, work_item_id=work_item_of(first).pk, disposition_id=disposition()
-        )
+        close_work(agent=agent, work_item_id=work_item_of(first).pk, disposition_id=disposition())
     first.refresh_from_db()
     assert first.status == Interaction.Status.CLOSED
     assert work_item_of(second).agent == agent
@@ -193,13 +197,13 @@ def test_agent_replies_only_on_work_they_hold(committed) -> None:
     with committed():
         interaction = start_chat()
     with committed():
-        item = services.accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
-        services.send_agent_message(agent=agent, work_item_id=item.pk, body="Hi!")
+        item = accept_offer(agent=agent, offer_id=pending_offer(agent).pk)
+        send_agent_message(agent=agent, work_item_id=item.pk, body="Hi!")
     assert interaction.messages.filter(sender=Message.Sender.AGENT).get().body == "Hi!"
     with pytest.raises(NotFound):
-        services.send_agent_message(agent=stranger, work_item_id=item.pk, body="Hi!")
+        send_agent_message(agent=stranger, work_item_id=item.pk, body="Hi!")
     with pytest.raises(InvalidInput):
-        services.send_agent_message(agent=agent, work_item_id=item.pk, body="   ")
+        send_agent_message(agent=agent, work_item_id=item.pk, body="   ")
 
 
 def test_customer_leaving_while_waiting_abandons_the_item(committed) -> None:
@@ -207,7 +211,7 @@ def test_customer_leaving_while_waiting_abandons_the_item(committed) -> None:
     with committed():
         interaction = start_chat()
     with committed():
-        services.customer_left(interaction_id=interaction.pk)
+        customer_left(interaction_id=interaction.pk)
     assert work_item_of(interaction).status == WorkItem.Status.ABANDONED
     assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
     interaction.refresh_from_db()
@@ -217,7 +221,7 @@ def test_customer_leaving_while_waiting_abandons_the_item(committed) -> None:
 def test_unknown_presence_status_is_refused() -> None:
     agent = make_agent()
     with pytest.raises(NotFound) as error:
-        services.set_presence(agent=agent, status_id=999_999)
+        set_presence(agent=agent, status_id=999_999)
     assert error.value.field == "status_id"
 
 
@@ -227,8 +231,8 @@ def test_sweep_is_safe_to_run_twice(committed) -> None:
         start_chat()
     now = timezone.now() + timedelta(hours=1)
     with committed():
-        services.run_sweep(now=now)
-        services.run_sweep(now=now)
+        run_sweep(now=now)
+        run_sweep(now=now)
     assert Offer.objects.filter(outcome=Offer.Outcome.TIMED_OUT).count() == 1
 
 
@@ -237,9 +241,9 @@ def test_offer_cancelled_by_a_break_is_offered_again_when_the_agent_returns(comm
     with committed():
         interaction = start_chat()
     with committed():
-        services.set_presence(agent=agent, status_id=status("Break").pk)
+        set_presence(agent=agent, status_id=status("Break").pk)
     with committed():
-        services.set_presence(agent=agent, status_id=status("Available").pk)
+        set_presence(agent=agent, status_id=status("Available").pk)
     item = work_item_of(interaction)
     assert (item.status, item.agent) == (WorkItem.Status.OFFERED, agent)
     outcomes = list(
@@ -251,7 +255,7 @@ def test_offer_cancelled_by_a_break_is_offered_again_when_the_agent_returns(comm
 def test_a_long_line_nobody_serves_does_not_crowd_out_a_served_queue(
     committed, monkeypatch
 ) -> None:
-    monkeypatch.setattr(selectors, "ROUND_ITEM_LIMIT", 2)
+    monkeypatch.setattr(snapshot, "ROUND_ITEM_LIMIT", 2)
     unserved = make_queue("Nobody here", routing_priority=1)
     with committed():
         for n in range(3):
@@ -260,7 +264,7 @@ def test_a_long_line_nobody_serves_does_not_crowd_out_a_served_queue(
         served = start_chat("Late Customer")
     agent = make_agent(available=True)
     with committed():
-        services.run_round()
+        run_round()
     assert work_item_of(served).agent == agent
     assert WorkItem.objects.filter(queue=unserved, status=WorkItem.Status.QUEUED).count() == 3
 
@@ -271,16 +275,16 @@ def test_agent_whose_console_stopped_reporting_is_set_offline_by_the_sweep(
     settings.CONSOLE_GRACE_SECONDS = 10
     agent = make_agent(available=True)
     last_seen = timezone.now()
-    services.console_alive(agent=agent, now=last_seen)
+    console_alive(agent=agent, now=last_seen)
     with committed():
         interaction = start_chat()
     with committed():
-        services.sign_out_absent_agents(now=last_seen + timedelta(seconds=9))
+        sign_out_absent_agents(now=last_seen + timedelta(seconds=9))
     agent.refresh_from_db()
     assert agent.status == status("Available")
 
     with committed():
-        services.run_sweep(now=last_seen + timedelta(seconds=11))
+        run_sweep(now=last_seen + timedelta(seconds=11))
     agent.refresh_from_db()
     assert agent.status is None
     assert Offer.objects.get(agent=agent).outcome == Offer.Outcome.CANCELLED
@@ -291,9 +295,9 @@ def test_a_console_that_keeps_reporting_in_keeps_the_agent_available(settings) -
     settings.CONSOLE_GRACE_SECONDS = 30
     agent = make_agent(available=True)
     opened = timezone.now()
-    services.console_alive(agent=agent, now=opened)
-    services.console_alive(agent=agent, now=opened + timedelta(seconds=25))
-    assert services.sign_out_absent_agents(now=opened + timedelta(seconds=40)) == 0
+    console_alive(agent=agent, now=opened)
+    console_alive(agent=agent, now=opened + timedelta(seconds=25))
+    assert sign_out_absent_agents(now=opened + timedelta(seconds=40)) == 0
     agent.refresh_from_db()
     assert agent.status == status("Available")
 
@@ -309,7 +313,7 @@ def test_accepting_an_offer_whose_customer_left_meanwhile_ends_it(committed) -> 
         status=WorkItem.Status.ABANDONED, agent=None
     )
     with committed(), pytest.raises(Conflict, match="customer has left"):
-        services.accept_offer(agent=agent, offer_id=offer.pk)
+        accept_offer(agent=agent, offer_id=offer.pk)
     offer.refresh_from_db()
     assert offer.outcome == Offer.Outcome.CANCELLED
     assert work_item_of(interaction).status == WorkItem.Status.ABANDONED
@@ -318,7 +322,7 @@ def test_accepting_an_offer_whose_customer_left_meanwhile_ends_it(committed) -> 
 
 def test_agents_without_a_console_keep_the_presence_an_admin_gave_them() -> None:
     agent = make_agent(available=True)
-    assert services.sign_out_absent_agents(now=timezone.now() + timedelta(days=1)) == 0
+    assert sign_out_absent_agents(now=timezone.now() + timedelta(days=1)) == 0
     agent.refresh_from_db()
     assert agent.status == status("Available")
 
@@ -330,14 +334,12 @@ def test_text_a_database_cannot_store_is_refused_with_the_field(committed, text)
         interaction = start_chat()
     offer = pending_offer(agent)
     with pytest.raises(InvalidInput) as error:
-        services.decline_offer(
-            agent=agent, offer_id=offer.pk, reason_id=decline_reason().pk, note=text
-        )
+        decline_offer(agent=agent, offer_id=offer.pk, reason_id=decline_reason().pk, note=text)
     assert error.value.field == "note"
     with committed():
-        item = services.accept_offer(agent=agent, offer_id=offer.pk)
+        item = accept_offer(agent=agent, offer_id=offer.pk)
     with pytest.raises(InvalidInput) as error:
-        services.send_agent_message(agent=agent, work_item_id=item.pk, body=text)
+        send_agent_message(agent=agent, work_item_id=item.pk, body=text)
     assert error.value.field == "body"
     assert not interaction.messages.filter(sender=Message.Sender.AGENT).exists()
 

@@ -11,8 +11,17 @@ from django.utils import timezone
 from contactcenter.crm import selectors as crm_selectors
 from contactcenter.crm.models import Message
 from contactcenter.kernel.errors import InvalidInput, NotFound
-from routing import services
 from routing.models import Queue, RoutingConfig, Skill, WorkItem
+from routing.services.departures import customer_left
+from routing.services.offers import accept_offer, decline_offer
+from routing.services.rounds import run_round
+from routing.services.transfers import transfer_work
+from routing.services.work import (
+    add_internal_note,
+    announce_wrap_ups_ended,
+    close_work,
+    send_agent_message,
+)
 from tests.factories import (
     chat_queue,
     decline_reason,
@@ -29,10 +38,10 @@ def taken_by(agent, committed, name: str = "Maria") -> WorkItem:
     with committed():
         chat = start_chat(name)
     with committed():
-        services.run_round()
+        run_round()
     item = work_item_of(chat)
     with committed():
-        services.accept_offer(agent=agent, offer_id=item.offers.get().pk)
+        accept_offer(agent=agent, offer_id=item.offers.get().pk)
     item.refresh_from_db()
     assert item.agent == agent
     return item
@@ -42,14 +51,12 @@ def test_closing_needs_one_of_the_configured_dispositions(committed) -> None:
     ada = make_agent("ada", capacity=4, available=True)
     item = taken_by(ada, committed)
     with pytest.raises(InvalidInput) as missing:
-        services.close_work(agent=ada, work_item_id=item.pk)
+        close_work(agent=ada, work_item_id=item.pk)
     assert missing.value.field == "disposition_id"
     with pytest.raises(InvalidInput):
-        services.close_work(agent=ada, work_item_id=item.pk, disposition_id=999_999)
+        close_work(agent=ada, work_item_id=item.pk, disposition_id=999_999)
     with committed():
-        services.close_work(
-            agent=ada, work_item_id=item.pk, disposition_id=disposition("Follow-up needed")
-        )
+        close_work(agent=ada, work_item_id=item.pk, disposition_id=disposition("Follow-up needed"))
     item.refresh_from_db()
     assert (item.status, item.disposition.name) == ("closed", "Follow-up needed")
 
@@ -60,11 +67,9 @@ def test_the_end_of_wrap_up_is_announced_to_the_agent(committed) -> None:
     item = taken_by(ada, committed)
     closed_at = timezone.now()
     with committed():
-        services.close_work(
-            agent=ada, work_item_id=item.pk, disposition_id=disposition(), now=closed_at
-        )
-    assert services.announce_wrap_ups_ended(now=closed_at + timedelta(seconds=10)) == 0
-    assert services.announce_wrap_ups_ended(now=closed_at + timedelta(seconds=31)) == 1
+        close_work(agent=ada, work_item_id=item.pk, disposition_id=disposition(), now=closed_at)
+    assert announce_wrap_ups_ended(now=closed_at + timedelta(seconds=10)) == 0
+    assert announce_wrap_ups_ended(now=closed_at + timedelta(seconds=31)) == 1
 
 
 def test_a_transfer_to_a_queue_lets_the_agent_who_declined_take_it(committed) -> None:
@@ -78,27 +83,25 @@ def test_a_transfer_to_a_queue_lets_the_agent_who_declined_take_it(committed) ->
         chat = start_chat("Maria")
     first = work_item_of(chat)
     with committed():
-        services.run_round()
+        run_round()
     with committed():
-        services.decline_offer(
-            agent=bob, offer_id=first.offers.get().pk, reason_id=decline_reason().pk
-        )
+        decline_offer(agent=bob, offer_id=first.offers.get().pk, reason_id=decline_reason().pk)
     ada = make_agent("ada", first_name="Ada", capacity=4, available=True)
     with committed():
-        services.run_round()
+        run_round()
     first.refresh_from_db()
     with committed():
-        services.accept_offer(agent=ada, offer_id=first.offers.get(agent=ada).pk)
+        accept_offer(agent=ada, offer_id=first.offers.get(agent=ada).pk)
 
     with committed():
-        successor = services.transfer_work(
+        successor = transfer_work(
             agent=ada, work_item_id=first.pk, queue_id=billing.pk, note="Wants a refund"
         )
     first.refresh_from_db()
     assert first.status == WorkItem.Status.TRANSFERRED
     assert (successor.queue, successor.transferred_from) == (billing, first)
     with committed():
-        services.run_round()
+        run_round()
     successor.refresh_from_db()
     assert (successor.status, successor.agent) == (WorkItem.Status.OFFERED, bob)
     notes = Message.objects.filter(interaction=chat, internal=True)
@@ -114,19 +117,19 @@ def test_a_transfer_to_a_colleague_or_a_skill(committed) -> None:
     make_agent("dan", first_name="Dan", capacity=4, available=True, skills={"Spanish": 5})
     item = taken_by(ada, committed)
     with committed():
-        to_cleo = services.transfer_work(agent=ada, work_item_id=item.pk, to_agent_id=cleo.pk)
+        to_cleo = transfer_work(agent=ada, work_item_id=item.pk, to_agent_id=cleo.pk)
     assert to_cleo.preferred_agent == cleo
     with committed():
-        services.run_round()
+        run_round()
     to_cleo.refresh_from_db()
     assert to_cleo.agent == cleo
     with committed():
-        services.accept_offer(agent=cleo, offer_id=to_cleo.offers.get(agent=cleo).pk)
+        accept_offer(agent=cleo, offer_id=to_cleo.offers.get(agent=cleo).pk)
     spanish = Skill.objects.get(name="Spanish")
     with committed():
-        to_skill = services.transfer_work(agent=cleo, work_item_id=to_cleo.pk, skill_id=spanish.pk)
+        to_skill = transfer_work(agent=cleo, work_item_id=to_cleo.pk, skill_id=spanish.pk)
     with committed():
-        services.run_round()
+        run_round()
     to_skill.refresh_from_db()
     assert to_skill.agent.user.username == "dan"
 
@@ -142,7 +145,7 @@ def test_transfers_name_a_real_target(committed) -> None:
         ({"skill_id": 999_999}, "skill_id"),
     ):
         with pytest.raises((InvalidInput, NotFound)) as refused:
-            services.transfer_work(agent=ada, work_item_id=item.pk, **fields)
+            transfer_work(agent=ada, work_item_id=item.pk, **fields)
         assert refused.value.field == field
     item.refresh_from_db()
     assert item.status == WorkItem.Status.ASSIGNED
@@ -151,11 +154,11 @@ def test_transfers_name_a_real_target(committed) -> None:
 def test_internal_notes_reach_the_agent_but_never_the_customer(committed) -> None:
     ada = make_agent("ada", capacity=4, available=True)
     item = taken_by(ada, committed)
-    note = services.add_internal_note(agent=ada, work_item_id=item.pk, body="VIP, be nice")
+    note = add_internal_note(agent=ada, work_item_id=item.pk, body="VIP, be nice")
     assert note.internal and note.delivery == ""
     assert note not in crm_selectors.customer_transcript(item.interaction_id)
     with pytest.raises(InvalidInput):
-        services.add_internal_note(agent=ada, work_item_id=item.pk, body="  ")
+        add_internal_note(agent=ada, work_item_id=item.pk, body="  ")
 
 
 def test_a_status_with_auto_accept_takes_offers_at_once(committed) -> None:
@@ -166,19 +169,19 @@ def test_a_status_with_auto_accept_takes_offers_at_once(committed) -> None:
     with committed():
         chat = start_chat("Maria")
     with committed():
-        services.run_round()
+        run_round()
     item = work_item_of(chat)
     assert (item.status, item.agent) == (WorkItem.Status.ASSIGNED, ada)
     assert item.offers.get().outcome == "accepted"
 
 
 def test_files_go_out_on_email_only(committed) -> None:
-    from contactcenter.crm.inbound import InboundAttachment
+    from contactcenter.crm.files import InboundAttachment
 
     ada = make_agent("ada", capacity=4, available=True)
     item = taken_by(ada, committed)
     with pytest.raises(InvalidInput) as refused:
-        services.send_agent_message(
+        send_agent_message(
             agent=ada,
             work_item_id=item.pk,
             body="See attached",
@@ -194,12 +197,12 @@ def test_a_transfer_never_comes_back_to_who_sent_it(committed) -> None:
     item = taken_by(ada, committed)
     outsider = make_agent("olga", first_name="Olga", capacity=4, available=True, queues=[])
     with pytest.raises(InvalidInput) as refused:
-        services.transfer_work(agent=ada, work_item_id=item.pk, to_agent_id=outsider.pk)
+        transfer_work(agent=ada, work_item_id=item.pk, to_agent_id=outsider.pk)
     assert refused.value.field == "agent_id"
     with committed():
-        successor = services.transfer_work(agent=ada, work_item_id=item.pk, queue_id=item.queue_id)
+        successor = transfer_work(agent=ada, work_item_id=item.pk, queue_id=item.queue_id)
     with committed():
-        services.run_round()
+        run_round()
     successor.refresh_from_db()
     assert successor.status == WorkItem.Status.QUEUED
     assert successor.offers.get().outcome == Offer.Outcome.TRANSFERRED
@@ -225,8 +228,8 @@ def test_a_chat_the_customer_left_cannot_be_transferred(committed) -> None:
     ada = make_agent("ada", capacity=4, available=True)
     item = taken_by(ada, committed)
     with committed():
-        services.customer_left(interaction_id=item.interaction_id)
+        customer_left(interaction_id=item.interaction_id)
     with pytest.raises(Conflict):
-        services.transfer_work(agent=ada, work_item_id=item.pk, queue_id=item.queue_id)
+        transfer_work(agent=ada, work_item_id=item.pk, queue_id=item.queue_id)
     with committed():
-        services.close_work(agent=ada, work_item_id=item.pk, disposition_id=disposition())
+        close_work(agent=ada, work_item_id=item.pk, disposition_id=disposition())

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from routing.models import AgentStatusChange
+from routing.services.rounds import run_round
 from tests.factories import make_agent, make_supervisor, make_user, status
 
 pytestmark = pytest.mark.django_db
@@ -84,14 +85,13 @@ def test_a_supervisor_moves_a_waiting_item_up_the_line(client, committed) -> Non
 
 
 def test_only_waiting_items_change_priority(client, committed) -> None:
-    from routing import services
     from tests.factories import start_chat, work_item_of
 
     agent = make_agent(available=True)
     with committed():
         item = work_item_of(start_chat("Taken"))
     with committed():
-        services.run_round()
+        run_round()
     item.refresh_from_db()
     assert item.agent == agent
     client.force_login(make_supervisor())

@@ -15,7 +15,6 @@ import pytest
 from django.utils import timezone
 
 from contactcenter.crm.models import Case, Customer, Interaction
-from routing import services
 from routing.models import (
     Agent,
     IntakeRule,
@@ -26,6 +25,13 @@ from routing.models import (
     WorkItem,
     WorkItemMove,
 )
+from routing.services.departures import customer_left
+from routing.services.offers import accept_offer, decline_offer, expire_offers
+from routing.services.presence import set_presence
+from routing.services.queue_limits import apply_queue_limits
+from routing.services.queueing import enqueue
+from routing.services.rounds import run_round
+from routing.services.work import close_work
 from supervisor import history, metrics
 from supervisor.history import Period
 from supervisor.models import IntervalRollup
@@ -57,18 +63,18 @@ def contact(channel: str, entered: datetime, *, name: str = "Customer") -> WorkI
     customer = Customer.objects.create(name=name)
     case = Case.objects.create(customer=customer, subject=channel)
     interaction = Interaction.objects.create(case=case, channel=channel)
-    return services.enqueue(interaction, now=entered)
+    return enqueue(interaction, now=entered)
 
 
 def offered_to(agent: Agent, now: datetime) -> int:
     """Run a round at ``now``; it must make exactly one offer, to ``agent``."""
-    [offer] = services.run_round(now=now)
+    [offer] = run_round(now=now)
     assert offer.agent_id == agent.pk
     return offer.id
 
 
 def close(agent: Agent, item: WorkItem, now: datetime) -> None:
-    services.close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition(), now=now)
+    close_work(agent=agent, work_item_id=item.pk, disposition_id=disposition(), now=now)
 
 
 def set_wrap_up(queue: Queue, seconds: int) -> None:
@@ -122,34 +128,34 @@ def busy_half_hour() -> tuple[Agent, Agent]:
     bob = make_agent("bob", queues=[web_chat])
     available = status("Available").pk
 
-    services.set_presence(agent=ann, status_id=available, now=at(10, 0))
+    set_presence(agent=ann, status_id=available, now=at(10, 0))
     chat1 = contact("chat", at(10, 1))
-    services.accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 1)), now=at(10, 1, 10))
+    accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 1)), now=at(10, 1, 10))
     chat2 = contact("chat", at(10, 2))
-    services.decline_offer(
+    decline_offer(
         agent=ann,
         offer_id=offered_to(ann, at(10, 2)),
         reason_id=decline_reason().pk,
         now=at(10, 2, 5),
     )
-    assert services.run_round(now=at(10, 2, 5)) == []
-    services.set_presence(agent=bob, status_id=available, now=at(10, 2, 30))
+    assert run_round(now=at(10, 2, 5)) == []
+    set_presence(agent=bob, status_id=available, now=at(10, 2, 30))
     offered_to(bob, at(10, 2, 30))
-    assert services.expire_offers(now=at(10, 3)) == 1
+    assert expire_offers(now=at(10, 3)) == 1
     bob.refresh_from_db()
     assert bob.status == status("Missed offer")
-    services.customer_left(interaction_id=chat2.interaction_id, now=at(10, 3, 10))
+    customer_left(interaction_id=chat2.interaction_id, now=at(10, 3, 10))
     chat3 = contact("chat", at(10, 4))
-    services.customer_left(interaction_id=chat3.interaction_id, now=at(10, 4, 5))
-    services.set_presence(agent=bob, status_id=available, now=at(10, 5))
+    customer_left(interaction_id=chat3.interaction_id, now=at(10, 4, 5))
+    set_presence(agent=bob, status_id=available, now=at(10, 5))
     chat4 = contact("chat", at(10, 10))
-    services.accept_offer(agent=bob, offer_id=offered_to(bob, at(10, 10)), now=at(10, 10, 25))
+    accept_offer(agent=bob, offer_id=offered_to(bob, at(10, 10)), now=at(10, 10, 25))
     sms = contact("sms", at(10, 11))
     email1 = contact("email", at(10, 12))
-    services.accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 12)), now=at(10, 12, 30))
+    accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 12)), now=at(10, 12, 30))
     close(ann, chat1, at(10, 13))
     close(ann, email1, at(10, 16))
-    assert services.apply_queue_limits(now=at(10, 17, 30)) == (0, 1)
+    assert apply_queue_limits(now=at(10, 17, 30)) == (0, 1)
     close(bob, chat4, at(10, 20))
     bot_chat = Interaction.objects.create(
         case=Case.objects.create(customer=Customer.objects.create(name="Self-served")),
@@ -157,9 +163,9 @@ def busy_half_hour() -> tuple[Agent, Agent]:
         bot_status=Interaction.BotStatus.ACTIVE,
         bot_answers=1,
     )
-    services.customer_left(interaction_id=bot_chat.pk, now=at(10, 20))
-    services.set_presence(agent=ann, status_id=status("Break").pk, now=at(10, 20))
-    services.set_presence(agent=ann, status_id=None, now=at(10, 25))
+    customer_left(interaction_id=bot_chat.pk, now=at(10, 20))
+    set_presence(agent=ann, status_id=status("Break").pk, now=at(10, 20))
+    set_presence(agent=ann, status_id=None, now=at(10, 25))
 
     statuses = {
         item.pk: item.status
@@ -388,10 +394,10 @@ def test_an_overflowed_item_is_offered_in_each_queue_and_counted_late_only_where
     second = contact("chat", at(10, 0, 10))
     assert (first.queue, second.queue) == (sales, sales)
     # 10:00:31: the first has waited 31 s in Sales (past 30 s): to Support.
-    assert services.apply_queue_limits(now=at(10, 0, 31)) == (1, 0)
+    assert apply_queue_limits(now=at(10, 0, 31)) == (1, 0)
     # 10:00:52: the second has waited 42 s in Sales: to Support; the first has waited 21 s in
     # Support (past 20 s): to Experts.
-    assert services.apply_queue_limits(now=at(10, 0, 52)) == (2, 0)
+    assert apply_queue_limits(now=at(10, 0, 52)) == (2, 0)
     assert list(
         WorkItemMove.objects.order_by("moved_at", "work_item_id").values_list(
             "work_item_id", "from_queue__name", "to_queue__name", "moved_at"
@@ -404,10 +410,10 @@ def test_an_overflowed_item_is_offered_in_each_queue_and_counted_late_only_where
     # 10:01:00 Ann signs in for Experts and is offered the first; the second's customer
     # leaves Support at 10:01:05 (13 s there); Ann accepts the first at 10:01:20 (28 s in
     # Experts) and closes it at 10:03:00.
-    services.set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 1))
+    set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 1))
     offer_id = offered_to(ann, at(10, 1))
-    services.customer_left(interaction_id=second.interaction_id, now=at(10, 1, 5))
-    services.accept_offer(agent=ann, offer_id=offer_id, now=at(10, 1, 20))
+    customer_left(interaction_id=second.interaction_id, now=at(10, 1, 5))
+    accept_offer(agent=ann, offer_id=offer_id, now=at(10, 1, 20))
     close(ann, first, at(10, 3))
 
     by_queue = rows(history.report(HALF_HOUR, now=at(11, 0)), "by_queue", "queue")
@@ -443,9 +449,9 @@ def test_a_report_up_to_now_counts_a_wrap_up_once_it_has_ended() -> None:
     # five-minute wrap-up: her work on it ends at 10:18:00.
     set_wrap_up(chat_queue(), 300)
     ann = make_agent("ann")
-    services.set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 0))
+    set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 0))
     chat = contact("chat", at(10, 1))
-    services.accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 1)), now=at(10, 1, 10))
+    accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 1)), now=at(10, 1, 10))
     close(ann, chat, at(10, 13))
 
     # At 10:14 she is still wrapping up: no handle time yet, in the report as in today's
@@ -481,8 +487,8 @@ def test_time_in_a_status_deleted_since_keeps_its_name_but_is_not_open_for_work(
     chat_only = PresenceStatus.objects.create(name="Chat only", position=5)
     chat_only.channels.set(ServiceChannel.objects.filter(kind="chat"))
     ann = make_agent("ann")
-    services.set_presence(agent=ann, status_id=chat_only.pk, now=at(9, 50))
-    services.set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 20))
+    set_presence(agent=ann, status_id=chat_only.pk, now=at(9, 50))
+    set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 20))
     # While the status exists, its time is open for work: 10:00–10:20 (1200 s) + Available
     # 10:20–10:30 (600 s) = 1800 s.
     [existing] = history.report(HALF_HOUR, now=at(11, 0))["agents"]
@@ -517,13 +523,13 @@ def test_time_in_the_reference_offline_status_is_not_staffed_unless_work_is_held
     # 10:00 Available; 10:01 a chat enters, offered to Ann, accepted at 10:01:10. 10:05 she
     # picks "Offline" still holding it and closes it at 10:08 (no wrap-up). 10:20 Available
     # again; 10:25 she signs out (no status).
-    services.set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 0))
+    set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 0))
     chat = contact("chat", at(10, 1))
-    services.accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 1)), now=at(10, 1, 10))
-    services.set_presence(agent=ann, status_id=offline.pk, now=at(10, 5))
+    accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 1)), now=at(10, 1, 10))
+    set_presence(agent=ann, status_id=offline.pk, now=at(10, 5))
     close(ann, chat, at(10, 8))
-    services.set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 20))
-    services.set_presence(agent=ann, status_id=None, now=at(10, 25))
+    set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 20))
+    set_presence(agent=ann, status_id=None, now=at(10, 25))
 
     report = history.report(HALF_HOUR, now=at(11, 0))
     [agent] = report["agents"]
@@ -563,11 +569,11 @@ def test_a_queues_occupancy_is_out_of_the_staffed_time_of_who_held_its_work() ->
     # 10:00 Ann Available. 10:10 a chat enters, offered to Ann, accepted at once; she closes
     # it at 10:40 (no wrap-up): 30 minutes held. 10:45 Bob Available; no work is left for
     # him. Then Ann is taken out of Web chat: Bob is its only member now.
-    services.set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 0))
+    set_presence(agent=ann, status_id=status("Available").pk, now=at(10, 0))
     chat = contact("chat", at(10, 10))
-    services.accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 10)), now=at(10, 10))
+    accept_offer(agent=ann, offer_id=offered_to(ann, at(10, 10)), now=at(10, 10))
     close(ann, chat, at(10, 40))
-    services.set_presence(agent=bob, status_id=status("Available").pk, now=at(10, 45))
+    set_presence(agent=bob, status_id=status("Available").pk, now=at(10, 45))
     web_chat.members.remove(ann)
     assert list(web_chat.members.all()) == [bob]
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from routing import services
 from routing.models import Offer, WorkItem, WorkItemMove
+from routing.services.offers import accept_offer, decline_offer
+from routing.services.presence import set_presence
 from supervisor.models import SupervisorAction
 from tests.factories import (
     chat_queue,
@@ -69,7 +70,7 @@ def test_work_an_agent_holds_is_transferred_for_them(client, committed) -> None:
     with committed():
         item = work_item_of(start_chat("Held"))
     with committed():
-        services.accept_offer(agent=ada, offer_id=Offer.objects.get(work_item=item).pk)
+        accept_offer(agent=ada, offer_id=Offer.objects.get(work_item=item).pk)
     bob = make_agent("bob", available=True)
     boss = make_supervisor()
     client.force_login(boss)
@@ -86,9 +87,7 @@ def test_work_an_agent_holds_is_transferred_for_them(client, committed) -> None:
     assert action.detail["to_agent"] == "bob"
     assert action.detail["transferred_from"] == item.pk
     with committed():
-        services.accept_offer(
-            agent=bob, offer_id=Offer.objects.get(work_item=successor, agent=bob).pk
-        )
+        accept_offer(agent=bob, offer_id=Offer.objects.get(work_item=successor, agent=bob).pk)
     same = reassign(client, successor.pk, {"agent_id": bob.pk})
     assert (same.status_code, same.json()["field"]) == (400, "agent_id")
 
@@ -102,7 +101,7 @@ def test_reassigning_refuses_what_cannot_work_with_the_field_at_fault(client, co
         item = work_item_of(start_chat("Waiting"))
     with committed():
         offer = Offer.objects.get(work_item=item, agent=decliner)
-        services.decline_offer(agent=decliner, offer_id=offer.pk, reason_id=decline_reason().pk)
+        decline_offer(agent=decliner, offer_id=offer.pk, reason_id=decline_reason().pk)
     client.force_login(make_supervisor())
     cases = [
         ({}, 400, "queue_id"),
@@ -179,9 +178,9 @@ def test_held_work_is_not_handed_to_an_agent_who_cannot_take_it(client, committe
     with committed():
         item = work_item_of(start_chat("Held"))
     with committed():
-        services.accept_offer(agent=ada, offer_id=Offer.objects.get(work_item=item).pk)
+        accept_offer(agent=ada, offer_id=Offer.objects.get(work_item=item).pk)
     resting = make_agent("resting")
-    services.set_presence(agent=resting, status_id=status("Break").pk)
+    set_presence(agent=resting, status_id=status("Break").pk)
     client.force_login(make_supervisor())
     refused = reassign(client, item.pk, {"agent_id": resting.pk})
     assert (refused.status_code, refused.json()["field"]) == (409, "agent_id")

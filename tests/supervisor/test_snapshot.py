@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from routing import services
 from routing.models import Offer, WorkItem
+from routing.services.offers import accept_offer
+from routing.services.presence import set_presence
 from supervisor.selectors import dashboard_snapshot
 from tests.factories import make_agent, make_queue, start_chat
 
@@ -23,7 +24,7 @@ def test_snapshot_counts_waiting_work_and_each_agents_load(committed) -> None:
         start_chat("Third")
     with committed():
         offer = Offer.objects.filter(agent=ada).order_by("pk").first()
-        services.accept_offer(agent=ada, offer_id=offer.pk)
+        accept_offer(agent=ada, offer_id=offer.pk)
     now = timezone.now() + timedelta(seconds=30)
     snapshot = dashboard_snapshot(now)
 
@@ -107,7 +108,7 @@ def test_alerts_name_long_waits_queues_below_goal_and_long_breaks(committed) -> 
     Queue.objects.filter(pk=queue.pk).update(alert_wait_seconds=25)
     PresenceStatus.objects.filter(name="Break").update(alert_after_seconds=60)
     grace = make_agent("grace", first_name="Grace")
-    services.set_presence(
+    set_presence(
         agent=grace,
         status_id=PresenceStatus.objects.get(name="Break").pk,
         now=timezone.now() - timedelta(seconds=90),

@@ -1,6 +1,6 @@
 """A round's claims: lock what the plan touches, re-read it, and write the offers.
 
-``services._make_offers`` decides which planned offers still hold; this module does its
+``rounds.make_offers`` decides which planned offers still hold; this module does its
 database work. On PostgreSQL each step is one hand-written statement over arrays (lock the
 agents, lock the items, re-read presence, load and refusals, then mark the items, stamp the
 agents, insert the offers and read what the console shows of them): with thousands of offers a
@@ -23,8 +23,9 @@ from django.db import connection
 
 from contactcenter.crm.models import Case, Customer, Interaction, Message
 from contactcenter.kernel.lookups import pg_int_array
-from routing import engine, selectors
+from routing import engine
 from routing.models import Agent, Offer, PresenceStatus, Queue, ServiceChannel, WorkItem
+from routing.selectors import payloads, snapshot
 
 
 @dataclass
@@ -37,7 +38,7 @@ class ClaimState:
     # Items still queued in the queue they were planned in, and not locked by anyone else.
     claimable: set[int]
     open_channels: dict[int, set[int]]
-    loads: dict[int, selectors.Load]
+    loads: dict[int, snapshot.Load]
     # (item, agent) pairs where the agent declined or missed the item before.
     refused: set[tuple[int, int]]
 
@@ -119,7 +120,7 @@ def _lock_and_read_sql(
             """,
             [agents],
         )
-        fields = selectors.AGENT_PAYLOAD_FIELDS
+        fields = payloads.AGENT_PAYLOAD_FIELDS
         locked = [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute(
             f"""
@@ -215,7 +216,7 @@ def _write_offers_sql(claims: list[Claim], now: datetime) -> list[tuple[MadeOffe
                 "offered": WorkItem.Status.OFFERED,
                 "pending": Offer.Outcome.PENDING,
                 "now": now,
-                "preview": selectors.PREVIEW_CHARACTERS,
+                "preview": payloads.PREVIEW_CHARACTERS,
                 "customer": Message.Sender.CUSTOMER,
             },
         )
@@ -225,7 +226,7 @@ def _write_offers_sql(claims: list[Claim], now: datetime) -> list[tuple[MadeOffe
         offer_id, item_id, channel, queue, customer_name, preview = made[claim.item.id]
         expires_at = now + timedelta(seconds=claim.timeout_seconds)
         offer = MadeOffer(offer_id, item_id, claim.assignment.agent_id, expires_at)
-        payload = selectors.offer_payload(
+        payload = payloads.offer_payload(
             offer_id=offer_id,
             work_item_id=item_id,
             channel=channel,
@@ -251,7 +252,7 @@ def _lock_and_read_orm(
         Agent.objects.select_for_update(of=("self",))
         .filter(pk__any=agent_ids)
         .order_by("pk")
-        .values(*selectors.AGENT_PAYLOAD_FIELDS)
+        .values(*payloads.AGENT_PAYLOAD_FIELDS)
     )
     claimable = {
         item_id
@@ -266,7 +267,7 @@ def _lock_and_read_orm(
             "work_item_id", "agent_id"
         )
     )
-    open_channels = selectors.open_channels(agent_ids)
+    open_channels = snapshot.open_channels(agent_ids)
     return _claim_state(locked, claimable, open_channels, refused, agent_ids, now)
 
 
@@ -278,14 +279,14 @@ def _claim_state(
     agent_ids: list[int],
     now: datetime,
 ) -> ClaimState:
-    """The state both paths read; load comes from ``selectors.loads``, the one definition of
+    """The state both paths read; load comes from ``snapshot.loads``, the one definition of
     what holds an agent's capacity."""
     return ClaimState(
         capacities={row["pk"]: row["capacity"] for row in locked},
-        agent_payloads={row["pk"]: selectors.agent_payload(row) for row in locked},
+        agent_payloads={row["pk"]: payloads.agent_payload(row) for row in locked},
         claimable=claimable,
         open_channels=open_channels,
-        loads=selectors.loads(agent_ids, now),
+        loads=snapshot.loads(agent_ids, now),
         refused=refused,
     )
 
@@ -321,7 +322,7 @@ def _write_offers_orm(claims: list[Claim], now: datetime) -> list[tuple[MadeOffe
         MadeOffer(offer.pk, offer.work_item_id, offer.agent_id, offer.expires_at)
         for offer in offers
     ]
-    return list(zip(made, selectors.offer_payloads(offers, now), strict=True))
+    return list(zip(made, payloads.offer_payloads(offers, now), strict=True))
 
 
 def routing_key_json(key: Iterable[Any]) -> list[Any]:

@@ -1,40 +1,36 @@
-"""Reads for routing: the engine's snapshot, the console's state, and access checks."""
+"""The snapshot a routing round plans from: waiting items and agents' states, as plain
+values the engine takes, read in a fixed handful of hand-written statements (every round
+reads them)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
-from contactcenter.crm.models import CannedResponse, ContactPoint, Message
-from contactcenter.crm.selectors import customer_email, message_payload, transcripts
-from contactcenter.kernel.errors import NotFound
 from contactcenter.kernel.lookups import sql_any_of
 from routing import engine
 from routing.models import (
     Agent,
     AgentChannelLimit,
     AgentSkill,
-    DeclineReason,
-    Disposition,
     Offer,
     PresenceStatus,
     Queue,
     RoutingConfig,
     ServiceChannel,
-    Skill,
     WorkItem,
     WorkItemSkill,
 )
 
 ACTIVE_STATUSES = (WorkItem.Status.OFFERED, WorkItem.Status.ASSIGNED)
+
 # A round looks at the first-served waiting items that some free agent could take: first
 # ROUND_ITEMS_PER_FREE_UNIT per unit of free capacity (an item takes at least one), at least
 # ROUND_ITEM_MINIMUM, so that with a long line and few free agents a round costs little. If
@@ -42,47 +38,10 @@ ACTIVE_STATUSES = (WorkItem.Status.OFFERED, WorkItem.Status.ASSIGNED)
 # they refused them), the round reads on, up to ROUND_ITEM_LIMIT, so that the items behind
 # are not starved. The next round picks up the rest as agents free up.
 ROUND_ITEM_LIMIT = 2000
+
 ROUND_ITEMS_PER_FREE_UNIT = 10
+
 ROUND_ITEM_MINIMUM = 200
-
-
-def work_items_with_context() -> QuerySet[WorkItem]:
-    return WorkItem.objects.select_related(
-        "interaction__case__customer",
-        "interaction__contact_point",
-        "queue",
-        "channel",
-        "agent__user",
-    ).prefetch_related(
-        Prefetch(
-            "interaction__case__customer__contact_points",
-            queryset=ContactPoint.objects.order_by("kind", "value"),
-        )
-    )
-
-
-def access_offer(agent: Agent, offer_id: int, *, for_update: bool = False) -> Offer:
-    """The agent's own offer, or NotFound: an agent never sees another agent's offers."""
-    offers = Offer.objects.filter(pk=offer_id, agent=agent)
-    if for_update:
-        offers = offers.select_for_update()
-    offer = offers.first()
-    if offer is None:
-        raise NotFound(f"No offer {offer_id} for you.", field="offer_id")
-    return offer
-
-
-def access_work_item(agent: Agent, work_item_id: int, *, for_update: bool = False) -> WorkItem:
-    """A work item the agent is working on, or NotFound."""
-    items = WorkItem.objects.filter(
-        pk=work_item_id, agent=agent, status=WorkItem.Status.ASSIGNED
-    ).select_related("interaction", "agent__user", "queue__routing_config")
-    if for_update:
-        items = items.select_for_update(of=("self",))
-    item = items.first()
-    if item is None:
-        raise NotFound(f"You are not working on item {work_item_id}.", field="work_item_id")
-    return item
 
 
 def held_by_agent(now: datetime) -> Q:
@@ -151,62 +110,6 @@ def channel_blocks() -> dict[int, frozenset[int]]:
     return {channel_id: frozenset(blocked) for channel_id, blocked in blocks.items()}
 
 
-def first_customer_message(interaction_id: int) -> str:
-    return _first_customer_messages([interaction_id]).get(interaction_id, "")
-
-
-def last_agent_of(customer_id: int, *, exclude_interaction: int | None = None) -> int | None:
-    """The agent who most recently took work from this customer, on any channel."""
-    served = WorkItem.objects.filter(
-        interaction__case__customer_id=customer_id, accepted_at__isnull=False
-    )
-    if exclude_interaction is not None:
-        served = served.exclude(interaction_id=exclude_interaction)
-    return served.order_by("-accepted_at", "-id").values_list("agent_id", flat=True).first()
-
-
-def current_assignment(interaction_id: int) -> tuple[int | None, int | None]:
-    """(work item id, agent id) of the agent working the interaction now, or (None, None)."""
-    row = (
-        WorkItem.objects.filter(interaction_id=interaction_id, status=WorkItem.Status.ASSIGNED)
-        .values_list("pk", "agent_id")
-        .first()
-    )
-    return row if row is not None else (None, None)
-
-
-def waiting_line(queue_id: int, *, limit: int) -> list[tuple[int, int]]:
-    """(interaction id, channel id) of the first items waiting in a queue, next served first."""
-    return list(
-        WorkItem.objects.filter(queue_id=queue_id, status=WorkItem.Status.QUEUED)
-        .order_by("-priority", "enqueued_at", "id")
-        .values_list("interaction_id", "channel_id")[:limit]
-    )
-
-
-def queue_position(item: WorkItem) -> int:
-    """1 for the next item to be served in its queue, in the order of ``waiting_line``."""
-    waiting = WorkItem.objects.filter(queue_id=item.queue_id, status=WorkItem.Status.QUEUED)
-    ahead = waiting.filter(
-        Q(priority__gt=item.priority)
-        | Q(priority=item.priority, enqueued_at__lt=item.enqueued_at)
-        | Q(priority=item.priority, enqueued_at=item.enqueued_at, pk__lt=item.pk)
-    )
-    return ahead.count() + 1
-
-
-def waiting_since_before(queue_id: int, cutoff: datetime) -> list[int]:
-    """Items waiting in the queue that entered it before the cutoff, oldest first."""
-    entered = Coalesce("overflowed_at", "enqueued_at")
-    return list(
-        WorkItem.objects.filter(queue_id=queue_id, status=WorkItem.Status.QUEUED)
-        .annotate(entered=entered)
-        .filter(entered__lt=cutoff)
-        .order_by("entered", "id")
-        .values_list("pk", flat=True)
-    )
-
-
 def has_agent_with_room(queue_id: int, channel_id: int, units: int) -> bool:
     """Whether a member of the queue open for the channel has ``units`` of capacity free.
 
@@ -241,14 +144,6 @@ def has_agent_with_room(queue_id: int, channel_id: int, units: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return bool(cursor.fetchone()[0])
-
-
-def agents_available(queue_id: int, channel_id: int) -> int:
-    """Members of the queue whose presence accepts the channel right now."""
-    return Agent.objects.filter(queues=queue_id, status__channels=channel_id).distinct().count()
-
-
-# --- the engine's snapshot -------------------------------------------------------------------
 
 
 class WaitingWork(NamedTuple):
@@ -506,48 +401,6 @@ def agent_states(
     ]
 
 
-# --- payloads for the console --------------------------------------------------------------
-
-
-def agent_payload_by_id(agent_id: int) -> dict[str, Any]:
-    return agent_payloads([agent_id])[0]
-
-
-# What the console shows of an agent, as ``values()`` names; hand-written SQL selects the
-# same columns in this order.
-AGENT_PAYLOAD_FIELDS = (
-    "pk",
-    "capacity",
-    "status_id",
-    "status__name",
-    "status_since",
-    "user__username",
-    "user__first_name",
-    "user__last_name",
-)
-
-
-def agent_payloads(agent_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """What the console shows of each agent (status, capacity, load), in two queries."""
-    rows = list(Agent.objects.filter(pk__any=list(agent_ids)).values(*AGENT_PAYLOAD_FIELDS))
-    used = used_units(row["pk"] for row in rows)
-    return [agent_payload(row, used_units=used.get(row["pk"], 0)) for row in rows]
-
-
-def agent_payload(row: Mapping[str, Any], *, used_units: int = 0) -> dict[str, Any]:
-    """The console's view of an agent from a row of ``AGENT_PAYLOAD_FIELDS``."""
-    name = f"{row['user__first_name']} {row['user__last_name']}".strip()
-    return {
-        "id": row["pk"],
-        "name": name or row["user__username"],
-        "status_id": row["status_id"],
-        "status_name": row["status__name"] or "Offline",
-        "status_since": row["status_since"].isoformat(),
-        "capacity": row["capacity"],
-        "used_units": used_units,
-    }
-
-
 def open_channels(agent_ids: Iterable[int]) -> dict[int, set[int]]:
     """Agent -> the channels their presence accepts right now."""
     open_by_agent: dict[int, set[int]] = defaultdict(set)
@@ -557,193 +410,3 @@ def open_channels(agent_ids: Iterable[int]) -> dict[int, set[int]]:
     for agent_id, channel_id in rows:
         open_by_agent[agent_id].add(channel_id)
     return open_by_agent
-
-
-def status_payloads() -> list[dict[str, Any]]:
-    statuses = PresenceStatus.objects.prefetch_related("channels")
-    return [
-        {
-            "id": status.pk,
-            "name": status.name,
-            "channels": sorted(channel.kind for channel in status.channels.all()),
-        }
-        for status in statuses
-    ]
-
-
-def _first_customer_messages(interaction_ids: list[int]) -> dict[int, str]:
-    first: dict[int, str] = {}
-    rows = (
-        Message.objects.filter(interaction_id__any=interaction_ids, sender=Message.Sender.CUSTOMER)
-        .order_by("interaction_id", "created_at", "id")
-        .values_list("interaction_id", "body")
-    )
-    for interaction_id, body in rows:
-        first.setdefault(interaction_id, body)
-    return first
-
-
-def offer_payloads(offers: list[Offer], now: datetime) -> list[dict[str, Any]]:
-    """What an agent's console shows of each offer; plain values, since a round sends many."""
-    items = {
-        row["pk"]: row
-        for row in WorkItem.objects.filter(pk__any=[o.work_item_id for o in offers]).values(
-            "pk",
-            "interaction_id",
-            "enqueued_at",
-            "channel__kind",
-            "queue__name",
-            "interaction__case__customer__name",
-        )
-    }
-    previews = _first_customer_messages([item["interaction_id"] for item in items.values()])
-    payloads = []
-    for offer in offers:
-        item = items[offer.work_item_id]
-        payloads.append(
-            offer_payload(
-                offer_id=offer.pk,
-                work_item_id=item["pk"],
-                channel=item["channel__kind"],
-                queue=item["queue__name"],
-                customer_name=item["interaction__case__customer__name"],
-                preview=previews.get(item["interaction_id"], ""),
-                enqueued_at=item["enqueued_at"],
-                created_at=offer.created_at,
-                expires_at=offer.expires_at,
-                now=now,
-            )
-        )
-    return payloads
-
-
-# The console shows the start of the customer's first message with an offer.
-PREVIEW_CHARACTERS = 280
-
-
-def offer_payload(
-    *,
-    offer_id: int,
-    work_item_id: int,
-    channel: str,
-    queue: str,
-    customer_name: str,
-    preview: str,
-    enqueued_at: datetime,
-    created_at: datetime,
-    expires_at: datetime,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "offer_id": offer_id,
-        "work_item_id": work_item_id,
-        "channel": channel,
-        "queue": queue,
-        "customer_name": customer_name,
-        "preview": preview[:PREVIEW_CHARACTERS],
-        "waiting_since": enqueued_at.isoformat(),
-        "expires_at": expires_at.isoformat(),
-        "timeout_seconds": int((expires_at - created_at).total_seconds()),
-        "remaining_seconds": max(int((expires_at - now).total_seconds() + 0.999), 0),
-    }
-
-
-# The most an item's payload carries of its case's earlier conversations.
-EARLIER_MESSAGES = 200
-
-
-def earlier_in_cases(items: list[WorkItem]) -> dict[int, list[dict[str, Any]]]:
-    """Per case, its other conversations (a chat before this call, an email before this chat),
-    oldest first, with their last EARLIER_MESSAGES messages: one query for any number."""
-    current = {item.interaction_id for item in items}
-    case_ids = {item.interaction.case_id for item in items}
-    by_case: dict[int, dict[int, dict[str, Any]]] = {case_id: {} for case_id in case_ids}
-    messages = list(
-        Message.objects.filter(interaction__case_id__in=case_ids)
-        .exclude(interaction_id__in=current)
-        .select_related("author", "interaction__case__customer")
-        .prefetch_related("attachments")
-        .order_by("-created_at", "-id")[: EARLIER_MESSAGES * max(1, len(case_ids))]
-    )
-    for message in reversed(messages):
-        interaction = message.interaction
-        conversations = by_case[interaction.case_id]
-        if interaction.pk not in conversations:
-            conversations[interaction.pk] = {
-                "interaction_id": interaction.pk,
-                "channel": interaction.channel,
-                "started_at": interaction.started_at.isoformat(),
-                "messages": [],
-            }
-        conversations[interaction.pk]["messages"].append(message_payload(message))
-    return {case_id: list(conversations.values()) for case_id, conversations in by_case.items()}
-
-
-def work_item_payloads(items: list[WorkItem]) -> list[dict[str, Any]]:
-    messages = transcripts(item.interaction_id for item in items)
-    earlier = earlier_in_cases(items) if items else {}
-    return [
-        {
-            "work_item_id": item.pk,
-            "interaction_id": item.interaction_id,
-            "channel": item.channel.kind,
-            "queue": item.queue.name,
-            "customer_name": item.interaction.case.customer.name,
-            "customer_email": customer_email(item.interaction.case.customer),
-            "case_number": item.interaction.case.number,
-            "accepted_at": item.accepted_at.isoformat() if item.accepted_at else None,
-            "units": item.units,
-            "messages": [
-                message_payload(message, work_item_id=item.pk)
-                for message in messages[item.interaction_id]
-            ],
-            "customer_id": item.interaction.case.customer_id,
-            # A web chat visitor's typed email, not vouched for by the site: not theirs for sure.
-            "claimed_email": item.interaction.claimed_email,
-            "customer_address": (
-                item.interaction.contact_point.value if item.interaction.contact_point else ""
-            ),
-            "subject": item.interaction.subject,
-            "started_at": item.interaction.started_at.isoformat(),
-            "earlier": earlier.get(item.interaction.case_id, []),
-        }
-        for item in items
-    ]
-
-
-def console_snapshot(agent: Agent, now: datetime) -> dict[str, Any]:
-    offers = list(
-        Offer.objects.filter(agent=agent, outcome=Offer.Outcome.PENDING).order_by(
-            "created_at", "id"
-        )
-    )
-    items = list(
-        work_items_with_context()
-        .filter(agent=agent, status=WorkItem.Status.ASSIGNED)
-        .order_by("accepted_at", "id")
-    )
-    return {
-        "agent": agent_payload_by_id(agent.pk),
-        "statuses": status_payloads(),
-        "decline_reasons": list(DeclineReason.objects.filter(is_active=True).values("id", "name")),
-        "dispositions": list(Disposition.objects.filter(is_active=True).values("id", "name")),
-        "canned_responses": list(
-            CannedResponse.objects.filter(is_active=True).values("id", "title", "body")
-        ),
-        "transfer_targets": {
-            "queues": list(Queue.objects.order_by("name").values("id", "name")),
-            "agents": [
-                {
-                    "id": row["pk"],
-                    "name": f"{row['user__first_name']} {row['user__last_name']}".strip()
-                    or row["user__username"],
-                }
-                for row in Agent.objects.exclude(pk=agent.pk)
-                .order_by("user__first_name", "user__username")
-                .values("pk", "user__first_name", "user__last_name", "user__username")
-            ],
-            "skills": list(Skill.objects.order_by("name").values("id", "name")),
-        },
-        "offers": offer_payloads(offers, now),
-        "work_items": work_item_payloads(items),
-    }
