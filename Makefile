@@ -35,12 +35,21 @@ install: $(VENV)/.installed node_modules/.installed
 
 install-test: $(VENV)/.installed-test node_modules/.installed
 
+# The demo's secret key, kept so that logins survive a restart; the settings only read it.
+.local/secret_key:
+	@mkdir -p .local
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
 ## Set up, seed demo data and serve on http://$(HOST):$(PORT) with live demo traffic.
-demo: install
+demo: install .local/secret_key
 	DEMO_TRAFFIC=1 $(PY) manage.py demo --host $(HOST) --port $(PORT)
 
-## Install what the tests need (Chromium through apt where missing and permitted) and run them all.
+## Install what the tests need (Chromium through apt where missing and permitted) and run them all:
+## lint and format, the layer contract (import-linter), then the Python suite.
 test: install-test chromium
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests; Playwright cannot download its own browser here.
@@ -67,6 +76,7 @@ bench: install-test
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install-test
 	$(VENV)/bin/ruff format .

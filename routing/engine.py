@@ -514,18 +514,17 @@ def plan(
     """
     blocks = blocks or {}
     desks = {agent.id: _Desk(agent, blocks) for agent in agents}
-    lines: dict[tuple[int, int], _Candidates] = defaultdict(_Candidates)
-    for desk in desks.values():
-        if desk.free <= 0:
-            continue
-        for queue_id in desk.state.queue_ids:
-            for channel_id in desk.state.open_channel_ids:
-                lines[(queue_id, channel_id)].add(desk)
+    lines = _lines(desks.values())
     openings = _Openings(lines)
     pools: dict[tuple, _Pool] = {}
-
     offered_at = now.timestamp()
     assignments: list[Assignment] = []
+
+    def assign(item: WaitingItem, desk: _Desk, units: int, model: str, key: tuple) -> None:
+        desk.take(item.channel_id, units, blocks, offered_at, len(assignments) + 1)
+        openings.after_take(desk)
+        assignments.append(Assignment(item.id, desk.id, model, key))
+
     for item in serving_order(items, now):
         # Most items have no preferred agent: spare them the call.
         preferred = item.prefers(now) if item.preferred_agent_id is not None else None
@@ -534,41 +533,60 @@ def plan(
             if _statically_eligible(desk.state, item, item.skill_needs(now)):
                 units = item.units_for(desk.state.capacity)
                 if desk.room_for(item.channel_id, units) is None:
-                    desk.take(item.channel_id, units, blocks, offered_at, len(assignments) + 1)
-                    openings.after_take(desk)
-                    assignments.append(Assignment(item.id, desk.id, "preferred_agent", (desk.id,)))
+                    assign(item, desk, units, "preferred_agent", (desk.id,))
                 # Held for the preferred agent, with or without room right now.
                 continue
         if not openings.any_for(item):
             continue
-        needs = item.skill_needs(now)
-        pool_key = (
-            item.queue_id,
-            item.channel_id,
-            needs,
-            item.units,
-            item.capacity_percent,
-            item.routing_model,
-        )
-        pool = pools.get(pool_key)
-        if pool is None:
-            # The opening has agents, so the queue and channel have a line.
-            line = lines[(item.queue_id, item.channel_id)]
-            pool = pools[pool_key] = _Pool(
-                line.with_skills(needs),
-                make_entry=_entry_maker(item.routing_model, needs),
-                channel_id=item.channel_id,
-                units=item.units,
-                percent=item.capacity_percent,
-            )
+        pool = _pool_for(item, pools, lines, now)
         best = pool.best(item.excluded_agent_ids)
-        if best is None:
-            continue
-        desk, key = best
-        desk.take(item.channel_id, pool.units_for(desk), blocks, offered_at, len(assignments) + 1)
-        openings.after_take(desk)
-        assignments.append(Assignment(item.id, desk.id, str(item.routing_model), key))
+        if best is not None:
+            desk, key = best
+            assign(item, desk, pool.units_for(desk), str(item.routing_model), key)
     return assignments
+
+
+def _lines(desks: Iterable[_Desk]) -> dict[tuple[int, int], _Candidates]:
+    """(queue, channel) -> the agents with room who serve it."""
+    lines: dict[tuple[int, int], _Candidates] = defaultdict(_Candidates)
+    for desk in desks:
+        if desk.free <= 0:
+            continue
+        for queue_id in desk.state.queue_ids:
+            for channel_id in desk.state.open_channel_ids:
+                lines[(queue_id, channel_id)].add(desk)
+    return lines
+
+
+def _pool_for(
+    item: WaitingItem,
+    pools: dict[tuple, _Pool],
+    lines: dict[tuple[int, int], _Candidates],
+    now: datetime,
+) -> _Pool:
+    """The pool of agents for items like this one (same line, needs, units and model),
+    made once per round and shared by every such item."""
+    needs = item.skill_needs(now)
+    pool_key = (
+        item.queue_id,
+        item.channel_id,
+        needs,
+        item.units,
+        item.capacity_percent,
+        item.routing_model,
+    )
+    pool = pools.get(pool_key)
+    if pool is None:
+        # The item has an opening, so its queue and channel have a line.
+        line = lines[(item.queue_id, item.channel_id)]
+        pool = pools[pool_key] = _Pool(
+            line.with_skills(needs),
+            make_entry=_entry_maker(item.routing_model, needs),
+            channel_id=item.channel_id,
+            units=item.units,
+            percent=item.capacity_percent,
+        )
+    return pool
 
 
 def _statically_eligible(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -84,14 +85,7 @@ def item_facts(
             "agent_id",
         )
     )
-    moves: dict[int, list[metrics.Move]] = defaultdict(list)
-    ids = [row["pk"] for row in rows]
-    # In batches: SQLite caps the parameters of one statement.
-    for offset in range(0, len(ids), ID_BATCH):
-        for work_item_id, from_queue_id, to_queue_id, moved_at in WorkItemMove.objects.filter(
-            work_item_id__in=ids[offset : offset + ID_BATCH]
-        ).values_list("work_item_id", "from_queue_id", "to_queue_id", "moved_at"):
-            moves[work_item_id].append(metrics.Move(from_queue_id, to_queue_id, moved_at))
+    moves = _moves_of([row["pk"] for row in rows])
     return [
         metrics.ItemFacts(
             work_item_id=row["pk"],
@@ -107,6 +101,18 @@ def item_facts(
         )
         for row in rows
     ]
+
+
+def _moves_of(ids: list[int]) -> dict[int, list[metrics.Move]]:
+    """Work item -> its moves between queues."""
+    moves: dict[int, list[metrics.Move]] = defaultdict(list)
+    # In batches: SQLite caps the parameters of one statement.
+    for offset in range(0, len(ids), ID_BATCH):
+        for work_item_id, from_queue_id, to_queue_id, moved_at in WorkItemMove.objects.filter(
+            work_item_id__in=ids[offset : offset + ID_BATCH]
+        ).values_list("work_item_id", "from_queue_id", "to_queue_id", "moved_at"):
+            moves[work_item_id].append(metrics.Move(from_queue_id, to_queue_id, moved_at))
+    return moves
 
 
 def offer_facts(start: datetime, end: datetime) -> list[metrics.OfferFacts]:
@@ -323,62 +329,73 @@ def report(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
         {channel for per in result.queues.values() for _q, channel in per}
         | {channel for per in result.bot_resolved.values() for channel in per}
     )
-    rows_by_queue, rows_by_channel = [], []
-    for begin, finish in intervals:
-        per_key = result.queues.get(begin, {})
-        staffed_by_agent = use.staffed.get(begin, {})
-        for queue in queues:
-            counters = metrics.QueueCounters()
-            for (queue_id, _channel), values in per_key.items():
-                if queue_id == queue["pk"]:
-                    counters.add(values)
-            staffed = math.fsum(
-                staffed_by_agent.get(agent_id, 0.0)
-                for agent_id in use.workers_by_queue.get(begin, {}).get(queue["pk"], ())
-            )
-            busy = use.busy_by_queue.get(begin, {}).get(queue["pk"], 0.0)
-            rows_by_queue.append(
-                {
-                    "start": begin,
-                    "end": finish,
-                    "queue_id": queue["pk"],
-                    "queue": queue["name"],
-                    "service_level_goal": queue["service_level_goal"] / 100,
-                    **queue_figures(counters),
-                    "busy_seconds": round(busy, 3),
-                    "staffed_seconds": round(staffed, 3),
-                    "occupancy": ratio(busy, staffed),
-                }
-            )
-        for channel in channels:
-            counters = metrics.QueueCounters()
-            for (_queue_id, kind), values in per_key.items():
-                if kind == channel:
-                    counters.add(values)
-            busy = use.busy_by_channel.get(begin, {}).get(channel, 0.0)
-            staffed = math.fsum(
-                staffed_by_agent.get(agent_id, 0.0)
-                for agent_id in use.workers_by_channel.get(begin, {}).get(channel, ())
-            )
-            rows_by_channel.append(
-                {
-                    "start": begin,
-                    "end": finish,
-                    "channel": channel,
-                    **queue_figures(counters),
-                    "bot_resolved": result.bot_resolved.get(begin, {}).get(channel, 0),
-                    "busy_seconds": round(busy, 3),
-                    "staffed_seconds": round(staffed, 3),
-                    "occupancy": ratio(busy, staffed),
-                }
-            )
     return {
         "start": period.start,
         "end": period.end,
         "step_seconds": int(period.step.total_seconds()),
-        "by_queue": rows_by_queue,
-        "by_channel": rows_by_channel,
+        "by_queue": [
+            _queue_row(begin, finish, queue, result, use)
+            for begin, finish in intervals
+            for queue in queues
+        ],
+        "by_channel": [
+            _channel_row(begin, finish, channel, result, use)
+            for begin, finish in intervals
+            for channel in channels
+        ],
         "agents": _agent_rows(result, use),
+    }
+
+
+def _staffed(use: metrics.TimeUse, begin: datetime, agent_ids: Iterable[int]) -> float:
+    staffed_by_agent = use.staffed.get(begin, {})
+    return math.fsum(staffed_by_agent.get(agent_id, 0.0) for agent_id in agent_ids)
+
+
+def _queue_row(
+    begin: datetime,
+    finish: datetime,
+    queue: dict[str, Any],
+    result: metrics.Tally,
+    use: metrics.TimeUse,
+) -> dict[str, Any]:
+    counters = metrics.QueueCounters()
+    for (queue_id, _channel), values in result.queues.get(begin, {}).items():
+        if queue_id == queue["pk"]:
+            counters.add(values)
+    staffed = _staffed(use, begin, use.workers_by_queue.get(begin, {}).get(queue["pk"], ()))
+    busy = use.busy_by_queue.get(begin, {}).get(queue["pk"], 0.0)
+    return {
+        "start": begin,
+        "end": finish,
+        "queue_id": queue["pk"],
+        "queue": queue["name"],
+        "service_level_goal": queue["service_level_goal"] / 100,
+        **queue_figures(counters),
+        "busy_seconds": round(busy, 3),
+        "staffed_seconds": round(staffed, 3),
+        "occupancy": ratio(busy, staffed),
+    }
+
+
+def _channel_row(
+    begin: datetime, finish: datetime, channel: str, result: metrics.Tally, use: metrics.TimeUse
+) -> dict[str, Any]:
+    counters = metrics.QueueCounters()
+    for (_queue_id, kind), values in result.queues.get(begin, {}).items():
+        if kind == channel:
+            counters.add(values)
+    busy = use.busy_by_channel.get(begin, {}).get(channel, 0.0)
+    staffed = _staffed(use, begin, use.workers_by_channel.get(begin, {}).get(channel, ()))
+    return {
+        "start": begin,
+        "end": finish,
+        "channel": channel,
+        **queue_figures(counters),
+        "bot_resolved": result.bot_resolved.get(begin, {}).get(channel, 0),
+        "busy_seconds": round(busy, 3),
+        "staffed_seconds": round(staffed, 3),
+        "occupancy": ratio(busy, staffed),
     }
 
 

@@ -250,46 +250,8 @@ def tally(
     for item in items:
         stays = visits(item)
         for visit in stays:
-            counters = result.queues
-            key = (visit.queue_id, item.channel)
-            entered = intervals.bucket(visit.entered_at)
-            if entered is not None:
-                counters[entered][key].offered += 1
-            ended = intervals.bucket(visit.outcome_at)
-            if ended is None:
-                continue
-            row = counters[ended][key]
-            within = visit.wait_seconds <= service_level_seconds.get(visit.queue_id, 0)
-            if visit.outcome == ANSWERED:
-                row.handled += 1
-                row.wait_seconds += visit.wait_seconds
-                row.sl_counted += 1
-                row.answered_in_sl += within
-                if item.agent_id is not None:
-                    agent = result.agents[ended][item.agent_id]
-                    agent.handled += 1
-            elif visit.outcome == ABANDONED:
-                row.abandoned += 1
-                row.sl_counted += not within
-            elif visit.outcome == EXPIRED:
-                row.expired += 1
-                row.sl_counted += 1
-            elif visit.outcome == MOVED:
-                row.moved_out += 1
-                row.sl_counted += not within
-        work_ended = item.work_ended_at
-        # Handle time counts when the work ended (wrap-up included), in the queue that
-        # answered it.
-        finished = intervals.bucket(work_ended)
-        if finished is not None:
-            handle = (work_ended - item.accepted_at).total_seconds()
-            row = result.queues[finished][(stays[-1].queue_id, item.channel)]
-            row.handle_ended += 1
-            row.handle_seconds += handle
-            if item.agent_id is not None:
-                agent = result.agents[finished][item.agent_id]
-                agent.handle_ended += 1
-                agent.handle_seconds += handle
+            _count_visit(result, item, visit, service_level_seconds, intervals)
+        _count_handle_time(result, item, stays, intervals)
     for offer in offers:
         responded = intervals.bucket(offer.responded_at)
         if responded is None:
@@ -306,6 +268,60 @@ def tally(
         if ended is not None:
             result.bot_resolved[ended][resolution.channel] += 1
     return result
+
+
+def _count_visit(
+    result: Tally,
+    item: ItemFacts,
+    visit: Visit,
+    service_level_seconds: Mapping[int, int],
+    intervals: Intervals,
+) -> None:
+    """A stay in a queue: offered when it entered, its outcome when it ended."""
+    key = (visit.queue_id, item.channel)
+    entered = intervals.bucket(visit.entered_at)
+    if entered is not None:
+        result.queues[entered][key].offered += 1
+    ended = intervals.bucket(visit.outcome_at)
+    if ended is None:
+        return
+    row = result.queues[ended][key]
+    within = visit.wait_seconds <= service_level_seconds.get(visit.queue_id, 0)
+    if visit.outcome == ANSWERED:
+        row.handled += 1
+        row.wait_seconds += visit.wait_seconds
+        row.sl_counted += 1
+        row.answered_in_sl += within
+        if item.agent_id is not None:
+            result.agents[ended][item.agent_id].handled += 1
+    elif visit.outcome == ABANDONED:
+        row.abandoned += 1
+        row.sl_counted += not within
+    elif visit.outcome == EXPIRED:
+        row.expired += 1
+        row.sl_counted += 1
+    elif visit.outcome == MOVED:
+        row.moved_out += 1
+        row.sl_counted += not within
+
+
+def _count_handle_time(
+    result: Tally, item: ItemFacts, stays: list[Visit], intervals: Intervals
+) -> None:
+    """Handle time counts when the work ended (wrap-up included), in the queue that
+    answered it."""
+    work_ended = item.work_ended_at
+    finished = intervals.bucket(work_ended)
+    if finished is None:
+        return
+    handle = (work_ended - item.accepted_at).total_seconds()
+    row = result.queues[finished][(stays[-1].queue_id, item.channel)]
+    row.handle_ended += 1
+    row.handle_seconds += handle
+    if item.agent_id is not None:
+        agent = result.agents[finished][item.agent_id]
+        agent.handle_ended += 1
+        agent.handle_seconds += handle
 
 
 # --- time in status and occupancy -----------------------------------------------------------------

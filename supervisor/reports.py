@@ -393,67 +393,69 @@ def csv_response(table: str, query: Query, report: dict[str, Any]) -> HttpRespon
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    if table in INTERVAL_TABLES:
-        rows_key, name_column, before, after = INTERVAL_TABLES[table]
-        writer.writerow(
-            [
-                "interval_start",
-                "interval_end",
-                name_column,
-                *before,
-                *(CSV_NAMES.get(name, name) for name in QUEUE_COLUMNS),
-                *after,
-            ]
-        )
-        for row in report[rows_key]:
-            writer.writerow(
-                [
-                    _iso(row["start"]),
-                    _iso(row["end"]),
-                    _text(row[name_column]),
-                    *(row[name] for name in before),
-                    *(_cell(row[name]) for name in QUEUE_COLUMNS),
-                    *(row[name] for name in after),
-                ]
-            )
-    else:
-        statuses = status_columns(report["agents"])
-        writer.writerow(
-            [
-                "period_start",
-                "period_end",
-                "agent",
-                "team",
-                *(f"seconds_in_status:{name}" for name in statuses),
-                "open_for_work_seconds",
-                "staffed_seconds",
-                "handled",
-                "average_handle_time_seconds",
-                "accepted",
-                "declined",
-                "missed",
-                "occupancy",
-            ]
-        )
-        for row in report["agents"]:
-            writer.writerow(
-                [
-                    _iso(report["start"]),
-                    _iso(report["end"]),
-                    _text(row["agent"]),
-                    _text(row["team"]),
-                    *(row["seconds_in_status"].get(name, 0) for name in statuses),
-                    row["open_for_work_seconds"],
-                    row["staffed_seconds"],
-                    row["handled"],
-                    _cell(row["average_handle_time"]),
-                    row["accepted"],
-                    row["declined"],
-                    row["missed"],
-                    _cell(row["occupancy"]),
-                ]
-            )
+    rows = _interval_csv(table, report) if table in INTERVAL_TABLES else _agent_csv(report)
+    writer.writerows(rows)
     return response
+
+
+def _interval_csv(table: str, report: dict[str, Any]) -> list[list[Any]]:
+    rows_key, name_column, before, after = INTERVAL_TABLES[table]
+    header = [
+        "interval_start",
+        "interval_end",
+        name_column,
+        *before,
+        *(CSV_NAMES.get(name, name) for name in QUEUE_COLUMNS),
+        *after,
+    ]
+    return [header] + [
+        [
+            _iso(row["start"]),
+            _iso(row["end"]),
+            _text(row[name_column]),
+            *(row[name] for name in before),
+            *(_cell(row[name]) for name in QUEUE_COLUMNS),
+            *(row[name] for name in after),
+        ]
+        for row in report[rows_key]
+    ]
+
+
+def _agent_csv(report: dict[str, Any]) -> list[list[Any]]:
+    statuses = status_columns(report["agents"])
+    header = [
+        "period_start",
+        "period_end",
+        "agent",
+        "team",
+        *(f"seconds_in_status:{name}" for name in statuses),
+        "open_for_work_seconds",
+        "staffed_seconds",
+        "handled",
+        "average_handle_time_seconds",
+        "accepted",
+        "declined",
+        "missed",
+        "occupancy",
+    ]
+    return [header] + [
+        [
+            _iso(report["start"]),
+            _iso(report["end"]),
+            _text(row["agent"]),
+            _text(row["team"]),
+            *(row["seconds_in_status"].get(name, 0) for name in statuses),
+            row["open_for_work_seconds"],
+            row["staffed_seconds"],
+            row["handled"],
+            _cell(row["average_handle_time"]),
+            row["accepted"],
+            row["declined"],
+            row["missed"],
+            _cell(row["occupancy"]),
+        ]
+        for row in report["agents"]
+    ]
 
 
 def _iso(moment: datetime) -> str:

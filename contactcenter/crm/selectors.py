@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count
 
-from contactcenter.crm.models import Attachment, Customer, Interaction, Message
+from contactcenter.crm.models import Attachment, Case, Customer, Interaction, Message
 
 
 def message_payload(message: Message, *, work_item_id: int | None = None) -> dict[str, Any]:
@@ -94,6 +94,61 @@ def customer_email(customer: Customer) -> str:
         if point.kind == point.Kind.EMAIL:
             return point.value
     return ""
+
+
+def customer_payload(customer: Customer) -> dict[str, Any]:
+    """A customer's profile and addresses (contact points prefetched)."""
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "tier": customer.tier,
+        "language": customer.language,
+        "notes": customer.notes,
+        "contact_points": [
+            {"kind": point.kind, "value": point.value} for point in customer.contact_points.all()
+        ],
+    }
+
+
+def case_payloads(customer: Customer, *, limit: int) -> list[dict[str, Any]]:
+    """The customer's cases, newest first, in one query."""
+    cases = customer.cases.order_by("-created_at", "-id").values(
+        "id", "subject", "status", "created_at", "closed_at"
+    )[:limit]
+    return [
+        {
+            "id": case["id"],
+            "number": Case(pk=case["id"]).number,
+            "subject": case["subject"],
+            "status": case["status"],
+            "created_at": case["created_at"].isoformat(),
+            "closed_at": case["closed_at"].isoformat() if case["closed_at"] else None,
+        }
+        for case in cases
+    ]
+
+
+def interaction_payload(
+    interaction: Interaction, messages: list[Message], *, agents: list[str]
+) -> dict[str, Any]:
+    """One conversation of a customer's timeline (its case selected with it)."""
+    return {
+        "id": interaction.pk,
+        "channel": interaction.channel,
+        "direction": interaction.direction,
+        "status": interaction.status,
+        "subject": interaction.subject,
+        "started_at": interaction.started_at.isoformat(),
+        "ended_at": interaction.ended_at.isoformat() if interaction.ended_at else None,
+        "case": {
+            "id": interaction.case_id,
+            "number": interaction.case.number,
+            "subject": interaction.case.subject,
+            "status": interaction.case.status,
+        },
+        "agents": agents,
+        "messages": [message_payload(message) for message in messages],
+    }
 
 
 def bot_report(since: datetime) -> dict[str, Any]:

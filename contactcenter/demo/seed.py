@@ -155,17 +155,7 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
     chat.default_queue = chat_queue
     chat.save(update_fields=["default_queue"])
 
-    skills = [Skill.objects.get_or_create(name=name)[0] for name in SKILLS]
-    agents = []
-    for number, (first, last) in enumerate(AGENT_NAMES, start=1):
-        username = f"agent{number:02d}"
-        user = User.objects.create_user(
-            username, f"{username}@example.com", AGENT_PASSWORD, first_name=first, last_name=last
-        )
-        agent = Agent.objects.create(user=user, capacity=6)
-        for skill in rng.sample(skills, k=rng.randint(1, 3)):
-            AgentSkill.objects.create(agent=agent, skill=skill, level=rng.randint(3, 10))
-        agents.append(agent)
+    agents = _seed_agents(rng)
     # Two teams under their leads, for the dashboard's and the reports' filters.
     for name, members in (("Team North", agents[:6]), ("Team South", agents[6:])):
         team = Team.objects.create(name=name)
@@ -185,6 +175,23 @@ def seed_demo(*, seed: int = 7, history: bool = True) -> bool:
     if history:
         _seed_history(rng, agents)
     return True
+
+
+def _seed_agents(rng: random.Random) -> list[Agent]:
+    """agent01..agentNN with a few skills each at random levels."""
+    User = get_user_model()
+    skills = [Skill.objects.get_or_create(name=name)[0] for name in SKILLS]
+    agents = []
+    for number, (first, last) in enumerate(AGENT_NAMES, start=1):
+        username = f"agent{number:02d}"
+        user = User.objects.create_user(
+            username, f"{username}@example.com", AGENT_PASSWORD, first_name=first, last_name=last
+        )
+        agent = Agent.objects.create(user=user, capacity=6)
+        for skill in rng.sample(skills, k=rng.randint(1, 3)):
+            AgentSkill.objects.create(agent=agent, skill=skill, level=rng.randint(3, 10))
+        agents.append(agent)
+    return agents
 
 
 CANNED_RESPONSES = [

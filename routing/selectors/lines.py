@@ -85,3 +85,24 @@ def waiting_since_before(queue_id: int, cutoff: datetime) -> list[int]:
 def agents_available(queue_id: int, channel_id: int) -> int:
     """Members of the queue whose presence accepts the channel right now."""
     return Agent.objects.filter(queues=queue_id, status__channels=channel_id).distinct().count()
+
+
+def worked_by(interaction_ids: list[int]) -> dict[int, list[str]]:
+    """Interaction -> the names of the agents who took its work, first taken first."""
+    agents: dict[int, list[str]] = {}
+    worked = (
+        WorkItem.objects.filter(interaction_id__in=interaction_ids, agent__isnull=False)
+        .order_by("accepted_at", "id")
+        .values_list(
+            "interaction_id",
+            "agent__user__first_name",
+            "agent__user__last_name",
+            "agent__user__username",
+        )
+    )
+    for interaction_id, first, last, username in worked:
+        name = f"{first} {last}".strip() or username
+        names = agents.setdefault(interaction_id, [])
+        if name not in names:
+            names.append(name)
+    return agents

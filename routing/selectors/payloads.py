@@ -11,13 +11,19 @@ from django.db.models import Prefetch, QuerySet
 
 from contactcenter.crm.models import (
     CannedResponse,
-    Case,
     ContactPoint,
     Customer,
     Interaction,
     Message,
 )
-from contactcenter.crm.selectors import customer_email, message_payload, transcripts
+from contactcenter.crm.selectors import (
+    case_payloads,
+    customer_email,
+    customer_payload,
+    interaction_payload,
+    message_payload,
+    transcripts,
+)
 from contactcenter.kernel.errors import NotFound
 from routing.models import (
     Agent,
@@ -29,7 +35,12 @@ from routing.models import (
     Skill,
     WorkItem,
 )
-from routing.selectors.lines import agents_available, first_customer_messages, queue_position
+from routing.selectors.lines import (
+    agents_available,
+    first_customer_messages,
+    queue_position,
+    worked_by,
+)
 from routing.selectors.snapshot import used_units
 
 
@@ -337,73 +348,20 @@ def customer_timeline(customer_id: int, *, limit: int = 50) -> dict[str, Any]:
     customer = Customer.objects.prefetch_related("contact_points").filter(pk=customer_id).first()
     if customer is None:
         raise NotFound(f"No customer {customer_id}.", field="customer_id")
-    cases = list(
-        customer.cases.order_by("-created_at", "-id").values(
-            "id", "subject", "status", "created_at", "closed_at"
-        )[:limit]
-    )
     interactions = list(
         Interaction.objects.filter(case__customer_id=customer_id)
         .select_related("case")
         .order_by("-started_at", "-id")[:limit]
     )
     messages = transcripts(interaction.pk for interaction in interactions)
-    agents: dict[int, list[str]] = {interaction.pk: [] for interaction in interactions}
-    worked = (
-        WorkItem.objects.filter(interaction_id__in=list(agents), agent__isnull=False)
-        .order_by("accepted_at", "id")
-        .values_list(
-            "interaction_id",
-            "agent__user__first_name",
-            "agent__user__last_name",
-            "agent__user__username",
-        )
-    )
-    for interaction_id, first, last, username in worked:
-        name = f"{first} {last}".strip() or username
-        if name not in agents[interaction_id]:
-            agents[interaction_id].append(name)
+    agents = worked_by([interaction.pk for interaction in interactions])
     return {
-        "customer": {
-            "id": customer.pk,
-            "name": customer.name,
-            "tier": customer.tier,
-            "language": customer.language,
-            "notes": customer.notes,
-            "contact_points": [
-                {"kind": point.kind, "value": point.value}
-                for point in customer.contact_points.all()
-            ],
-        },
-        "cases": [
-            {
-                "id": case["id"],
-                "number": Case(pk=case["id"]).number,
-                "subject": case["subject"],
-                "status": case["status"],
-                "created_at": case["created_at"].isoformat(),
-                "closed_at": case["closed_at"].isoformat() if case["closed_at"] else None,
-            }
-            for case in cases
-        ],
+        "customer": customer_payload(customer),
+        "cases": case_payloads(customer, limit=limit),
         "interactions": [
-            {
-                "id": interaction.pk,
-                "channel": interaction.channel,
-                "direction": interaction.direction,
-                "status": interaction.status,
-                "subject": interaction.subject,
-                "started_at": interaction.started_at.isoformat(),
-                "ended_at": interaction.ended_at.isoformat() if interaction.ended_at else None,
-                "case": {
-                    "id": interaction.case_id,
-                    "number": interaction.case.number,
-                    "subject": interaction.case.subject,
-                    "status": interaction.case.status,
-                },
-                "agents": agents[interaction.pk],
-                "messages": [message_payload(message) for message in messages[interaction.pk]],
-            }
+            interaction_payload(
+                interaction, messages[interaction.pk], agents=agents.get(interaction.pk, [])
+            )
             for interaction in interactions
         ],
     }

@@ -159,8 +159,45 @@ def _lock_and_read_sql(
     return _claim_state(locked, claimable, open_channels, refused, agent_ids, now)
 
 
+# Mark the claimed items offered, stamp their agents and insert the offers in one statement,
+# then read what the console shows of each offer: the final SELECT sees the rows as they
+# were before the statement, which is all it reads (names and first messages do not change).
+_WRITE_OFFERS_SQL = """
+        WITH claim AS (
+            SELECT * FROM jsonb_to_recordset(%(claims)s::jsonb) AS claim(
+                item bigint, agent bigint, units integer, timeout integer,
+                model text, key jsonb)
+        ), marked AS (
+            UPDATE {t[item]} AS item
+            SET status = %(offered)s, agent_id = claim.agent, units = claim.units
+            FROM claim WHERE item.id = claim.item
+        ), stamped AS (
+            UPDATE {t[agent]} SET last_offered_at = %(now)s
+            WHERE id IN (SELECT agent FROM claim)
+        ), made AS (
+            INSERT INTO {t[offer]} (work_item_id, agent_id, outcome, created_at,
+                expires_at, decline_note, routing_model, routing_key)
+            SELECT item, agent, %(pending)s, %(now)s,
+                %(now)s + make_interval(secs => timeout), '', model, key
+            FROM claim
+            RETURNING id, work_item_id
+        )
+        SELECT made.id, made.work_item_id, channel.kind, queue.name, customer.name,
+            (SELECT left(message.body, %(preview)s) FROM {t[message]} message
+             WHERE message.interaction_id = item.interaction_id
+               AND message.sender = %(customer)s
+             ORDER BY message.created_at, message.id LIMIT 1)
+        FROM made
+        JOIN {t[item]} item ON item.id = made.work_item_id
+        JOIN {t[channel]} channel ON channel.id = item.channel_id
+        JOIN {t[queue]} queue ON queue.id = item.queue_id
+        JOIN {t[interaction]} interaction ON interaction.id = item.interaction_id
+        JOIN {t[case]} "case" ON "case".id = interaction.case_id
+        JOIN {t[customer]} customer ON customer.id = "case".customer_id
+"""
+
+
 def _write_offers_sql(claims: list[Claim], now: datetime) -> list[tuple[MadeOffer, dict[str, Any]]]:
-    t = _tables()
     rows = json.dumps(
         [
             {
@@ -174,43 +211,9 @@ def _write_offers_sql(claims: list[Claim], now: datetime) -> list[tuple[MadeOffe
             for claim in claims
         ]
     )
-    # One statement: the final SELECT sees the rows as they were before it, which is all it
-    # reads (names and first messages do not change here).
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            WITH claim AS (
-                SELECT * FROM jsonb_to_recordset(%(claims)s::jsonb) AS claim(
-                    item bigint, agent bigint, units integer, timeout integer,
-                    model text, key jsonb)
-            ), marked AS (
-                UPDATE {t["item"]} AS item
-                SET status = %(offered)s, agent_id = claim.agent, units = claim.units
-                FROM claim WHERE item.id = claim.item
-            ), stamped AS (
-                UPDATE {t["agent"]} SET last_offered_at = %(now)s
-                WHERE id IN (SELECT agent FROM claim)
-            ), made AS (
-                INSERT INTO {t["offer"]} (work_item_id, agent_id, outcome, created_at,
-                    expires_at, decline_note, routing_model, routing_key)
-                SELECT item, agent, %(pending)s, %(now)s,
-                    %(now)s + make_interval(secs => timeout), '', model, key
-                FROM claim
-                RETURNING id, work_item_id
-            )
-            SELECT made.id, made.work_item_id, channel.kind, queue.name, customer.name,
-                (SELECT left(message.body, %(preview)s) FROM {t["message"]} message
-                 WHERE message.interaction_id = item.interaction_id
-                   AND message.sender = %(customer)s
-                 ORDER BY message.created_at, message.id LIMIT 1)
-            FROM made
-            JOIN {t["item"]} item ON item.id = made.work_item_id
-            JOIN {t["channel"]} channel ON channel.id = item.channel_id
-            JOIN {t["queue"]} queue ON queue.id = item.queue_id
-            JOIN {t["interaction"]} interaction ON interaction.id = item.interaction_id
-            JOIN {t["case"]} "case" ON "case".id = interaction.case_id
-            JOIN {t["customer"]} customer ON customer.id = "case".customer_id
-            """,
+            _WRITE_OFFERS_SQL.format(t=_tables()),
             {
                 "claims": rows,
                 "offered": WorkItem.Status.OFFERED,
@@ -221,25 +224,27 @@ def _write_offers_sql(claims: list[Claim], now: datetime) -> list[tuple[MadeOffe
             },
         )
         made = {row[1]: row for row in cursor.fetchall()}
-    offers = []
-    for claim in claims:
-        offer_id, item_id, channel, queue, customer_name, preview = made[claim.item.id]
-        expires_at = now + timedelta(seconds=claim.timeout_seconds)
-        offer = MadeOffer(offer_id, item_id, claim.assignment.agent_id, expires_at)
-        payload = payloads.offer_payload(
-            offer_id=offer_id,
-            work_item_id=item_id,
-            channel=channel,
-            queue=queue,
-            customer_name=customer_name,
-            preview=preview or "",
-            enqueued_at=claim.item.enqueued_at,
-            created_at=now,
-            expires_at=expires_at,
-            now=now,
-        )
-        offers.append((offer, payload))
-    return offers
+    return [_with_payload(claim, made[claim.item.id], now) for claim in claims]
+
+
+def _with_payload(claim: Claim, row: tuple, now: datetime) -> tuple[MadeOffer, dict[str, Any]]:
+    """A stored offer and what the console shows of it, from the statement's row."""
+    offer_id, item_id, channel, queue, customer_name, preview = row
+    expires_at = now + timedelta(seconds=claim.timeout_seconds)
+    offer = MadeOffer(offer_id, item_id, claim.assignment.agent_id, expires_at)
+    payload = payloads.offer_payload(
+        offer_id=offer_id,
+        work_item_id=item_id,
+        channel=channel,
+        queue=queue,
+        customer_name=customer_name,
+        preview=preview or "",
+        enqueued_at=claim.item.enqueued_at,
+        created_at=now,
+        expires_at=expires_at,
+        now=now,
+    )
+    return offer, payload
 
 
 # --- any database, through the ORM ------------------------------------------------------------

@@ -38,49 +38,13 @@ def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:
     for queue in Queue.objects.filter(overflow_queue__isnull=False).select_related(
         "overflow_queue__routing_config"
     ):
-        due = lines.waiting_since_before(
-            queue.pk, now - timedelta(seconds=queue.overflow_after_seconds)
-        )
-        if not due:
-            continue
-        target = queue.overflow_queue
-        with transaction.atomic():
-            # Guarded by status and queue: a round may have offered an item meanwhile.
-            moved = WorkItem.objects.filter(
-                pk__any=due, status=WorkItem.Status.QUEUED, queue=queue
-            ).update(
-                queue=target,
-                units=target.routing_config.units_per_item,
-                overflowed_from=queue,
-                overflowed_at=now,
-            )
-            if moved:
-                record_moves(
-                    WorkItem.objects.filter(
-                        pk__any=due, queue=target, overflowed_from=queue, overflowed_at=now
-                    ).values_list("pk", flat=True),
-                    from_queue_id=queue.pk,
-                    to_queue_id=target.pk,
-                    now=now,
-                    cause=WorkItemMove.Cause.OVERFLOW,
-                )
+        moved = _overflow(queue, now=now)
         if moved:
             overflowed += moved
-            moved_lines |= {queue.pk, target.pk}
+            moved_lines |= {queue.pk, queue.overflow_queue_id}
     expired = 0
     for queue in Queue.objects.filter(max_wait_seconds__isnull=False):
-        due = lines.waiting_since_before(queue.pk, now - timedelta(seconds=queue.max_wait_seconds))
-        if not due:
-            continue
-        if queue.max_wait_action == Queue.MaxWaitAction.RAISE_PRIORITY:
-            reached = WorkItem.objects.filter(
-                pk__any=due,
-                status=WorkItem.Status.QUEUED,
-                queue=queue,
-                priority__lt=queue.max_wait_priority,
-            ).update(priority=queue.max_wait_priority)
-        else:
-            reached = sum(_end_after_max_wait(item_id, queue, now=now) for item_id in due)
+        reached = _apply_max_wait(queue, now=now)
         if reached:
             expired += reached
             moved_lines.add(queue.pk)
@@ -89,6 +53,52 @@ def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:
         events.queue_changed()
         triggers.request_round()
     return overflowed, expired
+
+
+def _overflow(queue: Queue, *, now: datetime) -> int:
+    """Move the queue's items that waited past its overflow time to its overflow queue."""
+    due = lines.waiting_since_before(
+        queue.pk, now - timedelta(seconds=queue.overflow_after_seconds)
+    )
+    if not due:
+        return 0
+    target = queue.overflow_queue
+    with transaction.atomic():
+        # Guarded by status and queue: a round may have offered an item meanwhile.
+        moved = WorkItem.objects.filter(
+            pk__any=due, status=WorkItem.Status.QUEUED, queue=queue
+        ).update(
+            queue=target,
+            units=target.routing_config.units_per_item,
+            overflowed_from=queue,
+            overflowed_at=now,
+        )
+        if moved:
+            record_moves(
+                WorkItem.objects.filter(
+                    pk__any=due, queue=target, overflowed_from=queue, overflowed_at=now
+                ).values_list("pk", flat=True),
+                from_queue_id=queue.pk,
+                to_queue_id=target.pk,
+                now=now,
+                cause=WorkItemMove.Cause.OVERFLOW,
+            )
+    return moved
+
+
+def _apply_max_wait(queue: Queue, *, now: datetime) -> int:
+    """Raise the priority of, or end, the queue's items that waited its maximum."""
+    due = lines.waiting_since_before(queue.pk, now - timedelta(seconds=queue.max_wait_seconds))
+    if not due:
+        return 0
+    if queue.max_wait_action == Queue.MaxWaitAction.RAISE_PRIORITY:
+        return WorkItem.objects.filter(
+            pk__any=due,
+            status=WorkItem.Status.QUEUED,
+            queue=queue,
+            priority__lt=queue.max_wait_priority,
+        ).update(priority=queue.max_wait_priority)
+    return sum(_end_after_max_wait(item_id, queue, now=now) for item_id in due)
 
 
 def _end_after_max_wait(item_id: int, queue: Queue, *, now: datetime) -> int:

@@ -69,20 +69,12 @@ def transfer_work(
         item.closed_at = now
         item.save(update_fields=["status", "closed_at"])
         successor = _successor(item, target_queue, colleague, skill, handed_on_by=agent, now=now)
-        target = ", ".join(
-            part
-            for part in (
-                target_queue.name if queue else "",
-                colleague.name if colleague else "",
-                f"skill {skill.name}" if skill else "",
-            )
-            if part
-        )
         append_message(
             item.interaction,
             sender=Message.Sender.AGENT,
             author=agent.user,
-            body=f"Transferred to {target}." + (f" Note: {note}" if note else ""),
+            body=f"Transferred to {_label(queue, colleague, skill)}."
+            + (f" Note: {note}" if note else ""),
             work_item_id=item.pk,
             agent_id=agent.pk,
             internal=True,
@@ -94,6 +86,16 @@ def transfer_work(
         events.queue_changed()
         triggers.request_round()
     return successor
+
+
+def _label(queue: Queue | None, colleague: Agent | None, skill: Skill | None) -> str:
+    """Where a transfer went, as the internal note names it: "Billing, Ada, skill Spanish"."""
+    parts = (
+        queue.name if queue else "",
+        colleague.name if colleague else "",
+        f"skill {skill.name}" if skill else "",
+    )
+    return ", ".join(part for part in parts if part)
 
 
 def _skill(skill_id: int | None) -> Skill | None:
