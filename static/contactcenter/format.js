@@ -11,7 +11,7 @@ export function formatDuration(seconds) {
 }
 
 /** Whole seconds from an ISO time until `nowMs` (0 when unknown or in the future). */
-export function secondsSince(iso, nowMs = Date.now()) {
+export function secondsSince(iso, nowMs) {
   const then = Date.parse(iso);
   return Number.isNaN(then) ? 0 : Math.max(0, Math.floor((nowMs - then) / 1000));
 }
