@@ -43,9 +43,28 @@ ctx.typing = ownTyping(ctx);
 const offers = mountOffers(ctx);
 const panels = [mountTopBar(ctx), mountNotices(ctx), mountWrapUpLine(), offers, mountTabs(ctx), mountWork(ctx)];
 
+let drawing = false;
+let drawAgain = null;
+
 function render(options = {}) {
-  const now = Date.now();
-  for (const panel of panels) panel.render(state, now, options);
+  // An event fired while drawing (a focused reply box removed with its panel may fire blur,
+  // and blur sends "stopped typing") may dispatch: draw again afterwards, not inside.
+  if (drawing) {
+    drawAgain = { ...drawAgain, ...options };
+    return;
+  }
+  drawing = true;
+  try {
+    const now = Date.now();
+    for (const panel of panels) panel.render(state, now, options);
+  } finally {
+    drawing = false;
+  }
+  if (drawAgain) {
+    const next = drawAgain;
+    drawAgain = null;
+    render(next);
+  }
 }
 
 const socket = connectSocket("/ws/agent/", {

@@ -43,7 +43,8 @@ const handlers = {
   "console.snapshot": applySnapshot,
   "agent.updated": (state, agent) => ({ ...state, agent, presencePending: null }),
   "offer.created": offerCreated,
-  "offer.closed": (state, data) => withOffers(state, (offers) => offers.filter((o) => o.data.offer_id !== data.offer_id)),
+  "offer.closed": (state, data) =>
+    withOffers(state, (offers) => offers.filter((offer) => offer.data.offer_id !== data.offer_id)),
   "work.assigned": workAssigned,
   "work.closed": workClosed,
   "message.created": messageCreated,
@@ -311,7 +312,9 @@ function errorFrame(state, data) {
     case "offer.accept":
     case "offer.decline":
       // The error does not say which offer: every one may be answered again.
-      return withOffers(next, (offers) => offers.map((offer) => (offer.answered ? { ...offer, answered: false } : offer)));
+      return withOffers(next, (offers) =>
+        offers.map((offer) => (offer.answered ? { ...offer, answered: false } : offer)),
+      );
     case "presence.set":
       return { ...next, presencePending: null };
     case "work.close":

@@ -20,7 +20,9 @@ export function mountTabs({ dispatch, getState }) {
   /** Redrawn only when a name, a marker or the active tab changes; the focus stays on the
    * tab list when it was there, and moves to the active tab when asked (keyboard moves). */
   function render(state, now, { focusTab = false } = {}) {
-    const key = JSON.stringify(state.items.map((item) => [item.id, item.data.customer_name, item.unread, item.id === state.activeId]));
+    const key = JSON.stringify(
+      state.items.map((item) => [item.id, item.data.customer_name, item.unread, item.id === state.activeId]),
+    );
     const hadFocus = tabList.contains(document.activeElement);
     const redrawn = key !== shownKey;
     if (redrawn) {

@@ -73,7 +73,12 @@ function buildPanel(work, item, state, ctx) {
     transcript.log,
     transcript.typingLine,
     composer.form,
-    el("div", { class: "work__actions" }, isCall ? null : callCustomerForm(data, ctx), transferForm(data, state.targets, ctx)),
+    el(
+      "div",
+      { class: "work__actions" },
+      isCall ? null : callCustomerForm(data, ctx),
+      transferForm(data, state.targets, ctx),
+    ),
   ];
   work.replaceChildren(...parts.filter(Boolean));
   transcript.log.scrollTop = transcript.log.scrollHeight;

@@ -64,8 +64,16 @@ export function reassignControl(workItemId, customerName, data, holderId = null)
     "select",
     { "aria-label": `Reassign ${customerName}`, class: "reassign-select" },
     el("option", { value: "" }, "Reassign to…"),
-    el("optgroup", { label: "Queues" }, queues.map((queue) => el("option", { value: `queue:${queue.id}` }, queue.name))),
-    el("optgroup", { label: "Agents" }, agents.map((agent) => el("option", { value: `agent:${agent.id}` }, agent.name))),
+    el(
+      "optgroup",
+      { label: "Queues" },
+      queues.map((queue) => el("option", { value: `queue:${queue.id}` }, queue.name)),
+    ),
+    el(
+      "optgroup",
+      { label: "Agents" },
+      agents.map((agent) => el("option", { value: `agent:${agent.id}` }, agent.name)),
+    ),
   );
   select.addEventListener("change", () => {
     const body = reassignBody(select.value);

@@ -51,7 +51,9 @@ export function mountAlerts() {
   /** After each snapshot, drawn or held back: a notification must not wait for the page. */
   function notify(state) {
     if ("Notification" in window && Notification.permission === "granted") {
-      for (const alert of state.freshAlerts) new Notification("Contact center alert", { body: alert.text, tag: alert.id });
+      for (const alert of state.freshAlerts) {
+        new Notification("Contact center alert", { body: alert.text, tag: alert.id });
+      }
     }
     try {
       sessionStorage.setItem(SEEN_KEY, JSON.stringify(state.alertsSeen));

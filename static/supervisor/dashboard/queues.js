@@ -7,9 +7,8 @@ import { botResolvedLabel, longestWaitAt, serviceLevel } from "./state.js";
 export function renderQueues(state, tickers) {
   const queues = state.snapshot.queues || [];
   tickers.clear();
-  document
-    .getElementById("queue-rows")
-    .replaceChildren(...(queues.length ? queues.map((queue) => queueRow(queue, state, tickers)) : [emptyRow(9, "No queues.")]));
+  const rows = queues.length ? queues.map((queue) => queueRow(queue, state, tickers)) : [emptyRow(9, "No queues.")];
+  document.getElementById("queue-rows").replaceChildren(...rows);
   document.getElementById("bot-today").textContent = botResolvedLabel(state.snapshot.bot_resolved_today);
 }
 

@@ -7,9 +7,10 @@ import { ageAt } from "./state.js";
 export function renderWaiting(state, tickers) {
   const waiting = state.snapshot.waiting || [];
   tickers.clear();
-  document
-    .getElementById("waiting-rows")
-    .replaceChildren(...(waiting.length ? waiting.map((item) => waitingRow(item, state, tickers)) : [emptyRow(7, "Nothing is waiting.")]));
+  const rows = waiting.length
+    ? waiting.map((item) => waitingRow(item, state, tickers))
+    : [emptyRow(7, "Nothing is waiting.")];
+  document.getElementById("waiting-rows").replaceChildren(...rows);
 }
 
 function waitingRow(item, state, tickers) {

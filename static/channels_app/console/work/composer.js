@@ -45,14 +45,20 @@ export function composerView(item, state, ctx) {
     ),
     el("p", { id: "reply-hint", class: "hint" }, "Enter sends, Shift+Enter adds a new line."),
   );
-  if (state.canned.length) form.append(cannedSelect(state.canned, reply, data, state.agent, ctx));
-  const counter = data.channel === "sms" ? el("p", { class: "hint", id: "reply-counter", "aria-live": "polite" }) : null;
+  if (state.canned.length) form.append(cannedSelect(state.canned, reply, data, ctx));
+  const counter =
+    data.channel === "sms" ? el("p", { class: "hint", id: "reply-counter", "aria-live": "polite" }) : null;
   if (counter) form.append(counter);
   const files = data.channel === "email" ? el("input", { type: "file", id: "reply-files", multiple: true }) : null;
   if (files) form.append(el("label", { for: "reply-files" }, "Attach files"), files);
   const internal = noteToggle(id, isChat, ctx);
   form.append(
-    el("label", { class: "composer__internal", for: "reply-internal" }, internal, " Internal note (the customer never sees it)"),
+    el(
+      "label",
+      { class: "composer__internal", for: "reply-internal" },
+      internal,
+      " Internal note (the customer never sees it)",
+    ),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -105,7 +111,7 @@ function noteToggle(id, isChat, { dispatch, drafts, typing }) {
 }
 
 /** A canned response, its placeholders filled, added to the draft. */
-function cannedSelect(canned, reply, data, agent, { dispatch, drafts }) {
+function cannedSelect(canned, reply, data, { dispatch, drafts, getState }) {
   const select = el(
     "select",
     { id: "canned", "aria-label": "Insert a canned response" },
@@ -116,6 +122,7 @@ function cannedSelect(canned, reply, data, agent, { dispatch, drafts }) {
     const answer = canned.find((candidate) => String(candidate.id) === select.value);
     select.value = "";
     if (!answer) return;
+    const { agent } = getState();
     const text = withCannedText(reply.value, fillPlaceholders(answer.body, data, agent && agent.name));
     dispatch({ type: "ui.draft", data: { work_item_id: data.work_item_id, text } });
     drafts.keepDraft(data.work_item_id, text);
