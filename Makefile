@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench install install-test chromium lint format migrate clean
+.PHONY: demo test test-js bench install install-test chromium lint format migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test: install-test chromium
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The browser modules' pure parts (state reducers, helpers) under Node's own test runner (Node 20+).
+test-js:
+	node --test tests/js/
 
 # Debian's Chromium for the browser tests; Playwright cannot download its own browser here.
 chromium:

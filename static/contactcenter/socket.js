@@ -1,6 +1,11 @@
 // Shared helpers for every page: the websocket client and a tiny DOM builder.
 // Server text only ever reaches the DOM through text nodes (never innerHTML).
 
+import { clockTime } from "./format.js";
+
+// Pages import the formatting helpers from here as well as from format.js.
+export { clockTime, formatDuration, secondsSince } from "./format.js";
+
 const REFUSED_CODES = new Set([4401, 4403]);
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
@@ -91,30 +96,6 @@ export function connectSocket(path, { onFrame, onOpen, onStatusChange, reconnect
       if (ws) ws.close(1000);
     },
   };
-}
-
-/** 75 → "1:15", 3725 → "1:02:05". Negative or missing values count as 0. */
-export function formatDuration(seconds) {
-  const total = Math.max(0, Math.floor(Number(seconds) || 0));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
-}
-
-/** Whole seconds from an ISO time until `nowMs` (0 when unknown or in the future). */
-export function secondsSince(iso, nowMs = Date.now()) {
-  const then = Date.parse(iso);
-  return Number.isNaN(then) ? 0 : Math.max(0, Math.floor((nowMs - then) / 1000));
-}
-
-/** Local clock time of an ISO string or Date: "14:05" or, with seconds, "14:05:09". */
-export function clockTime(value, withSeconds = false) {
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) return "";
-  const options = { hour: "2-digit", minute: "2-digit", hour12: false };
-  if (withSeconds) options.second = "2-digit";
-  return date.toLocaleTimeString([], options);
 }
 
 /**
