@@ -45,11 +45,13 @@ demo: install .local/secret_key
 	DEMO_TRAFFIC=1 $(PY) manage.py demo --host $(HOST) --port $(PORT)
 
 ## Install what the tests need (Chromium through apt where missing and permitted) and run them all:
-## lint and format, the layer contract (import-linter), then the Python suite.
+## lint and format, the layer contract (import-linter), the browser modules' pure parts under
+## Node's test runner, then the Python suite.
 test: install-test chromium
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/lint-imports --no-cache
+	node --test tests/js/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## The browser modules' pure parts (state reducers, helpers) under Node's own test runner (Node 20+).

@@ -10,92 +10,115 @@ const REFUSED_CODES = new Set([4401, 4403]);
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
 
+/** A frame from the server's text, or null when it is not one. */
+function parseFrame(text) {
+  let frame;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!frame || typeof frame.type !== "string") return null;
+  return { type: frame.type, v: frame.v, data: frame.data || {} };
+}
+
+/** What a socket that closed with `code` becomes: "closed", "refused" (never retried) or
+ * "reconnecting". */
+function afterClose(code, { stopped, reconnect }) {
+  if (stopped) return "closed";
+  if (REFUSED_CODES.has(code)) return "refused";
+  return reconnect ? "reconnecting" : "closed";
+}
+
+/** One websocket kept open: reopened after an unexpected close, with back-off. */
+class ReconnectingSocket {
+  constructor(url, { onFrame, onOpen, onStatusChange, reconnect = true }) {
+    Object.assign(this, { url, onFrame, onOpen, onStatusChange, reconnect });
+    this.ws = null;
+    this.delay = FIRST_DELAY_MS;
+    this.timer = null;
+    this.stopped = false;
+  }
+
+  report(status, code) {
+    if (this.onStatusChange) this.onStatusChange(status, code);
+  }
+
+  open() {
+    this.timer = null;
+    const socket = new WebSocket(this.url);
+    this.ws = socket;
+    socket.addEventListener("open", () => {
+      this.report("connected");
+      if (this.onOpen) this.onOpen();
+    });
+    socket.addEventListener("message", (event) => this.received(event));
+    socket.addEventListener("close", (event) => this.closed(socket, event));
+  }
+
+  received(event) {
+    // Back-off resets only once the server has really talked to us.
+    this.delay = FIRST_DELAY_MS;
+    const frame = parseFrame(event.data);
+    if (frame && this.onFrame) this.onFrame(frame);
+  }
+
+  closed(socket, event) {
+    if (socket !== this.ws) return;
+    const status = afterClose(event.code, this);
+    this.report(status, event.code);
+    if (status !== "reconnecting") {
+      this.stopped = true;
+      return;
+    }
+    const wait = Math.min(MAX_DELAY_MS, this.delay * (0.8 + Math.random() * 0.4));
+    this.delay = Math.min(MAX_DELAY_MS, this.delay * 2);
+    this.timer = setTimeout(() => this.open(), wait);
+  }
+
+  /** Back online: retry now instead of waiting out the back-off. */
+  retryNow() {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.open();
+  }
+
+  /** Send one frame; returns false when the socket is not open. */
+  send(type, data = {}) {
+    if (!this.isOpen) return false;
+    this.ws.send(JSON.stringify({ type, v: 1, data }));
+    return true;
+  }
+
+  get isOpen() {
+    return Boolean(this.ws) && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  close() {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.ws) this.ws.close(1000);
+  }
+}
+
 /**
- * Open a websocket to `path` on this host and keep it open.
+ * Open a websocket to `path` on this host and keep it open; returns {send(type, data) → bool,
+ * isOpen, close()}.
  * Callbacks: onFrame(frame) with frame = {type, v, data}; onOpen(); onStatusChange(status, code)
  * where status is "connecting" | "connected" | "reconnecting" | "refused" | "closed".
  * Set `reconnect: false` for a socket whose server state dies with it (the visitor chat).
  */
-export function connectSocket(path, { onFrame, onOpen, onStatusChange, reconnect = true } = {}) {
+export function connectSocket(path, options = {}) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const url = `${scheme}//${location.host}${path}`;
-  let ws = null;
-  let delay = FIRST_DELAY_MS;
-  let timer = null;
-  let stopped = false;
-
-  const report = (status, code) => onStatusChange && onStatusChange(status, code);
-
-  function open() {
-    timer = null;
-    ws = new WebSocket(url);
-    const socket = ws;
-    socket.addEventListener("open", () => {
-      report("connected");
-      if (onOpen) onOpen();
-    });
-    socket.addEventListener("message", (event) => {
-      // Back-off resets only once the server has really talked to us.
-      delay = FIRST_DELAY_MS;
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (frame && typeof frame.type === "string" && onFrame) {
-        onFrame({ type: frame.type, v: frame.v, data: frame.data || {} });
-      }
-    });
-    socket.addEventListener("close", (event) => {
-      if (socket !== ws) return;
-      if (stopped) return report("closed", event.code);
-      if (REFUSED_CODES.has(event.code)) {
-        stopped = true;
-        return report("refused", event.code);
-      }
-      if (!reconnect) {
-        stopped = true;
-        return report("closed", event.code);
-      }
-      report("reconnecting", event.code);
-      const wait = Math.min(MAX_DELAY_MS, delay * (0.8 + Math.random() * 0.4));
-      delay = Math.min(MAX_DELAY_MS, delay * 2);
-      timer = setTimeout(open, wait);
-    });
-  }
-
-  // Back online: retry now instead of waiting out the back-off.
-  window.addEventListener("online", () => {
-    if (timer !== null) {
-      clearTimeout(timer);
-      open();
-    }
-  });
+  const socket = new ReconnectingSocket(`${scheme}//${location.host}${path}`, options);
+  window.addEventListener("online", () => socket.retryNow());
   // Leaving the page closes the socket; that is not a reason to show "Reconnecting…".
   window.addEventListener("pagehide", () => {
-    stopped = true;
+    socket.stopped = true;
   });
-
-  report("connecting");
-  open();
-
-  return {
-    /** Send one frame; returns false when the socket is not open. */
-    send(type, data = {}) {
-      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-      ws.send(JSON.stringify({ type, v: 1, data }));
-      return true;
-    },
-    get isOpen() {
-      return Boolean(ws) && ws.readyState === WebSocket.OPEN;
-    },
-    close() {
-      stopped = true;
-      if (timer !== null) clearTimeout(timer);
-      if (ws) ws.close(1000);
-    },
-  };
+  socket.report("connecting");
+  socket.open();
+  return socket;
 }
 
 /**
