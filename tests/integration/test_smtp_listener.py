@@ -59,7 +59,7 @@ def test_run_smtp_receives_mail_from_a_real_client(tmp_path: Path) -> None:
             *manage,
             "shell",
             "-c",
-            "from contactcenter.models import Message; from routing.models import WorkItem; "
+            "from contactcenter.crm.models import Message; from routing.models import WorkItem; "
             "print(sorted(Message.objects.values_list('provider_message_id', flat=True)), "
             "WorkItem.objects.get().status)",
         ],
