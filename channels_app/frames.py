@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from contactcenter.kernel.errors import DomainError
+from contactcenter.kernel.ids import MAX_ID
 
 MAX_FRAME_BYTES = 16 * 1024
-# The largest id a 64-bit primary key holds; a bigger number would overflow in the database.
-MAX_ID = 2**63 - 1
 
 
 class FrameError(DomainError):

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from channels_app.api.errors import domain_error_body
 from channels_app.providers import email, meta, twilio
 from contactcenter.crm.inbound import validated
 from contactcenter.kernel.errors import (
@@ -25,7 +26,6 @@ from contactcenter.kernel.errors import (
     Forbidden,
     InvalidInput,
     NotConfigured,
-    error_body,
     http_status,
 )
 from routing.services import conversations
@@ -47,7 +47,8 @@ def domain_errors_as_http(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 
 
 def error_response(exc: DomainError) -> JsonResponse:
-    return JsonResponse(error_body(exc), status=http_status(exc))
+    """The REST API's error body (``channels_app.api.errors``), from a plain Django view."""
+    return JsonResponse(domain_error_body(exc), status=http_status(exc))
 
 
 @csrf_exempt

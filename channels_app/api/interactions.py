@@ -4,113 +4,131 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_app.api.customers import error_response
-from channels_app.providers import twilio
+from channels_app.api.errors import error_responses
+from channels_app.api.fields import OptionalTextField, TextField
+from channels_app.api.serializers import PayloadSerializer, RequestSerializer, validated
 from contactcenter.crm import inbound
-from contactcenter.crm.models import ContactPoint
-from contactcenter.kernel.errors import DomainError, InvalidInput
-from routing.models import Agent
+from contactcenter.crm.models import ChannelKind, ContactPoint
 from routing.services import conversations
 
 API_PREFIX = "api:"
+# The CRM stores a provider's message id of up to 200 characters, and this API's carry its prefix.
+MAX_MESSAGE_ID_LENGTH = 200 - len(API_PREFIX)
 
 
-class CanPostInteractions(permissions.BasePermission):
+class CanPostInteractions(BasePermission):
     message = "This account may not post interactions (contactcenter.add_interaction)."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.user.has_perm("contactcenter.add_interaction")
 
 
-def text_field(data: dict[str, Any], name: str, *, required: bool = False) -> str:
-    value = data.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be a string.", field=name)
-    if required and not value.strip():
-        raise InvalidInput(f"{name} is required.", field=name)
-    return value
+class AddressSerializer(RequestSerializer):
+    """Who wrote: the kind of address and the address."""
 
-
-def inbound_message(data: Any) -> inbound.InboundMessage:
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.", field="body")
-    sender = data.get("from")
-    if not isinstance(sender, dict):
-        raise InvalidInput("from must be an object with kind and value.", field="from")
-    kind = text_field(sender, "kind", required=True)
-    if kind not in ContactPoint.Kind.values:
-        raise InvalidInput(
-            f"from.kind must be one of {', '.join(ContactPoint.Kind.values)}.", field="from.kind"
-        )
-    replies_to = data.get("in_reply_to", [])
-    if not isinstance(replies_to, list) or not all(isinstance(ref, str) for ref in replies_to):
-        raise InvalidInput("in_reply_to must be a list of message ids.", field="in_reply_to")
-    return inbound.InboundMessage(
-        channel=text_field(data, "channel", required=True),
-        address_kind=kind,
-        address=text_field(sender, "value", required=True),
-        platform=text_field(sender, "platform"),
-        body=text_field(data, "body", required=True),
-        provider_message_id=API_PREFIX + text_field(data, "message_id", required=True),
-        business_address=text_field(data, "to"),
-        customer_name=text_field(data, "name"),
-        subject=text_field(data, "subject"),
-        replies_to=tuple(API_PREFIX + ref for ref in replies_to),
+    kind = serializers.ChoiceField(choices=ContactPoint.Kind.choices)
+    value = TextField(
+        max_length=254, help_text="An email address, a phone number, or the platform's user id."
     )
+    platform = OptionalTextField(
+        max_length=30, help_text="With kind platform: its short lower-case name, e.g. telegram."
+    )
+
+
+class InboundInteractionSerializer(RequestSerializer):
+    """A customer's message on your channel."""
+
+    channel = serializers.ChoiceField(choices=ChannelKind.choices)
+    body = TextField(
+        max_length=max(inbound.DEFAULT_MAX_BODY_LENGTH, *inbound.MAX_BODY_LENGTH.values()),
+        help_text=f"Up to {inbound.DEFAULT_MAX_BODY_LENGTH} characters, or "
+        f"{inbound.MAX_BODY_LENGTH[ChannelKind.EMAIL]} on email.",
+    )
+    message_id = TextField(
+        max_length=MAX_MESSAGE_ID_LENGTH,
+        help_text="Your id of the message: posting it again stores nothing new.",
+    )
+    to = OptionalTextField(max_length=254, help_text="Your address the customer wrote to.")
+    name = OptionalTextField(max_length=inbound.MAX_NAME_LENGTH, help_text="The customer's name.")
+    subject = OptionalTextField(max_length=inbound.MAX_SUBJECT_LENGTH)
+    in_reply_to = serializers.ListField(
+        child=TextField(max_length=MAX_MESSAGE_ID_LENGTH),
+        required=False,
+        default=list,
+        help_text="Your ids of earlier messages this one answers.",
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "from" is a Python keyword, so it cannot be declared as a class attribute.
+        return {"from": AddressSerializer(), **super().get_fields()}
+
+
+class InteractionStoredSerializer(PayloadSerializer):
+    message_id = serializers.IntegerField()
+    interaction_id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    work_item_id = serializers.IntegerField(
+        allow_null=True, help_text="Null while the self-service bot has the conversation."
+    )
+    duplicate = serializers.BooleanField(help_text="The message was stored before.")
+
+
+def inbound_message(data: dict[str, Any]) -> inbound.InboundMessage:
+    sender = data["from"]
+    return inbound.InboundMessage(
+        channel=data["channel"],
+        address_kind=sender["kind"],
+        address=sender["value"],
+        platform=sender["platform"],
+        body=data["body"],
+        provider_message_id=API_PREFIX + data["message_id"],
+        business_address=data["to"],
+        customer_name=data["name"],
+        subject=data["subject"],
+        replies_to=tuple(API_PREFIX + ref for ref in data["in_reply_to"]),
+    )
+
+
+def stored(received: inbound.Received) -> dict[str, Any]:
+    """What the answer says of a stored message: where it landed, and the work it queued."""
+    message = received.message
+    interaction = message.interaction
+    work_item = interaction.work_items.order_by("-id").first()
+    return {
+        "message_id": message.pk,
+        "interaction_id": interaction.pk,
+        "case_id": interaction.case_id,
+        "customer_id": interaction.case.customer_id,
+        "work_item_id": work_item.pk if work_item else None,
+        "duplicate": not received.created,
+    }
 
 
 class InboundInteraction(APIView):
     """Store a customer's message from any channel: 201 when new, 200 when already stored."""
 
-    permission_classes = [permissions.IsAuthenticated, CanPostInteractions]
+    permission_classes = [IsAuthenticated, CanPostInteractions]
 
-    @extend_schema(request=dict, responses={200: dict, 201: dict, 400: dict, 403: dict})
+    @extend_schema(
+        request=InboundInteractionSerializer,
+        responses={
+            201: OpenApiResponse(InteractionStoredSerializer, description="Stored."),
+            200: OpenApiResponse(InteractionStoredSerializer, description="Stored before."),
+            **error_responses(400),
+        },
+    )
     def post(self, request: Request) -> Response:
-        try:
-            received = conversations.receive(inbound_message(request.data))
-        except DomainError as exc:
-            return error_response(exc)
-        message = received.message
-        interaction = message.interaction
-        work_item = interaction.work_items.order_by("-id").first()
+        data = validated(InboundInteractionSerializer, request.data)
+        received = conversations.receive(inbound_message(data))
         return Response(
-            {
-                "message_id": message.pk,
-                "interaction_id": interaction.pk,
-                "case_id": interaction.case_id,
-                "customer_id": interaction.case.customer_id,
-                "work_item_id": work_item.pk if work_item else None,
-                "duplicate": not received.created,
-            },
+            InteractionStoredSerializer(stored(received)).data,
             status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK,
-        )
-
-
-class AgentVoiceToken(APIView):
-    """The signed-in agent's access token for Twilio's Voice SDK (their browser phone)."""
-
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(responses={200: dict, 403: dict, 404: dict})
-    def get(self, request: Request) -> Response:
-        agent = Agent.objects.filter(user=request.user).first()
-        if agent is None:
-            return Response(
-                {"error": "Only agents have a browser phone.", "field": None},
-                status=status.HTTP_403_FORBIDDEN,
-            )
-        try:
-            token = twilio.agent_voice_token(agent.pk)
-        except DomainError as exc:
-            return error_response(exc)
-        return Response(
-            {"identity": twilio.agent_identity(agent.pk), "token": token, "ttl_seconds": 3600}
         )

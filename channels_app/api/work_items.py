@@ -1,85 +1,202 @@
-"""Routing's REST API: thin views over routing reads."""
+"""Work items over REST: an agent's reply with files, and for supervisors why an item waits,
+its priority and handing it to another queue or agent."""
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_app.api.customers import error_response
+from channels_app.api.errors import error_responses
+from channels_app.api.fields import IdField, TextField, UploadField, WholeNumberField
+from channels_app.api.permissions import IsAgent, IsSupervisor, acting_agent
+from channels_app.api.serializers import PayloadSerializer, RequestSerializer, validated
 from contactcenter.crm.files import InboundAttachment
-from contactcenter.crm.messages import check_reply_files
-from contactcenter.kernel.errors import DomainError, NotFound
-from contactcenter.kernel.roles import is_supervisor
+from contactcenter.crm.messages import MAX_MESSAGE_LENGTH, MAX_REPLY_FILES, check_reply_files
+from contactcenter.crm.models import ChannelKind, Message
 from routing import explanations
-from routing.models import Agent
+from routing.models import Agent, WorkItem
 from routing.selectors import access
-from routing.services import work
+from routing.services import queueing, work
+from supervisor import services
 
-# The largest id the database can hold: a larger one in the URL is simply not found.
-MAX_ID = 2**63 - 1
-
-
-class IsSupervisor(permissions.BasePermission):
-    message = "Only supervisors can see routing explanations."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return is_supervisor(request.user)
+# --- an agent's reply with files -------------------------------------------------------------
 
 
-class WorkItemExplanation(APIView):
-    """Why a work item waits (agents excluded per reason), or why it went to its agent."""
+class ReplySerializer(RequestSerializer):
+    body = TextField(required=False, allow_blank=True, default="", max_length=MAX_MESSAGE_LENGTH)
+    files = serializers.ListField(
+        child=UploadField(),
+        required=False,
+        default=list,
+        max_length=MAX_REPLY_FILES,
+        help_text="Email conversations only.",
+    )
 
-    permission_classes = [permissions.IsAuthenticated, IsSupervisor]
 
-    @extend_schema(responses={200: dict, 404: dict})
-    def get(self, request: Request, work_item_id: int) -> Response:
-        try:
-            if work_item_id > MAX_ID:
-                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
-            explanation = explanations.explain_work_item(work_item_id, timezone.now())
-        except NotFound as exc:
-            return Response(
-                {"detail": str(exc), "field": exc.field}, status=status.HTTP_404_NOT_FOUND
-            )
-        return Response(explanation)
+class ReplySentSerializer(PayloadSerializer):
+    message_id = serializers.IntegerField()
+
+
+def send_reply(agent: Agent, work_item_id: int, body: str, uploads: list[UploadedFile]) -> Message:
+    """The agent's reply with its files, which are read only once the item and their sizes
+    pass."""
+    held = access.access_work_item(agent, work_item_id)
+    check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
+    files = tuple(
+        InboundAttachment(
+            filename=upload.name or "file",
+            content_type=upload.content_type or "application/octet-stream",
+            data=upload.read(),
+        )
+        for upload in uploads
+    )
+    return work.send_agent_message(agent=agent, work_item_id=work_item_id, body=body, files=files)
 
 
 class WorkItemReply(APIView):
     """An agent's reply with files (multipart: ``body`` and ``files``) on an email they work on;
     text-only replies go over the console's socket."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsAuthenticated, IsAgent]
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request=dict, responses={201: dict, 400: dict, 404: dict, 409: dict})
+    @extend_schema(
+        request={"multipart/form-data": ReplySerializer},
+        responses={201: ReplySentSerializer, **error_responses(400, 404, 409)},
+    )
     def post(self, request: Request, work_item_id: int) -> Response:
-        agent = Agent.objects.select_related("user").filter(user=request.user).first()
-        try:
-            if agent is None or work_item_id > MAX_ID:
-                raise NotFound(f"No work item {work_item_id}.", field="work_item_id")
-            uploads = request.FILES.getlist("files")
-            held = access.access_work_item(agent, work_item_id)
-            # Checked before any file is read into memory.
-            check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
-            files = tuple(
-                InboundAttachment(
-                    filename=upload.name or "file",
-                    content_type=upload.content_type or "application/octet-stream",
-                    data=upload.read(),
-                )
-                for upload in uploads
-            )
-            message = work.send_agent_message(
-                agent=agent,
-                work_item_id=work_item_id,
-                body=str(request.data.get("body", "")),
-                files=files,
-            )
-        except DomainError as exc:
-            return error_response(exc)
-        return Response({"message_id": message.pk}, status=status.HTTP_201_CREATED)
+        agent = acting_agent(request)
+        data = validated(ReplySerializer, request.data)
+        message = send_reply(agent, work_item_id, data["body"], data["files"])
+        return Response(
+            ReplySentSerializer({"message_id": message.pk}).data, status=status.HTTP_201_CREATED
+        )
+
+
+# --- why it waits ----------------------------------------------------------------------------
+
+
+class ExcludedAgentsSerializer(PayloadSerializer):
+    reason = serializers.CharField(help_text="offline, not_open_for_channel, missing_skill...")
+    count = serializers.IntegerField()
+    skill = serializers.CharField(required=False, help_text="With missing_skill.")
+    min_level = serializers.IntegerField(required=False, help_text="With missing_skill.")
+    label = serializers.CharField()
+
+
+class WorkItemExplanationSerializer(PayloadSerializer):
+    """Every item has the first five fields and ``summary``; a waiting one the agents each
+    reason excludes; an offered or assigned one its agent and the routing model's reason."""
+
+    work_item_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=WorkItem.Status.choices)
+    queue = serializers.CharField()
+    channel = serializers.ChoiceField(choices=ChannelKind.choices)
+    waited_seconds = serializers.IntegerField()
+    agent = serializers.CharField(required=False)
+    routing_model = serializers.CharField(required=False)
+    routing_key = serializers.ListField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="The routing model's sort key for the agent (smaller first).",
+    )
+    agents_considered = serializers.IntegerField(required=False)
+    eligible_agents = serializers.IntegerField(required=False)
+    excluded = ExcludedAgentsSerializer(many=True, required=False)
+    waiting_for_preferred_agent = serializers.CharField(required=False, allow_null=True)
+    summary = serializers.CharField()
+
+
+class WorkItemExplanation(APIView):
+    """Why a work item waits (agents excluded per reason), or why it went to its agent."""
+
+    permission_classes = [IsAuthenticated, IsSupervisor]
+
+    @extend_schema(responses={200: WorkItemExplanationSerializer, **error_responses(404)})
+    def get(self, request: Request, work_item_id: int) -> Response:
+        explanation = explanations.explain_work_item(work_item_id, timezone.now())
+        return Response(WorkItemExplanationSerializer(explanation).data)
+
+
+# --- a supervisor's hand on waiting and held work --------------------------------------------
+
+
+class PriorityChangeSerializer(RequestSerializer):
+    priority = WholeNumberField(
+        min_value=queueing.MIN_PRIORITY,
+        max_value=queueing.MAX_PRIORITY,
+        help_text="Higher is served first; items of equal priority by age.",
+    )
+
+
+class PrioritySetSerializer(PayloadSerializer):
+    work_item_id = serializers.IntegerField(source="pk")
+    priority = serializers.IntegerField()
+
+
+class WorkItemPriority(APIView):
+    """Change a waiting item's priority (409 once it is no longer waiting)."""
+
+    permission_classes = [IsAuthenticated, IsSupervisor]
+
+    @extend_schema(
+        request=PriorityChangeSerializer,
+        responses={200: PrioritySetSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, work_item_id: int) -> Response:
+        priority = validated(PriorityChangeSerializer, request.data)["priority"]
+        item = services.set_priority(
+            actor=request.user, work_item_id=work_item_id, priority=priority
+        )
+        return Response(PrioritySetSerializer(item).data)
+
+
+class ReassignSerializer(RequestSerializer):
+    queue_id = IdField(required=False, allow_null=True)
+    agent_id = IdField(required=False, allow_null=True)
+    note = TextField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=services.NOTE_MAX_LENGTH,
+        help_text="An internal message for whoever takes it.",
+    )
+
+
+class ReassignedSerializer(PayloadSerializer):
+    work_item_id = serializers.IntegerField(
+        source="pk", help_text="The item that carries on: a new one when held work moved."
+    )
+    status = serializers.ChoiceField(choices=WorkItem.Status.choices)
+    queue_id = serializers.IntegerField()
+    preferred_agent_id = serializers.IntegerField(allow_null=True)
+
+
+class WorkItemReassign(APIView):
+    """Hand an item to another queue and/or agent (at least one of them). Waiting or offered
+    work moves; work an agent holds is transferred for them. Recorded as the supervisor's
+    action; consoles follow live."""
+
+    permission_classes = [IsAuthenticated, IsSupervisor]
+
+    @extend_schema(
+        request=ReassignSerializer,
+        responses={200: ReassignedSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, work_item_id: int) -> Response:
+        data = validated(ReassignSerializer, request.data)
+        item = services.reassign(
+            actor=request.user,
+            work_item_id=work_item_id,
+            queue_id=data.get("queue_id"),
+            agent_id=data.get("agent_id"),
+            note=data["note"],
+        )
+        return Response(ReassignedSerializer(item).data)

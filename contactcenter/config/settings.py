@@ -349,12 +349,27 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The API takes JSON (one view, replies with files, takes multipart); anything else is 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One error body, {"error", "field", "code"}, for every error the API answers.
+    "EXCEPTION_HANDLER": "channels_app.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "contactcenter API",
-    "DESCRIPTION": "Omnichannel contact center: customers, cases, routing and live state.",
+    "DESCRIPTION": "Omnichannel contact center: customers, cases, routing and live state. "
+    'Every error answers {"error": str, "field": str | null, "code": str}.',
     "VERSION": "0.1.0",
+    # The schema describes the API, not itself.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # <id:...> in the URLs (channels_app.api.converters): a 64-bit row id.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1}},
+    # Several models have a "status"; each set of choices gets a name of its own (a case's and
+    # an interaction's are the same set, open or closed).
+    "ENUM_NAME_OVERRIDES": {
+        "OpenOrClosedEnum": "contactcenter.crm.models.Case.Status",
+        "WorkItemStatusEnum": "routing.models.WorkItem.Status",
+    },
 }
 
 LOGGING = {
