@@ -18,7 +18,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from channels_app.api.errors import domain_error_body
 from channels_app.providers import email, meta, twilio
 from contactcenter.crm.inbound import validated
 from contactcenter.kernel.errors import (
@@ -26,6 +25,7 @@ from contactcenter.kernel.errors import (
     Forbidden,
     InvalidInput,
     NotConfigured,
+    error_body,
     http_status,
 )
 from routing.services import conversations
@@ -48,7 +48,7 @@ def domain_errors_as_http(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 
 def error_response(exc: DomainError) -> JsonResponse:
     """The REST API's error body (``channels_app.api.errors``), from a plain Django view."""
-    return JsonResponse(domain_error_body(exc), status=http_status(exc))
+    return JsonResponse(error_body(exc), status=http_status(exc))
 
 
 @csrf_exempt

@@ -14,7 +14,7 @@ for the body as a whole) or is null; ``code`` is for programs:
   ``method_not_allowed`` (405), ``unsupported_media_type`` (415), ``throttled`` (429).
 
 The REST views raise and ``api_exception_handler`` (``REST_FRAMEWORK["EXCEPTION_HANDLER"]``)
-answers; the providers' webhooks, plain Django views, answer with ``domain_error_body`` too.
+answers; the providers' webhooks, plain Django views, answer with ``kernel.errors.error_body`` too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from contactcenter.kernel.errors import DomainError, InvalidInput, error_body, http_status
+from contactcenter.kernel.errors import DomainError, error_body, http_status
 
 # The field named when the request body as a whole is wrong (not JSON, not an object).
 BODY = "body"
@@ -38,16 +38,6 @@ BODY = "body"
 
 def error_payload(message: str, *, field: str | None, code: str) -> dict[str, Any]:
     return {"error": message, "field": field, "code": code}
-
-
-def domain_error_code(error: DomainError) -> str:
-    """The kernel's code, except that InvalidInput's names the websocket's error frame
-    (``invalid_frame``); over HTTP the same mistake is ``invalid``, like DRF's own."""
-    return "invalid" if isinstance(error, InvalidInput) else error.code
-
-
-def domain_error_body(error: DomainError) -> dict[str, Any]:
-    return {**error_body(error), "code": domain_error_code(error)}
 
 
 def first_validation_error(detail: Any) -> tuple[str, str, str]:
@@ -88,7 +78,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     500 handling)."""
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(domain_error_body(exc), status=http_status(exc))
+        return Response(error_body(exc), status=http_status(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):

@@ -45,5 +45,12 @@ def http_status(error: DomainError) -> int:
     return 400
 
 
+def http_code(error: DomainError) -> str:
+    """The error's code over HTTP: the kernel's, except that InvalidInput's names the
+    websocket's error frame (``invalid_frame``); over HTTP the same mistake is ``invalid``."""
+    return "invalid" if isinstance(error, InvalidInput) else error.code
+
+
 def error_body(error: DomainError) -> dict[str, str | None]:
-    return {"error": error.message, "field": error.field}
+    """The one body every HTTP edge (REST API, webhooks) answers an error with."""
+    return {"error": error.message, "field": error.field, "code": http_code(error)}
