@@ -15,17 +15,15 @@ from rest_framework.views import APIView
 from channels_app.api.errors import error_responses
 from channels_app.api.fields import IdField, IsoDateTimeField, TextField
 from channels_app.api.serializers import PayloadSerializer, RequestSerializer, validated
-from contactcenter.crm import merging
+from contactcenter.crm import merging, selectors
 from contactcenter.crm.customers import CUSTOMER_FIELDS, update_customer
 from contactcenter.crm.models import (
-    Attachment,
     Case,
     ChannelKind,
     ContactPoint,
     Interaction,
     Message,
 )
-from contactcenter.kernel.errors import NotFound
 from contactcenter.kernel.roles import is_supervisor
 from routing.models import Agent
 from routing.selectors import payloads
@@ -237,14 +235,6 @@ class CustomerMerge(APIView):
 # --- files -----------------------------------------------------------------------------------
 
 
-def stored_attachment(attachment_id: int) -> Attachment:
-    """The attachment with its file still in storage, or NotFound."""
-    attachment = Attachment.objects.filter(pk=attachment_id).first()
-    if attachment is None or not attachment.file.storage.exists(attachment.file.name):
-        raise NotFound(f"No attachment {attachment_id}.", field="attachment_id")
-    return attachment
-
-
 class AttachmentDownload(APIView):
     """A file a customer sent, for agents and staff; always downloaded, never shown inline,
     since its content is whatever the sender chose."""
@@ -260,7 +250,7 @@ class AttachmentDownload(APIView):
         }
     )
     def get(self, request: Request, attachment_id: int) -> FileResponse:
-        attachment = stored_attachment(attachment_id)
+        attachment = selectors.stored_attachment(attachment_id)
         response = FileResponse(
             attachment.file.open("rb"),
             as_attachment=True,

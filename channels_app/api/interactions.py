@@ -16,6 +16,7 @@ from channels_app.api.fields import OptionalTextField, TextField
 from channels_app.api.serializers import PayloadSerializer, RequestSerializer, validated
 from contactcenter.crm import inbound
 from contactcenter.crm.models import ChannelKind, ContactPoint
+from routing.selectors import lines
 from routing.services import conversations
 
 API_PREFIX = "api:"
@@ -101,13 +102,12 @@ def stored(received: inbound.Received) -> dict[str, Any]:
     """What the answer says of a stored message: where it landed, and the work it queued."""
     message = received.message
     interaction = message.interaction
-    work_item = interaction.work_items.order_by("-id").first()
     return {
         "message_id": message.pk,
         "interaction_id": interaction.pk,
         "case_id": interaction.case_id,
         "customer_id": interaction.case.customer_id,
-        "work_item_id": work_item.pk if work_item else None,
+        "work_item_id": lines.latest_work_item_id(interaction.pk),
         "duplicate": not received.created,
     }
 

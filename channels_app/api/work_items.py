@@ -3,7 +3,6 @@ its priority and handing it to another queue or agent."""
 
 from __future__ import annotations
 
-from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -17,12 +16,10 @@ from channels_app.api.errors import error_responses
 from channels_app.api.fields import IdField, TextField, UploadField, WholeNumberField
 from channels_app.api.permissions import IsAgent, IsSupervisor, acting_agent
 from channels_app.api.serializers import PayloadSerializer, RequestSerializer, validated
-from contactcenter.crm.files import InboundAttachment
-from contactcenter.crm.messages import MAX_MESSAGE_LENGTH, MAX_REPLY_FILES, check_reply_files
-from contactcenter.crm.models import ChannelKind, Message
+from contactcenter.crm.messages import MAX_MESSAGE_LENGTH, MAX_REPLY_FILES
+from contactcenter.crm.models import ChannelKind
 from routing import explanations
-from routing.models import Agent, WorkItem
-from routing.selectors import access
+from routing.models import WorkItem
 from routing.services import queueing, work
 from supervisor import services
 
@@ -44,22 +41,6 @@ class ReplySentSerializer(PayloadSerializer):
     message_id = serializers.IntegerField()
 
 
-def send_reply(agent: Agent, work_item_id: int, body: str, uploads: list[UploadedFile]) -> Message:
-    """The agent's reply with its files, which are read only once the item and their sizes
-    pass."""
-    held = access.access_work_item(agent, work_item_id)
-    check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
-    files = tuple(
-        InboundAttachment(
-            filename=upload.name or "file",
-            content_type=upload.content_type or "application/octet-stream",
-            data=upload.read(),
-        )
-        for upload in uploads
-    )
-    return work.send_agent_message(agent=agent, work_item_id=work_item_id, body=body, files=files)
-
-
 class WorkItemReply(APIView):
     """An agent's reply with files (multipart: ``body`` and ``files``) on an email they work on;
     text-only replies go over the console's socket."""
@@ -74,7 +55,9 @@ class WorkItemReply(APIView):
     def post(self, request: Request, work_item_id: int) -> Response:
         agent = acting_agent(request)
         data = validated(ReplySerializer, request.data)
-        message = send_reply(agent, work_item_id, data["body"], data["files"])
+        message = work.send_agent_reply(
+            agent=agent, work_item_id=work_item_id, body=data["body"], uploads=data["files"]
+        )
         return Response(
             ReplySentSerializer({"message_id": message.pk}).data, status=status.HTTP_201_CREATED
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -15,6 +16,27 @@ class InboundAttachment:
     filename: str
     content_type: str
     data: bytes
+
+
+class Upload(Protocol):
+    """A file as a web form delivers it (Django's UploadedFile), not read yet."""
+
+    name: str | None
+    content_type: str | None
+    size: int
+
+    def read(self) -> bytes: ...
+
+
+def read_uploads(uploads: list[Upload]) -> tuple[InboundAttachment, ...]:
+    return tuple(
+        InboundAttachment(
+            filename=upload.name or "file",
+            content_type=upload.content_type or "application/octet-stream",
+            data=upload.read(),
+        )
+        for upload in uploads
+    )
 
 
 def store_files(

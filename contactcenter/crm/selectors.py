@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count
 
 from contactcenter.crm.models import Attachment, Case, Customer, Interaction, Message
+from contactcenter.kernel.errors import NotFound
 
 
 def message_payload(message: Message, *, work_item_id: int | None = None) -> dict[str, Any]:
@@ -94,6 +95,14 @@ def customer_email(customer: Customer) -> str:
         if point.kind == point.Kind.EMAIL:
             return point.value
     return ""
+
+
+def stored_attachment(attachment_id: int) -> Attachment:
+    """The attachment with its file still in storage, or NotFound."""
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if attachment is None or not attachment.file.storage.exists(attachment.file.name):
+        raise NotFound(f"No attachment {attachment_id}.", field="attachment_id")
+    return attachment
 
 
 def customer_payload(customer: Customer) -> dict[str, Any]:

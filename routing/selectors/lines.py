@@ -40,6 +40,16 @@ def last_agent_of(customer_id: int, *, exclude_interaction: int | None = None) -
     return served.order_by("-accepted_at", "-id").values_list("agent_id", flat=True).first()
 
 
+def latest_work_item_id(interaction_id: int) -> int | None:
+    """The interaction's newest work item, whatever its status."""
+    return (
+        WorkItem.objects.filter(interaction_id=interaction_id)
+        .order_by("-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def current_assignment(interaction_id: int) -> tuple[int | None, int | None]:
     """(work item id, agent id) of the agent working the interaction now, or (None, None)."""
     row = (

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.crm import calls, messages
+from contactcenter.crm.files import Upload, read_uploads
 from contactcenter.crm.interactions import close_interaction
 from contactcenter.crm.models import ChannelKind, Interaction, Message
 from contactcenter.kernel.errors import InvalidInput
@@ -37,6 +38,18 @@ def send_agent_message(*, agent: Agent, work_item_id: int, body: str, files: tup
             agent_id=agent.pk,
             files=files,
         )
+
+
+def send_agent_reply(
+    *, agent: Agent, work_item_id: int, body: str, uploads: list[Upload]
+) -> Message:
+    """The agent's reply with files from a form, which are read only once the item and their
+    sizes pass: an upload that cannot be sent is refused before it is read into memory."""
+    held = access.access_work_item(agent, work_item_id)
+    messages.check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
+    return send_agent_message(
+        agent=agent, work_item_id=work_item_id, body=body, files=read_uploads(uploads)
+    )
 
 
 def escalate_to_call(*, agent: Agent, work_item_id: int, phone: str = "") -> Interaction:
