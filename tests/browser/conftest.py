@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -47,13 +48,32 @@ def embedded_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def running_server(tmp_path: Path, **extra_env: str) -> Iterator[str]:
-    """A real Daphne on a fresh SQLite database with the demo data (no demo traffic)."""
-    env = {**embedded_env(tmp_path), **extra_env}
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of an SQLite database (its WAL included), through SQLite's backup."""
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
+
+
+def migrate_and_seed(env: dict[str, str]) -> None:
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=REPO, check=True)
     subprocess.run([*manage, "seed_demo", "--no-history"], env=env, cwd=REPO, check=True)
+
+
+@contextmanager
+def running_server(
+    tmp_path: Path, *, database: Path | None = None, **extra_env: str
+) -> Iterator[str]:
+    """A real Daphne on a fresh SQLite database with the demo data (no demo traffic).
+
+    ``database``: start from a copy of this migrated, seeded database instead of migrating
+    and seeding afresh (the session's ``seeded_database``).
+    """
+    env = {**embedded_env(tmp_path), **extra_env}
+    if database is None:
+        migrate_and_seed(env)
+    else:
+        copy_database(database, Path(env["SQLITE_PATH"]))
     port = free_port()
     log = (tmp_path / "daphne.log").open("w")
     server = subprocess.Popen(
@@ -93,14 +113,25 @@ def running_server(tmp_path: Path, **extra_env: str) -> Iterator[str]:
         log.close()
 
 
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory) -> Path:
+    """The demo data, migrated and seeded once for the whole session: each module's server
+    starts from its own copy, so no module sees another's changes."""
+    tmp_path = tmp_path_factory.mktemp("seeded-database")
+    env = embedded_env(tmp_path)
+    migrate_and_seed(env)
+    return Path(env["SQLITE_PATH"])
+
+
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("browser-server")) as url:
+def server_url(tmp_path_factory, seeded_database) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("browser-server"), database=seeded_database) as url:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    """One Chromium for the session; each test opens contexts of its own."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

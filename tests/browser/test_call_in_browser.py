@@ -27,9 +27,10 @@ def twilio_api() -> Iterator[HttpProvider]:
 
 
 @pytest.fixture(scope="module")
-def voice_server_url(tmp_path_factory, twilio_api) -> Iterator[str]:
+def voice_server_url(tmp_path_factory, seeded_database, twilio_api) -> Iterator[str]:
     with running_server(
         tmp_path_factory.mktemp("voice-server"),
+        database=seeded_database,
         TWILIO_ACCOUNT_SID="AC" + "1" * 32,
         TWILIO_AUTH_TOKEN="browser-test-token",
         TWILIO_API_BASE_URL=twilio_api.url,

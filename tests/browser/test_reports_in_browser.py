@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import REPO, embedded_env, running_server
+from tests.browser.conftest import REPO, copy_database, embedded_env, running_server
 from tests.browser.test_chat_in_browser import DOCS, SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
@@ -32,18 +32,19 @@ def yesterday() -> str:
 
 
 @pytest.fixture(scope="module")
-def reports_server(tmp_path_factory, yesterday) -> Iterator[str]:
-    """The demo data, and a day of chats yesterday, before the server starts (it finds the
-    demo data there and leaves it)."""
+def reports_server(tmp_path_factory, seeded_database, yesterday) -> Iterator[str]:
+    """The demo data, and a day of chats yesterday, before the server starts."""
     tmp_path = tmp_path_factory.mktemp("reports-server")
     env = embedded_env(tmp_path)
-    manage = [sys.executable, str(REPO / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=REPO, check=True)
-    subprocess.run([*manage, "seed_demo", "--no-history"], env=env, cwd=REPO, check=True)
+    built = tmp_path / "with-yesterday.sqlite3"
+    copy_database(seeded_database, built)
     subprocess.run(
-        [sys.executable, "-c", BUILD_DAY, yesterday, *AGENTS], env=env, cwd=REPO, check=True
+        [sys.executable, "-c", BUILD_DAY, yesterday, *AGENTS],
+        env={**env, "SQLITE_PATH": str(built)},
+        cwd=REPO,
+        check=True,
     )
-    with running_server(tmp_path) as url:
+    with running_server(tmp_path, database=built) as url:
         yield url
 
 
