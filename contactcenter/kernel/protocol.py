@@ -194,7 +194,7 @@ class WorkItem(Payload):
     customer_name: str
     customer_email: str
     case_number: str
-    accepted_at: Timestamp | None
+    accepted_at: Timestamp
     units: Count
     messages: list[Message]
     customer_id: Id
@@ -411,8 +411,8 @@ class ChatStart(ClientData):
     name: Annotated[str, Field(max_length=MAX_NAME_LENGTH), NonBlank]
     # Checked as an address by the CRM, which says what is wrong with it.
     email: Annotated[str, Field(max_length=254), NonBlank]
-    site: Annotated[str, NullIsEmpty, Field(max_length=40)] = ""
-    identity_hash: Annotated[str, NullIsEmpty, Field(max_length=128)] = ""
+    site: Annotated[str, Field(max_length=40), NullIsEmpty] = ""
+    identity_hash: Annotated[str, Field(max_length=128), NullIsEmpty] = ""
 
 
 class ChatResume(ClientData):
@@ -448,7 +448,7 @@ class OfferDecline(ClientData):
     type = "offer.decline"
     offer_id: Id
     reason_id: Id | None = None
-    note: Annotated[str, NullIsEmpty, Field(max_length=200)] = ""
+    note: Annotated[str, Field(max_length=200), NullIsEmpty] = ""
 
 
 class MessageSend(ClientData):
@@ -469,7 +469,7 @@ class WorkTransfer(ClientData):
     queue_id: Id | None = None
     agent_id: Id | None = None
     skill_id: Id | None = None
-    note: Annotated[str, NullIsEmpty, Field(max_length=1000)] = ""
+    note: Annotated[str, Field(max_length=1000), NullIsEmpty] = ""
 
 
 class WorkNote(ClientData):
@@ -481,7 +481,7 @@ class WorkNote(ClientData):
 class WorkCall(ClientData):
     type = "work.call"
     work_item_id: Id
-    phone: Annotated[str, NullIsEmpty, Field(max_length=64)] = ""
+    phone: Annotated[str, Field(max_length=64), NullIsEmpty] = ""
 
 
 class WorkTyping(ClientData):
