@@ -7,6 +7,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,10 +16,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from channels_app import web_chat
-from channels_app.frames import Frame, FrameError, parse_frame
+from channels_app.frames import FrameError, parse_frame
 from contactcenter.crm import selectors as crm_selectors
 from contactcenter.crm import web_chat as crm_web_chat
-from contactcenter.crm.messages import MAX_MESSAGE_LENGTH
+from contactcenter.kernel import protocol
 from contactcenter.kernel.errors import DomainError
 from contactcenter.kernel.realtime import (
     SUPERVISORS_GROUP,
@@ -47,16 +48,20 @@ CLOSE_FORBIDDEN = 4403
 
 
 class FrameConsumer(AsyncJsonWebsocketConsumer):
-    """Base: parse and size-check every text frame, turn domain errors into error frames."""
+    """Base: parse and size-check every text frame, turn domain errors into error frames.
 
-    frame_types: frozenset[str] = frozenset()
+    ``frame_types`` are the socket's client frames in the protocol (``protocol.CHAT.client``):
+    the handler gets a frame's data as its type's definition, every field already checked.
+    """
+
+    frame_types: Mapping[str, type[protocol.ClientData]] = {}
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         ref = None
         try:
-            frame = parse_frame(text_data, allowed_types=self.frame_types)
+            frame = parse_frame(text_data, frame_types=self.frame_types)
             ref = frame.type
-            await self.handle_frame(frame)
+            await self.handle_frame(frame.parsed())
         except DomainError as error:
             await self.send_error(error, ref=ref)
         except Exception:
@@ -68,7 +73,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
                 code="internal_error",
             )
 
-    async def handle_frame(self, frame: Frame) -> None:
+    async def handle_frame(self, frame: protocol.ClientData) -> None:
         raise FrameError("unknown_type", f"Unknown frame type {frame.type!r}.", field="type")
 
     async def send_error(
@@ -99,9 +104,7 @@ class VisitorChatConsumer(FrameConsumer):
     """A customer on the web chat page or widget. Anonymous: the chat is theirs by holding the
     socket, or, after a reload, the signed resume token the page kept."""
 
-    frame_types = frozenset(
-        {"chat.start", "chat.resume", "chat.message", "chat.typing", "chat.end"}
-    )
+    frame_types = protocol.CHAT.client
 
     async def connect(self) -> None:
         self.interaction_id: int | None = None
@@ -126,24 +129,22 @@ class VisitorChatConsumer(FrameConsumer):
                 interaction_id=self.interaction_id
             )
 
-    async def handle_frame(self, frame: Frame) -> None:
-        if frame.type == "chat.start":
+    async def handle_frame(self, frame: protocol.ClientData) -> None:
+        if isinstance(frame, protocol.ChatStart):
             await self.start(frame)
-        elif frame.type == "chat.resume":
+        elif isinstance(frame, protocol.ChatResume):
             await self.resume(frame)
         elif self.interaction_id is None or self.ended:
             raise FrameError("not_started", "Start the chat with your name and email first.")
-        elif frame.type == "chat.message":
-            body = frame.text("body", max_length=MAX_MESSAGE_LENGTH)
+        elif isinstance(frame, protocol.ChatMessage):
             await database_sync_to_async(conversations.post_customer_message)(
-                interaction_id=self.interaction_id, body=body
+                interaction_id=self.interaction_id, body=frame.body
             )
-        elif frame.type == "chat.typing":
-            typing = frame.flag("typing")
+        elif isinstance(frame, protocol.ChatTyping):
             await database_sync_to_async(routing_events.customer_typing)(
-                self.interaction_id, typing=typing
+                self.interaction_id, typing=frame.typing
             )
-        elif frame.type == "chat.end":
+        elif isinstance(frame, protocol.ChatEnd):
             self.ended = True
             await database_sync_to_async(departures.customer_left)(
                 interaction_id=self.interaction_id
@@ -152,25 +153,23 @@ class VisitorChatConsumer(FrameConsumer):
                 envelope("chat.status", payloads.chat_status_data(state="closed", note="ended"))
             )
 
-    async def start(self, frame: Frame) -> None:
+    async def start(self, frame: protocol.ChatStart) -> None:
         if self.interaction_id is not None:
             raise FrameError("conflict", "This chat has already started.")
-        name = frame.text("name", max_length=crm_web_chat.MAX_NAME_LENGTH)
-        email = frame.text("email", max_length=254)
-        site_key = frame.text("site", max_length=40, required=False)
-        identity_hash = frame.text("identity_hash", max_length=128, required=False)
         interaction = await database_sync_to_async(web_chat.start_chat)(
-            name=name, email=email, site_key=site_key, identity_hash=identity_hash
+            name=frame.name,
+            email=frame.email,
+            site_key=frame.site,
+            identity_hash=frame.identity_hash,
         )
         # The visitor hears back the name they typed, never the name stored for that email:
         # anyone can type an address, and it must not reveal whose it is.
-        await self.join(interaction.pk, interaction.case.number, name.strip())
+        await self.join(interaction.pk, interaction.case.number, frame.name.strip())
 
-    async def resume(self, frame: Frame) -> None:
+    async def resume(self, frame: protocol.ChatResume) -> None:
         if self.interaction_id is not None:
             raise FrameError("conflict", "This chat has already started.")
-        token = frame.text("token", max_length=1000)
-        interaction, name = await database_sync_to_async(crm_web_chat.resume_web_chat)(token)
+        interaction, name = await database_sync_to_async(crm_web_chat.resume_web_chat)(frame.token)
         await self.join(interaction.pk, interaction.case.number, name)
         history = await database_sync_to_async(crm_selectors.customer_transcript)(interaction.pk)
         await self.send_json(
@@ -205,19 +204,7 @@ class VisitorChatConsumer(FrameConsumer):
 class AgentConsumer(FrameConsumer):
     """The agent console: presence, offers, replies, closing work."""
 
-    frame_types = frozenset(
-        {
-            "presence.set",
-            "offer.accept",
-            "offer.decline",
-            "message.send",
-            "work.close",
-            "work.typing",
-            "work.call",
-            "work.transfer",
-            "work.note",
-        }
-    )
+    frame_types = protocol.AGENT.client
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -260,61 +247,51 @@ class AgentConsumer(FrameConsumer):
             except Exception:
                 logger.exception("console heartbeat of agent %s failed", self.agent.pk)
 
-    async def handle_frame(self, frame: Frame) -> None:
+    async def handle_frame(self, frame: protocol.ClientData) -> None:
         call = database_sync_to_async
-        if frame.type == "presence.set":
-            status_id = frame.identifier("status_id", nullable=True)
+        if isinstance(frame, protocol.PresenceSet):
             await call(presence.set_presence)(
-                agent=self.agent, status_id=status_id, changed_by=self.agent.user
+                agent=self.agent, status_id=frame.status_id, changed_by=self.agent.user
             )
-        elif frame.type == "offer.accept":
-            offer_id = frame.identifier("offer_id")
-            await call(offers.accept_offer)(agent=self.agent, offer_id=offer_id)
-        elif frame.type == "offer.decline":
-            offer_id = frame.identifier("offer_id")
-            reason_id = frame.identifier("reason_id", nullable=True, required=False)
-            note = frame.text("note", max_length=200, required=False)
+        elif isinstance(frame, protocol.OfferAccept):
+            await call(offers.accept_offer)(agent=self.agent, offer_id=frame.offer_id)
+        elif isinstance(frame, protocol.OfferDecline):
             await call(offers.decline_offer)(
-                agent=self.agent, offer_id=offer_id, reason_id=reason_id, note=note
+                agent=self.agent,
+                offer_id=frame.offer_id,
+                reason_id=frame.reason_id,
+                note=frame.note,
             )
-        elif frame.type == "message.send":
-            work_item_id = frame.identifier("work_item_id")
-            body = frame.text("body", max_length=MAX_MESSAGE_LENGTH)
+        elif isinstance(frame, protocol.MessageSend):
             await call(work.send_agent_message)(
-                agent=self.agent, work_item_id=work_item_id, body=body
+                agent=self.agent, work_item_id=frame.work_item_id, body=frame.body
             )
-        elif frame.type == "work.close":
-            work_item_id = frame.identifier("work_item_id")
-            disposition_id = frame.identifier("disposition_id", nullable=True, required=False)
+        elif isinstance(frame, protocol.WorkClose):
             await call(work.close_work)(
-                agent=self.agent, work_item_id=work_item_id, disposition_id=disposition_id
+                agent=self.agent,
+                work_item_id=frame.work_item_id,
+                disposition_id=frame.disposition_id,
             )
-        elif frame.type == "work.transfer":
+        elif isinstance(frame, protocol.WorkTransfer):
             await call(transfers.transfer_work)(
                 agent=self.agent,
-                work_item_id=frame.identifier("work_item_id"),
-                queue_id=frame.identifier("queue_id", nullable=True, required=False),
-                to_agent_id=frame.identifier("agent_id", nullable=True, required=False),
-                skill_id=frame.identifier("skill_id", nullable=True, required=False),
-                note=frame.text("note", max_length=1000, required=False),
+                work_item_id=frame.work_item_id,
+                queue_id=frame.queue_id,
+                to_agent_id=frame.agent_id,
+                skill_id=frame.skill_id,
+                note=frame.note,
             )
-        elif frame.type == "work.note":
+        elif isinstance(frame, protocol.WorkNote):
             await call(work.add_internal_note)(
-                agent=self.agent,
-                work_item_id=frame.identifier("work_item_id"),
-                body=frame.text("body", max_length=MAX_MESSAGE_LENGTH),
+                agent=self.agent, work_item_id=frame.work_item_id, body=frame.body
             )
-        elif frame.type == "work.call":
-            work_item_id = frame.identifier("work_item_id")
-            phone = frame.text("phone", max_length=64, required=False)
+        elif isinstance(frame, protocol.WorkCall):
             await call(work.escalate_to_call)(
-                agent=self.agent, work_item_id=work_item_id, phone=phone
+                agent=self.agent, work_item_id=frame.work_item_id, phone=frame.phone
             )
-        elif frame.type == "work.typing":
-            work_item_id = frame.identifier("work_item_id")
-            typing = frame.flag("typing")
+        elif isinstance(frame, protocol.WorkTyping):
             await call(work.agent_typing)(
-                agent=self.agent, work_item_id=work_item_id, typing=typing
+                agent=self.agent, work_item_id=frame.work_item_id, typing=frame.typing
             )
 
 

@@ -1,13 +1,24 @@
-"""Parsing of client frames: every field checked before a service sees it."""
+"""Parsing of client frames: every field checked, against the protocol's typed definitions
+(``contactcenter.kernel.protocol``), before a service sees it.
+
+A frame is read in two steps, so that an error frame can name the frame type it refuses
+(``ref``) even when the data is what is wrong: ``parse_frame`` reads the envelope and finds the
+type's definition, ``Frame.parsed`` checks the data against it. Whatever fails becomes a
+``FrameError`` with the code and the field the error frame carries.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
 from contactcenter.kernel.errors import DomainError
-from contactcenter.kernel.ids import MAX_ID
+from contactcenter.kernel.protocol import ClientData
 
 MAX_FRAME_BYTES = 16 * 1024
 
@@ -20,40 +31,44 @@ class FrameError(DomainError):
 
 @dataclass(frozen=True)
 class Frame:
+    """A client frame whose envelope was read: a known type, its data not yet checked."""
+
     type: str
     data: dict[str, Any]
+    schema: type[ClientData]
 
-    def text(self, name: str, *, max_length: int, required: bool = True) -> str:
-        value = self.data.get(name)
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise FrameError("invalid_frame", f"{name}: a non-empty string is required", field=name)
-        if len(value) > max_length:
+    def parsed(self) -> ClientData:
+        """The data as its type's definition, or ``invalid_frame`` naming the first bad field."""
+        try:
+            return self.schema.model_validate(self.data)
+        except ValidationError as exc:
+            problem = exc.errors(include_url=False)[0]
+            field = str(problem["loc"][0]) if problem["loc"] else None
             raise FrameError(
-                "invalid_frame", f"{name}: at most {max_length} characters", field=name
-            )
-        return value
-
-    def identifier(self, name: str, *, nullable: bool = False, required: bool = True) -> int | None:
-        """A positive integer id; ``nullable`` allows an explicit null, ``required=False`` also
-        allows leaving it out."""
-        value = self.data.get(name)
-        if value is None and ((nullable and name in self.data) or not required):
-            return None
-        # bool is an int in Python; a true/false id is a client bug, not id 1/0.
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-            raise FrameError("invalid_frame", f"{name}: a positive integer is required", field=name)
-        return value
-
-    def flag(self, name: str) -> bool:
-        value = self.data.get(name)
-        if not isinstance(value, bool):
-            raise FrameError("invalid_frame", f"{name}: true or false is required", field=name)
-        return value
+                "invalid_frame", f"{field}: {_explain(problem)}", field=field
+            ) from None
 
 
-def parse_frame(text: str | None, *, allowed_types: frozenset[str]) -> Frame:
+def _explain(problem: ErrorDetails) -> str:
+    """What the client got wrong, in the words the error frames have always used."""
+    kind = problem["type"]
+    if kind == "missing":
+        return "required"
+    if kind in ("int_type", "greater_than_equal", "less_than_equal"):
+        return "a positive integer is required"
+    if kind == "bool_type":
+        return "true or false is required"
+    if kind == "string_type":
+        return "a non-empty string is required"
+    if kind == "string_too_long":
+        return f"at most {problem.get('ctx', {}).get('max_length')} characters"
+    # The protocol's own checks (a blank text) say it themselves.
+    return problem["msg"]
+
+
+def parse_frame(text: str | None, *, frame_types: Mapping[str, type[ClientData]]) -> Frame:
+    """Read a client frame's envelope: JSON text within the size limit, an object with a
+    ``type`` that ``frame_types`` defines and, if any, ``data`` that is an object."""
     if text is None:
         raise FrameError("invalid_json", "Frames must be JSON text.")
     if len(text.encode("utf-8")) > MAX_FRAME_BYTES:
@@ -67,9 +82,10 @@ def parse_frame(text: str | None, *, allowed_types: frozenset[str]) -> Frame:
     frame_type = content.get("type")
     if not isinstance(frame_type, str):
         raise FrameError("invalid_frame", "type: required", field="type")
-    if frame_type not in allowed_types:
+    schema = frame_types.get(frame_type)
+    if schema is None:
         raise FrameError("unknown_type", f"Unknown frame type {frame_type!r}.", field="type")
     data = content.get("data", {})
     if not isinstance(data, dict):
         raise FrameError("invalid_frame", "data: must be an object", field="data")
-    return Frame(type=frame_type, data=data)
+    return Frame(type=frame_type, data=data, schema=schema)

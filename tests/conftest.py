@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 import pytest
 
+from contactcenter.kernel.protocol import FrameSchemaError, check_server_frame, server_event_types
+from contactcenter.kernel.realtime import frame_built
 from tests.services import require
 
 SERVICE_MARKERS = ("postgres", "redis", "browser")
@@ -53,3 +58,60 @@ def _routing_configuration_forgotten_after_each_test():
 def _chats_end_when_the_visitor_leaves(settings) -> None:
     """Most tests read a closed socket as a visitor who left; the resume tests give a grace."""
     settings.CHAT_RESUME_SECONDS = 0
+
+
+class FrameCheck:
+    """Checks every frame the code builds (``realtime.envelope``: pushes to groups, batches,
+    and what consumers send directly) against its type's schema in the protocol, and that it
+    survives a trip through JSON unchanged. ``frames`` are those that passed; ``problems``
+    say what was wrong with the others."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self.problems: list[str] = []
+
+    def __call__(self, frame: dict[str, Any]) -> None:
+        # Record, never raise: the frame is built inside an after-commit callback or a
+        # consumer, which would swallow or answer the exception instead of failing the test.
+        try:
+            check_server_frame(frame)
+        except FrameSchemaError as problem:
+            self.problems.append(str(problem))
+        else:
+            self.frames.append(frame)
+
+
+# Frames checked during the whole run, by type, for the summary at the end.
+frames_checked: Counter[str] = Counter()
+
+
+@pytest.fixture(autouse=True)
+def checked_frames():
+    """Every frame a test makes the code build must match docs/protocol.md's schema
+    (contactcenter/kernel/protocol.py); one that does not fails the test that built it."""
+    check = FrameCheck()
+    frame_built.connect(check)
+    try:
+        yield check
+    finally:
+        frame_built.disconnect(check)
+    frames_checked.update(frame["type"] for frame in check.frames)
+    if check.problems:
+        pytest.fail(
+            f"{len(check.problems)} frame(s) built by this test do not match the protocol "
+            "(contactcenter/kernel/protocol.py, docs/protocol.md):\n" + "\n".join(check.problems),
+            pytrace=False,
+        )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not frames_checked:
+        return
+    total = sum(frames_checked.values())
+    terminalreporter.write_line(
+        f"event schemas: {total} frames of {len(frames_checked)} types checked against "
+        "contactcenter/kernel/protocol.py"
+    )
+    unseen = sorted(server_event_types() - set(frames_checked))
+    if unseen:
+        terminalreporter.write_line(f"event schemas: no frame of {', '.join(unseen)} was built")

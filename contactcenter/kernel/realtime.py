@@ -12,12 +12,12 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from contactcenter.kernel.hooks import after_commit
+from contactcenter.kernel.hooks import Hook, after_commit
+from contactcenter.kernel.protocol import PROTOCOL_VERSION
 
 logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
-PROTOCOL_VERSION = 1
 
 
 def agent_group(agent_id: int) -> str:
@@ -28,8 +28,16 @@ def interaction_group(interaction_id: int) -> str:
     return f"interaction.{interaction_id}"
 
 
+# Every frame ``envelope`` builds, pushed or sent by a consumer, is announced here. Nothing is
+# connected in production, so a frame costs a call over no receivers; the tests connect the
+# check of every frame against its schema (contactcenter.kernel.protocol, tests/conftest.py).
+frame_built: Hook[dict[str, Any]] = Hook("frame_built")
+
+
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": event_type, "v": PROTOCOL_VERSION, "data": data}
+    frame = {"type": event_type, "v": PROTOCOL_VERSION, "data": data}
+    frame_built.send(frame)
+    return frame
 
 
 def publish(group: str, event_type: str, data: dict[str, Any]) -> None:
