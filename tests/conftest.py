@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
@@ -10,6 +11,55 @@ from contactcenter.kernel.realtime import frame_built
 from tests.services import require
 
 SERVICE_MARKERS = ("postgres", "redis", "browser")
+
+# `make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``). Tests that
+# start servers of their own run as whole groups on one worker, longest first, so that the
+# other worker works through everything else meanwhile: the production stack (several
+# processes, both cores' worth), the browser modules (one seeded database, mostly waiting on
+# the pages) and the unit suites' rerun on PostgreSQL.
+GROUPS = {
+    "tests/integration/test_routing_under_load.py": "stack",
+    "tests/integration/test_scaled_out_chat.py": "stack",
+    "tests/integration/test_smtp_listener.py": "stack",
+    "tests/browser/": "browser",
+    "tests/integration/test_suite_on_postgres.py": "postgres-rerun",
+}
+GROUP_ORDER = ["stack", "browser", "postgres-rerun"]
+# Fixtures through which a test reaches the database.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+def uses_database(item: pytest.Item) -> bool:
+    return bool(
+        item.get_closest_marker("django_db")
+        or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def group_of(item: pytest.Item) -> str | None:
+    path = item.nodeid.split("::", 1)[0]
+    return next((group for prefix, group in GROUPS.items() if path.startswith(prefix)), None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each grouped test with its xdist group (before xdist reads the marks), and run
+    the groups first, longest first: a long group started last would run alone at the end.
+    The PostgreSQL rerun (tests/integration/test_suite_on_postgres.py) keeps only the tests
+    that touch the database."""
+    if os.environ.get("POSTGRES_RERUN"):
+        pure = [item for item in items if not uses_database(item)]
+        if pure:
+            config.hook.pytest_deselected(items=pure)
+            items[:] = [item for item in items if uses_database(item)]
+    for item in items:
+        group = group_of(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    rank = {group: position for position, group in enumerate(GROUP_ORDER)}
+    items.sort(key=lambda item: rank.get(group_of(item), len(rank)))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -102,6 +152,18 @@ def checked_frames():
             "(contactcenter/kernel/protocol.py, docs/protocol.md):\n" + "\n".join(check.problems),
             pytrace=False,
         )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # On an xdist worker: hand the counts to the controller, which prints the summary.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["frames_checked"] = dict(frames_checked)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    frames_checked.update(getattr(node, "workeroutput", {}).get("frames_checked", {}))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
