@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-# Two workers: the long groups (tests/conftest.py) on one, the rest on the other.
+# Two workers, taking the tests in the order tests/conftest.py sets.
 TEST_WORKERS ?= 2
 
 .PHONY: demo test test-ci test-js bench install install-test chromium lint format migrate clean
@@ -57,8 +57,8 @@ test: install-test chromium
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/lint-imports --no-cache
-	node --test tests/js/
-	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadgroup $(PYTEST_ARGS)
+	node --test --test-reporter=dot tests/js/
+	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## Everything CI runs, here: missing services fail, and the unit suites run again on PostgreSQL.
 test-ci:
@@ -66,7 +66,7 @@ test-ci:
 
 ## The browser modules' pure parts (state reducers, helpers) under Node's own test runner (Node 20+).
 test-js:
-	node --test tests/js/
+	node --test --test-reporter=dot tests/js/
 
 # Debian's Chromium for the browser tests; Playwright cannot download its own browser here.
 chromium:

@@ -12,19 +12,45 @@ from tests.services import require
 
 SERVICE_MARKERS = ("postgres", "redis", "browser")
 
-# `make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``). Tests that
-# start servers of their own run as whole groups on one worker, longest first, so that the
-# other worker works through everything else meanwhile: the production stack (several
-# processes, both cores' worth), the browser modules (one seeded database, mostly waiting on
-# the pages) and the unit suites' rerun on PostgreSQL.
+# `make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``, in the order
+# collected). Tests that start servers of their own run as whole groups, in this order: the
+# browser modules (one seeded database for all of them; mostly waiting on pages) beside the
+# PostgreSQL rerun of the unit suites (CI) and the unit suites themselves; then the scaled-out
+# stack; and last the load test, which keeps both cores busy for as long as it runs (four
+# workers and two round slots by design), so that nothing else stretches it.
 GROUPS = {
-    "tests/integration/test_routing_under_load.py": "stack",
-    "tests/integration/test_scaled_out_chat.py": "stack",
-    "tests/integration/test_smtp_listener.py": "stack",
     "tests/browser/": "browser",
     "tests/integration/test_suite_on_postgres.py": "postgres-rerun",
+    "tests/integration/test_scaled_out_chat.py": "stack",
+    "tests/integration/test_smtp_listener.py": "stack",
+    "tests/integration/test_routing_under_load.py": "load",
 }
-GROUP_ORDER = ["stack", "browser", "postgres-rerun"]
+FIRST = ["browser", "postgres-rerun"]
+LAST = ["stack", "load"]
+
+
+class RunOrder:
+    """Puts the tests in the order the workers take them (GROUPS), after pytest-django's own
+    reordering."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=run_order)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(RunOrder(), "contactcenter-run-order")
+
+
+def run_order(item: pytest.Item) -> int:
+    group = group_of(item)
+    if group in FIRST:
+        return FIRST.index(group)
+    if group in LAST:
+        return len(FIRST) + 1 + LAST.index(group)
+    return len(FIRST)
+
+
 # Fixtures through which a test reaches the database.
 DATABASE_FIXTURES = frozenset(
     {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
@@ -45,8 +71,7 @@ def group_of(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each grouped test with its xdist group (before xdist reads the marks), and run
-    the groups first, longest first: a long group started last would run alone at the end.
+    """Mark each grouped test with its xdist group, before xdist reads the marks.
     The PostgreSQL rerun (tests/integration/test_suite_on_postgres.py) keeps only the tests
     that touch the database."""
     if os.environ.get("POSTGRES_RERUN"):
@@ -58,8 +83,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = group_of(item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
-    rank = {group: position for position, group in enumerate(GROUP_ORDER)}
-    items.sort(key=lambda item: rank.get(group_of(item), len(rank)))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
