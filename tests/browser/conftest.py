@@ -129,9 +129,12 @@ def server_url(tmp_path_factory, seeded_database) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One Chromium for the session; each test opens contexts of its own."""
+    """Chromium for one module; each test opens contexts of its own. Not for the whole
+    session: Playwright's sync API keeps an event loop running in the thread while it is
+    open, and Django refuses database work from a thread with a running loop, which would
+    fail every test a worker runs after the browser modules."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
