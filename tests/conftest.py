@@ -13,20 +13,21 @@ from tests.services import require
 SERVICE_MARKERS = ("postgres", "redis", "browser")
 
 # `make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``, in the order
-# collected). Tests that start servers of their own run as whole groups, in this order: the
-# browser modules (one seeded database for all of them; mostly waiting on pages) beside the
-# PostgreSQL rerun of the unit suites (CI) and the unit suites themselves; then the scaled-out
-# stack; and last the load test, which keeps both cores busy for as long as it runs (four
-# workers and two round slots by design), so that nothing else stretches it.
+# collected; each worker starts with the first two units of work in that order). Tests that
+# start servers of their own run as whole groups. The load test keeps both cores busy for as
+# long as it runs (four workers and two round slots by design), so it starts at once on one
+# worker and the other works through everything else meanwhile: the PostgreSQL rerun of the
+# unit suites (CI), the browser modules (one seeded database for all of them; mostly waiting
+# on pages), the unit suites, then the scaled-out stack.
 GROUPS = {
-    "tests/browser/": "browser",
     "tests/integration/test_suite_on_postgres.py": "postgres-rerun",
+    "tests/integration/test_routing_under_load.py": "load",
+    "tests/browser/": "browser",
     "tests/integration/test_scaled_out_chat.py": "stack",
     "tests/integration/test_smtp_listener.py": "stack",
-    "tests/integration/test_routing_under_load.py": "load",
 }
-FIRST = ["browser", "postgres-rerun"]
-LAST = ["stack", "load"]
+FIRST = ["postgres-rerun", "load", "browser"]
+LAST = ["stack"]
 
 
 class RunOrder:
