@@ -31,14 +31,7 @@ from contactcenter.kernel.roles import is_supervisor
 from routing import events as routing_events
 from routing.models import Agent
 from routing.selectors import payloads
-from routing.services import (
-    conversations,
-    departures,
-    offers,
-    presence,
-    transfers,
-    work,
-)
+from routing.services import conversations, departures, offers, presence, transfers, work
 from supervisor import selectors as supervisor_selectors
 
 logger = logging.getLogger(__name__)

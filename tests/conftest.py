@@ -15,19 +15,19 @@ SERVICE_MARKERS = ("postgres", "redis", "browser")
 # `make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``, in the order
 # collected; each worker starts with the first two units of work in that order). Tests that
 # start servers of their own run as whole groups. The load test keeps both cores busy for as
-# long as it runs (four workers and two round slots by design), so it starts at once on one
-# worker and the other works through everything else meanwhile: the PostgreSQL rerun of the
-# unit suites (CI), the browser modules (one seeded database for all of them; mostly waiting
-# on pages), the unit suites, then the scaled-out stack.
+# long as it runs (four workers and two round slots by design), and anything CPU-bound beside
+# it stretches it, so it comes last, beside the browser modules (one seeded database for all of
+# them), which mostly wait on pages. Before them, the CPU-bound rest: the PostgreSQL rerun of
+# the unit suites (CI), the scaled-out stack and the unit suites.
 GROUPS = {
     "tests/integration/test_suite_on_postgres.py": "postgres-rerun",
-    "tests/integration/test_routing_under_load.py": "load",
-    "tests/browser/": "browser",
     "tests/integration/test_scaled_out_chat.py": "stack",
     "tests/integration/test_smtp_listener.py": "stack",
+    "tests/integration/test_routing_under_load.py": "load",
+    "tests/browser/": "browser",
 }
-FIRST = ["postgres-rerun", "load", "browser"]
-LAST = ["stack"]
+FIRST = ["postgres-rerun", "stack"]
+LAST = ["load", "browser"]
 
 
 class RunOrder:

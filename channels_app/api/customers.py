@@ -17,13 +17,7 @@ from channels_app.api.fields import IdField, IsoDateTimeField, TextField
 from channels_app.api.serializers import PayloadSerializer, RequestSerializer, validated
 from contactcenter.crm import merging, selectors
 from contactcenter.crm.customers import CUSTOMER_FIELDS, update_customer
-from contactcenter.crm.models import (
-    Case,
-    ChannelKind,
-    ContactPoint,
-    Interaction,
-    Message,
-)
+from contactcenter.crm.models import Case, ChannelKind, ContactPoint, Interaction, Message
 from contactcenter.kernel.roles import is_supervisor
 from routing.models import Agent
 from routing.selectors import payloads

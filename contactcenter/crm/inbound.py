@@ -23,14 +23,7 @@ from django.utils import timezone
 from contactcenter.crm import addresses
 from contactcenter.crm.files import InboundAttachment, discard_files, store_files
 from contactcenter.crm.messages import append_message
-from contactcenter.crm.models import (
-    Case,
-    ChannelKind,
-    ContactPoint,
-    Customer,
-    Interaction,
-    Message,
-)
+from contactcenter.crm.models import Case, ChannelKind, ContactPoint, Customer, Interaction, Message
 from contactcenter.kernel.errors import InvalidInput
 from contactcenter.kernel.text import clean_text
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from contactcenter.kernel.errors import Forbidden, NotFound
-from routing.models import (
-    Agent,
-    Offer,
-    WorkItem,
-)
+from routing.models import Agent, Offer, WorkItem
 
 
 def access_offer(agent: Agent, offer_id: int, *, for_update: bool = False) -> Offer:

@@ -8,10 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from contactcenter.crm.models import Message
-from routing.models import (
-    Agent,
-    WorkItem,
-)
+from routing.models import Agent, WorkItem
 
 
 def first_customer_message(interaction_id: int) -> str:

@@ -9,13 +9,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from contactcenter.crm.models import (
-    CannedResponse,
-    ContactPoint,
-    Customer,
-    Interaction,
-    Message,
-)
+from contactcenter.crm.models import CannedResponse, ContactPoint, Customer, Interaction, Message
 from contactcenter.crm.selectors import (
     case_payloads,
     customer_email,

@@ -14,10 +14,7 @@ from contactcenter.crm.interactions import close_interaction, customer_left_unro
 from contactcenter.crm.models import ChannelKind, Interaction
 from contactcenter.crm.web_chat import CUSTOMER_LEFT
 from routing import events
-from routing.models import (
-    Offer,
-    WorkItem,
-)
+from routing.models import Offer, WorkItem
 from routing.selectors import snapshot
 from routing.services import triggers
 from routing.services.steps import (

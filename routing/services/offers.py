@@ -13,20 +13,10 @@ from contactcenter.crm.models import ChannelKind
 from contactcenter.kernel.errors import Conflict, InvalidInput
 from contactcenter.kernel.text import clean_text
 from routing import events
-from routing.models import (
-    Agent,
-    AgentStatusChange,
-    DeclineReason,
-    Offer,
-    WorkItem,
-)
+from routing.models import Agent, AgentStatusChange, DeclineReason, Offer, WorkItem
 from routing.selectors import access, payloads
 from routing.services.presence import set_presence
-from routing.services.steps import (
-    end_offer,
-    requeue,
-    system_note,
-)
+from routing.services.steps import end_offer, requeue, system_note
 
 
 def accept_offer(*, agent: Agent, offer_id: int, now: datetime | None = None) -> WorkItem:

@@ -12,16 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.kernel.errors import NotFound
-from routing.models import (
-    Agent,
-    AgentStatusChange,
-    Offer,
-    PresenceStatus,
-)
-from routing.services.steps import (
-    line_moved,
-    return_to_queue,
-)
+from routing.models import Agent, AgentStatusChange, Offer, PresenceStatus
+from routing.services.steps import line_moved, return_to_queue
 
 logger = logging.getLogger(__name__)
 

@@ -12,17 +12,10 @@ from contactcenter.crm.interactions import close_interaction
 from contactcenter.crm.messages import append_message
 from contactcenter.crm.models import Message
 from routing import events
-from routing.models import (
-    Queue,
-    WorkItem,
-    WorkItemMove,
-)
+from routing.models import Queue, WorkItem, WorkItemMove
 from routing.selectors import lines
 from routing.services import triggers
-from routing.services.steps import (
-    announce_queue_positions,
-    record_moves,
-)
+from routing.services.steps import announce_queue_positions, record_moves
 
 
 def apply_queue_limits(*, now: datetime | None = None) -> tuple[int, int]:

@@ -20,15 +20,11 @@ from django.utils import timezone
 
 from contactcenter.kernel.errors import DomainError
 from routing import engine, events
-from routing.models import (
-    Agent,
-)
+from routing.models import Agent
 from routing.selectors import snapshot
 from routing.services import claims, triggers
 from routing.services.offers import accept_offer
-from routing.services.steps import (
-    announce_queue_positions,
-)
+from routing.services.steps import announce_queue_positions
 
 logger = logging.getLogger(__name__)
 

@@ -15,16 +15,10 @@ from contactcenter.crm.interactions import close_interaction
 from contactcenter.crm.models import ChannelKind, Interaction, Message
 from contactcenter.kernel.errors import InvalidInput
 from routing import events
-from routing.models import (
-    Agent,
-    Disposition,
-    WorkItem,
-)
+from routing.models import Agent, Disposition, WorkItem
 from routing.selectors import access
 from routing.services import triggers
-from routing.services.steps import (
-    system_note,
-)
+from routing.services.steps import system_note
 
 
 def send_agent_message(*, agent: Agent, work_item_id: int, body: str, files: tuple = ()) -> Message:

@@ -7,13 +7,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from contactcenter.crm import merging
-from contactcenter.crm.models import (
-    Customer,
-    CustomerMerge,
-    Interaction,
-    Message,
-    Order,
-)
+from contactcenter.crm.models import Customer, CustomerMerge, Interaction, Message, Order
 from contactcenter.crm.web_chat import start_web_chat
 from contactcenter.kernel.errors import InvalidInput, NotFound
 from routing.services import conversations

@@ -35,14 +35,7 @@ from routing.services.work import close_work
 from supervisor import history, metrics
 from supervisor.history import Period
 from supervisor.models import IntervalRollup
-from tests.factories import (
-    chat_queue,
-    decline_reason,
-    disposition,
-    make_agent,
-    make_queue,
-    status,
-)
+from tests.factories import chat_queue, decline_reason, disposition, make_agent, make_queue, status
 
 pytestmark = pytest.mark.django_db
 
