@@ -35,8 +35,16 @@ class RunOrder:
     reordering."""
 
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         items.sort(key=run_order)
+        # xdist groups an item by a suffix it adds to the item's id; where it cannot (pytest
+        # 9.2 made ids structured), every test would run on its own, module fixtures and all.
+        if config.getoption("loadgroup", default=False) and any(
+            group_of(item) and "@" not in item.nodeid for item in items
+        ):
+            raise pytest.UsageError("pytest-xdist cannot group tests with this pytest version")
 
 
 def pytest_configure(config: pytest.Config) -> None:
