@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-# Two workers, taking the tests in the order tests/conftest.py sets.
-TEST_WORKERS ?= 2
+# Three workers on two cores (the browser tests mostly wait on pages), taking the tests in the
+# order tests/conftest.py sets.
+TEST_WORKERS ?= 3
 
 .PHONY: demo test test-ci test-js bench install install-test chromium lint format migrate clean
 

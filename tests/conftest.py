@@ -12,7 +12,7 @@ from tests.services import require
 
 SERVICE_MARKERS = ("postgres", "redis", "browser")
 
-# `make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``, in the order
+# `make test` runs the suite on three workers (pytest-xdist, ``--dist loadgroup``, in the order
 # collected; each worker starts with the first two units of work in that order). Tests that
 # start servers of their own run as whole groups: the scaled-out stack on one worker and the
 # browser modules (one seeded database for all of them) on the other, then the PostgreSQL
