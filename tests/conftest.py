@@ -12,13 +12,13 @@ from tests.services import require
 
 SERVICE_MARKERS = ("postgres", "redis", "browser")
 
-# `make test` runs the suite on three workers (pytest-xdist, ``--dist loadgroup``, in the order
-# collected; each worker starts with the first two units of work in that order). Tests that
-# start servers of their own run as whole groups: the scaled-out stack on one worker and the
-# browser modules (one seeded database for all of them) on the other, then the PostgreSQL
-# rerun of the unit suites (CI) and the unit suites; the load test last. It keeps both cores
-# busy for as long as it runs (four workers and two round slots by design): beside anything
-# else it stretches, and stretches what runs beside it (measured: 245 s instead of 140 s).
+# `make test` runs the suite on three workers (pytest-xdist, ``--dist loadgroup``, in the
+# order collected; each worker starts with the first two units of work in that order). Tests
+# that start servers of their own run as whole groups: the scaled-out stack, the browser modules
+# (one seeded database for all of them) and the PostgreSQL rerun of the unit suites (CI) first,
+# one per worker, then the unit suites; the load test last. It keeps both cores busy for as
+# long as it runs (four workers and two round slots by design): beside anything else it
+# stretches, and stretches what runs beside it (measured: 245 s instead of 140 s).
 GROUPS = {
     "tests/integration/test_scaled_out_chat.py": "stack",
     "tests/integration/test_smtp_listener.py": "stack",
