@@ -452,7 +452,7 @@ def main() -> None:
 
         call_command("migrate", verbosity=0, interactive=False)
         workload = build_workload(args.items)
-        # As a Celery worker process does once it has started (contactcenter/celery.py).
+        # As a Celery worker process does once it has started (contactcenter/config/celery.py).
         from contactcenter.config.celery import freeze_startup_heap
 
         freeze_startup_heap()

@@ -1,7 +1,8 @@
 """The routing engine: a pure function from a snapshot of waiting work and agents to offers.
 
-No Django, no clock, no I/O: the shell (``routing.services``) loads the snapshot, passes the
-current time in, calls ``plan`` and applies the result. The same engine runs in tests and,
+No Django, no clock, no I/O: the shell (``routing.services.rounds``) loads the snapshot
+(``routing.selectors.snapshot``), passes the current time in, calls ``plan`` and applies the
+result. The same engine runs in tests and,
 later, in the simulator, which replays traffic in virtual time.
 
 Serving order: queue routing priority (1 first), then item priority (higher first, raised by

@@ -127,6 +127,16 @@ def reference_data(transactional_db) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _round_requests_forgotten_after_each_test():
+    """A test's transaction never commits: the round requests it made must not be served
+    with the next test's."""
+    yield
+    from routing.services import triggers
+
+    triggers.forget_unserved()
+
+
+@pytest.fixture(autouse=True)
 def _routing_configuration_forgotten_after_each_test():
     """Each process keeps intake rules and channel settings until a save says otherwise; a
     test's rolled-back saves must not leave the next test reading them."""

@@ -239,7 +239,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes the database connection around every task unless this is
 # set, so each routing round paid a new PostgreSQL connection. Connections are kept and
-# Django's own CONN_MAX_AGE and health checks retire them (contactcenter/celery.py).
+# Django's own CONN_MAX_AGE and health checks retire them (contactcenter/config/celery.py).
 CELERY_DB_REUSE_MAX = 1000
 ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 2, minimum=1)
 # Requested routing rounds running at once across all workers (the sweep's round comes on top).

@@ -66,10 +66,12 @@ AfterStoring = Callable[[Interaction, Message], None]
 
 
 def receive(
-    inbound: InboundMessage, *, then: AfterStoring | None = None, now: datetime | None = None
+    inbound: InboundMessage, *, then: AfterStoring | None, now: datetime | None = None
 ) -> Received:
     """Store an inbound message on the conversation it belongs to, once, and call ``then``
-    with it in the same transaction (not for a provider's retry of a stored message).
+    with it in the same transaction (not for a provider's retry of a stored message). ``then``
+    must be said, even as None: a message stored without routing its contact waits for
+    nobody (``routing.services.conversations.receive`` passes the routing).
 
     Raises InvalidInput naming the field for anything that cannot be stored as sent.
     """

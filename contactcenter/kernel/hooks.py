@@ -56,16 +56,24 @@ class Hook(Generic[Event]):
 
     def send(self, event: Event) -> None:
         """Call every receiver now; an exception in one propagates to the sender."""
+        self._check_connected()
+        for receiver in self._receivers:
+            receiver(event)
+
+    def _check_connected(self) -> None:
         if self.required and not self._receivers:
             raise ImproperlyConfigured(
                 f"Nothing is connected to the {self.name} hook: is the app that acts on it "
                 "in INSTALLED_APPS?"
             )
-        for receiver in self._receivers:
-            receiver(event)
 
     def send_after_commit(self, event: Event) -> None:
-        """Call every receiver once the current transaction commits (at once outside one)."""
+        """Call every receiver once the current transaction commits (at once outside one).
+
+        A required hook with no receiver fails here, in the sender's transaction, which rolls
+        back: after the commit the error could only be logged.
+        """
+        self._check_connected()
         hook = self
 
         def send_committed() -> None:

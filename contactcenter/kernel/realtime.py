@@ -31,7 +31,7 @@ def interaction_group(interaction_id: int) -> str:
 # Every frame ``envelope`` builds, pushed or sent by a consumer, is announced here. Nothing is
 # connected in production, so a frame costs a call over no receivers; the tests connect the
 # check of every frame against its schema (contactcenter.kernel.protocol, tests/conftest.py).
-frame_built: Hook[dict[str, Any]] = Hook("frame_built")
+frame_built: Hook[dict[str, Any]] = Hook("kernel.frame_built")
 
 
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -51,7 +51,9 @@ class _Requests:
     """Round requests not yet served, shared by the on-commit callbacks that serve them.
 
     Requests made in a transaction that then rolls back stay here and are served with the
-    next transaction's requests: at worst one needless check for room.
+    next transaction's requests: at worst one round that nothing needed (Django has no hook
+    for a rollback, and a round with nothing to do costs little). No request is ever lost:
+    each one's own callback serves the object when its transaction commits.
     """
 
     def __init__(self) -> None:
@@ -100,6 +102,11 @@ def request_round(*, if_room_for: WorkItem | None = None) -> None:
         requests = _unserved.requests = _Requests()
     requests.add(room_key)
     after_commit(requests.serve)
+
+
+def forget_unserved() -> None:
+    """Drop this thread's requests not yet served (tests start each case afresh)."""
+    _unserved.requests = None
 
 
 def dispatch_round(*, countdown: float | None = None) -> None:
