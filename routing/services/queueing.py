@@ -10,10 +10,10 @@ from django.utils import timezone
 from contactcenter.crm.models import Interaction
 from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
 from routing import events, intake
-from routing.models import Queue, WorkItem, WorkItemSkill
+from routing.models import Queue, WorkItem
 from routing.selectors import lines
 from routing.services import triggers
-from routing.services.steps import announce_position, announce_queue_positions
+from routing.services.steps import announce_position, announce_queue_positions, require_skills
 
 # A call an agent placed waits at least this long for that agent (who may first have to close
 # the chat they escalated), whatever the voice queue's own preference.
@@ -67,15 +67,7 @@ def enqueue(
         preferred_agent_id=preferred_agent_id,
         preferred_until=(now + timedelta(seconds=prefer_seconds) if preferred_agent_id else None),
     )
-    WorkItemSkill.objects.bulk_create(
-        WorkItemSkill(
-            work_item=item,
-            skill_id=need.skill_id,
-            min_level=need.min_level,
-            drop_after_seconds=need.drop_after_seconds,
-        )
-        for need in decision.skills
-    )
+    require_skills(item, decision.skills)
     announce_position(item)
     events.queue_changed()
     triggers.request_round(if_room_for=item)

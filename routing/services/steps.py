@@ -11,7 +11,8 @@ from contactcenter.crm.messages import append_message
 from contactcenter.crm.models import ChannelKind, Message
 from contactcenter.kernel.errors import Conflict, InvalidInput, NotFound
 from routing import events, intake
-from routing.models import Agent, DeclineReason, Offer, Queue, WorkItem, WorkItemMove
+from routing.engine import SkillNeed
+from routing.models import Agent, DeclineReason, Offer, Queue, WorkItem, WorkItemMove, WorkItemSkill
 from routing.selectors import lines, payloads
 from routing.services.triggers import request_round
 
@@ -122,6 +123,20 @@ def system_note(item: WorkItem, body: str, *, agent_id: int) -> None:
         body=body,
         work_item_id=item.pk,
         agent_id=agent_id,
+    )
+
+
+def require_skills(item: WorkItem, needs: Iterable[SkillNeed | WorkItemSkill]) -> None:
+    """Store what an item needs of whoever takes it (an intake rule's needs, or another
+    item's)."""
+    WorkItemSkill.objects.bulk_create(
+        WorkItemSkill(
+            work_item=item,
+            skill_id=need.skill_id,
+            min_level=need.min_level,
+            drop_after_seconds=need.drop_after_seconds,
+        )
+        for need in needs
     )
 
 

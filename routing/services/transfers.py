@@ -24,6 +24,7 @@ from routing.services.steps import (
     check_member,
     check_named_agent,
     record_moves,
+    require_skills,
     return_to_queue,
     system_note,
     transfer_targets,
@@ -131,16 +132,9 @@ def _successor(
         transferred_from=item,
     )
     # The conversation keeps what it needed (a language, say), plus the skill asked for.
-    WorkItemSkill.objects.bulk_create(
-        WorkItemSkill(
-            work_item=successor,
-            skill_id=need.skill_id,
-            min_level=need.min_level,
-            drop_after_seconds=need.drop_after_seconds,
-        )
-        for need in WorkItemSkill.objects.filter(work_item=item).exclude(
-            skill_id=skill.pk if skill else None
-        )
+    require_skills(
+        successor,
+        WorkItemSkill.objects.filter(work_item=item).exclude(skill_id=skill.pk if skill else None),
     )
     if skill is not None:
         WorkItemSkill.objects.create(work_item=successor, skill=skill, min_level=1)

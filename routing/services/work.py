@@ -22,7 +22,10 @@ from routing.services.steps import system_note
 
 
 def send_agent_message(*, agent: Agent, work_item_id: int, body: str, files: tuple = ()) -> Message:
-    item = access.access_work_item(agent, work_item_id)
+    return _post_reply(agent, access.access_work_item(agent, work_item_id), body, files)
+
+
+def _post_reply(agent: Agent, item: WorkItem, body: str, files: tuple) -> Message:
     with transaction.atomic():
         return messages.post_agent_message(
             interaction=item.interaction,
@@ -39,11 +42,9 @@ def send_agent_reply(
 ) -> Message:
     """The agent's reply with files from a form, which are read only once the item and their
     sizes pass: an upload that cannot be sent is refused before it is read into memory."""
-    held = access.access_work_item(agent, work_item_id)
-    messages.check_reply_files(held.interaction.channel, [upload.size for upload in uploads])
-    return send_agent_message(
-        agent=agent, work_item_id=work_item_id, body=body, files=read_uploads(uploads)
-    )
+    item = access.access_work_item(agent, work_item_id)
+    messages.check_reply_files(item.interaction.channel, [upload.size for upload in uploads])
+    return _post_reply(agent, item, body, read_uploads(uploads))
 
 
 def escalate_to_call(*, agent: Agent, work_item_id: int, phone: str = "") -> Interaction:
