@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from channels_app import web_chat
+from channels_app.console_liveness import open_consoles
 from channels_app.frames import FrameError, parse_frame
 from contactcenter.crm import selectors as crm_selectors
 from contactcenter.crm import web_chat as crm_web_chat
@@ -213,32 +214,21 @@ class AgentConsumer(FrameConsumer):
         self.group = agent_group(self.agent.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await database_sync_to_async(presence.console_alive)(agent=self.agent)
-        self.heartbeat = asyncio.create_task(self.report_alive())
+        await database_sync_to_async(presence.console_opened)(agent=self.agent)
+        open_consoles.opened(self.agent.pk)
+        self.console_open = True
         snapshot = await database_sync_to_async(payloads.console_snapshot)(
             self.agent, timezone.now()
         )
         await self.send_json(envelope("console.snapshot", snapshot))
 
     async def disconnect(self, code: int) -> None:
-        heartbeat = getattr(self, "heartbeat", None)
-        if heartbeat is not None:
-            heartbeat.cancel()
+        if getattr(self, "console_open", False):
+            self.console_open = False
+            open_consoles.closed(self.agent.pk)
+            await database_sync_to_async(presence.console_closed)(agent=self.agent)
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def report_alive(self) -> None:
-        """While this console is open, keep the absence sweep from signing the agent out.
-
-        A closed tab or a dead server process simply stops reporting, so nothing needs
-        cleaning up after a crash.
-        """
-        while True:
-            await asyncio.sleep(settings.CONSOLE_HEARTBEAT_SECONDS)
-            try:
-                await database_sync_to_async(presence.console_alive)(agent=self.agent)
-            except Exception:
-                logger.exception("console heartbeat of agent %s failed", self.agent.pk)
 
     async def handle_frame(self, frame: protocol.ClientData) -> None:
         call = database_sync_to_async

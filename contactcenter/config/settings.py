@@ -225,7 +225,14 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for every console's liveness key (routing.services.presence): past MAX_ENTRIES
+    # (300 by default) LocMem drops a third of its keys at random.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # Celery: eager in embedded mode, Redis broker otherwise.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -4,10 +4,12 @@ the console heartbeat that keeps an agent at their desk."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,9 +76,53 @@ def set_presence(
     return agent
 
 
-def console_alive(*, agent: Agent, now: datetime | None = None) -> None:
-    """An open console reports that the agent is at their desk."""
+# Console liveness lives in the cache (Redis in production), not in the database: each server
+# process reports all of its open consoles in one write per CONSOLE_HEARTBEAT_SECONDS, so an
+# idle floor costs no database writes. ``Agent.console_seen_at`` is written only when a
+# console opens or closes: it says that the agent works from a console at all (agents who
+# never opened one are never signed out) and gives the sweep a floor for "last seen" that
+# survives a cache that lost its keys.
+CONSOLE_SEEN_KEY = "routing:console-seen:{}"
+# When the cache's memory of liveness began: a key missing since then counts as seen at
+# that moment, so a flushed or restarted Redis gives every console a fresh grace period
+# instead of signing the whole floor out.
+LIVENESS_EPOCH_KEY = "routing:console-liveness-epoch"
+
+
+def console_opened(*, agent: Agent, now: datetime | None = None) -> None:
+    """A console opened: the agent now works from one (and is at their desk)."""
     Agent.objects.filter(pk=agent.pk).update(console_seen_at=now or timezone.now())
+
+
+def console_closed(*, agent: Agent, now: datetime | None = None) -> None:
+    """A console closed: the grace period before the sweep signs the agent out starts now,
+    unless another console of theirs keeps reporting in."""
+    Agent.objects.filter(pk=agent.pk).update(console_seen_at=now or timezone.now())
+
+
+def consoles_alive(agent_ids: Collection[int], *, now: datetime | None = None) -> None:
+    """The open consoles of one server process report in, all in one cache write."""
+    if not agent_ids:
+        return
+    seen = (now or timezone.now()).timestamp()
+    cache.set_many(
+        {CONSOLE_SEEN_KEY.format(agent_id): seen for agent_id in agent_ids},
+        # Longer than the grace period: a key that expired was not refreshed for longer
+        # than that, and a missing key then counts as seen when the epoch began.
+        timeout=2 * settings.CONSOLE_GRACE_SECONDS,
+    )
+
+
+def _consoles_last_seen(agent_ids: list[int], now: datetime) -> dict[int, float]:
+    """When each agent's consoles last reported in, in one cache read: a missing key counts
+    as seen when the liveness epoch began (which starts now if the cache lost it too)."""
+    keys = {CONSOLE_SEEN_KEY.format(agent_id): agent_id for agent_id in agent_ids}
+    found = cache.get_many([LIVENESS_EPOCH_KEY, *keys])
+    epoch = found.get(LIVENESS_EPOCH_KEY)
+    if epoch is None:
+        cache.add(LIVENESS_EPOCH_KEY, now.timestamp(), timeout=None)
+        epoch = cache.get(LIVENESS_EPOCH_KEY, now.timestamp())
+    return {agent_id: found.get(key, epoch) for key, agent_id in keys.items()}
 
 
 def sign_out_absent_agents(*, now: datetime | None = None) -> int:
@@ -85,17 +131,29 @@ def sign_out_absent_agents(*, now: datetime | None = None) -> int:
     Without this an agent who closes the browser stays available and every item offered to
     them waits out the push time-out. Agents who never opened a console (the demo's simulated
     agents) are left alone. Their assigned work stays theirs: it shows on the supervisor view
-    and on their console when they return.
+    and on their console when they return. If the cache cannot be read nobody is signed out:
+    an outage of Redis must not empty the floor.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.CONSOLE_GRACE_SECONDS)
-    absent = Agent.objects.filter(status__isnull=False, console_seen_at__lte=cutoff)
+    # Only agents whose console opened or closed before the cutoff can be absent.
+    candidates = Agent.objects.filter(status__isnull=False, console_seen_at__lte=cutoff)
+    agent_ids = list(candidates.values_list("pk", flat=True))
+    if not agent_ids:
+        return 0
+    try:
+        last_seen = _consoles_last_seen(agent_ids, now)
+    except Exception:
+        logger.exception("console liveness unreadable: nobody is signed out this sweep")
+        return 0
     signed_out = 0
-    for agent_id in list(absent.values_list("pk", flat=True)):
+    for agent_id in agent_ids:
+        if last_seen[agent_id] > cutoff.timestamp():
+            continue
         try:
             with transaction.atomic():
-                # Checked again under the row lock: a console may have reported in meanwhile.
-                agent = absent.select_for_update().filter(pk=agent_id).first()
+                # Checked again under the row lock: a console may have opened meanwhile.
+                agent = candidates.select_for_update().filter(pk=agent_id).first()
                 if agent is None:
                     continue
                 set_presence(

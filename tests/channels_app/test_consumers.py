@@ -6,13 +6,14 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
 from django.test import Client
 
 from contactcenter.config.asgi import application
 from contactcenter.crm.models import Customer, Message
 from routing.models import Offer, WorkItem
 from routing.selectors import payloads
-from routing.services.presence import set_presence
+from routing.services.presence import CONSOLE_SEEN_KEY, set_presence
 from tests.factories import (
     decline_reason,
     disposition,
@@ -398,21 +399,45 @@ async def test_visitors_beyond_the_announced_positions_are_told_how_far_back_the
 async def test_an_open_console_reports_in_until_it_closes(settings) -> None:
     settings.CONSOLE_HEARTBEAT_SECONDS = 0.05
     agent = await database_sync_to_async(make_agent)()
-    last_seen = database_sync_to_async(
+    key = CONSOLE_SEEN_KEY.format(agent.pk)
+    await cache.adelete(key)
+    console_seen_at = database_sync_to_async(
         lambda: type(agent).objects.values_list("console_seen_at", flat=True).get(pk=agent.pk)
     )
     console, _, _ = await connect("/ws/agent/", agent.user)
     await receive_until(console, "console.snapshot")
-    opened = await last_seen()
-    assert opened is not None
-    await asyncio.sleep(0.3)
-    reported = await last_seen()
-    assert reported > opened
+    opened = await console_seen_at()
+    assert opened is not None, "the agent now works from a console"
+    await asyncio.sleep(0.2)
+    first = await cache.aget(key)
+    assert first is not None
+    await asyncio.sleep(0.2)
+    assert await cache.aget(key) > first
+    assert await console_seen_at() == opened, "reports in without writing to the database"
     await console.disconnect()
-    await asyncio.sleep(0.1)  # a report already on its way to the database may still land
-    after_close = await last_seen()
+    assert await console_seen_at() > opened, "the grace period starts at the close"
+    after_close = await cache.aget(key)
     await asyncio.sleep(0.3)
-    assert await last_seen() == after_close, "a closed console no longer reports in"
+    assert await cache.aget(key) == after_close, "a closed console no longer reports in"
+
+
+async def test_a_process_reports_all_its_open_consoles_in_one_write(settings) -> None:
+    settings.CONSOLE_HEARTBEAT_SECONDS = 0.05
+    agents = [await database_sync_to_async(make_agent)() for _ in range(3)]
+    keys = [CONSOLE_SEEN_KEY.format(agent.pk) for agent in agents]
+    await cache.adelete_many(keys)
+    consoles = [(await connect("/ws/agent/", agent.user))[0] for agent in agents]
+    # A second tab of the first agent: closing it keeps the first one reporting.
+    second_tab, _, _ = await connect("/ws/agent/", agents[0].user)
+    for console in [*consoles, second_tab]:
+        await receive_until(console, "console.snapshot")
+    await second_tab.disconnect()
+    await asyncio.sleep(0.2)
+    seen = await cache.aget_many(keys)
+    assert len(seen) == 3
+    assert len(set(seen.values())) == 1, "one report for the whole process, one moment"
+    for console in consoles:
+        await console.disconnect()
 
 
 async def test_visitor_pushed_back_behind_the_announced_places_is_told_so(monkeypatch) -> None:

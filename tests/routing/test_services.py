@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 
 from contactcenter.crm.models import Interaction, Message
@@ -11,7 +13,12 @@ from routing.models import Offer, WorkItem
 from routing.selectors import snapshot
 from routing.services.departures import customer_left
 from routing.services.offers import accept_offer, decline_offer
-from routing.services.presence import console_alive, set_presence, sign_out_absent_agents
+from routing.services.presence import (
+    console_opened,
+    consoles_alive,
+    set_presence,
+    sign_out_absent_agents,
+)
 from routing.services.rounds import run_round
 from routing.services.sweep import run_sweep
 from routing.services.work import close_work, send_agent_message
@@ -24,6 +31,7 @@ from tests.factories import (
     status,
     work_item_of,
 )
+from tests.stack import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -275,7 +283,8 @@ def test_agent_whose_console_stopped_reporting_is_set_offline_by_the_sweep(
     settings.CONSOLE_GRACE_SECONDS = 10
     agent = make_agent(available=True)
     last_seen = timezone.now()
-    console_alive(agent=agent, now=last_seen)
+    console_opened(agent=agent, now=last_seen)
+    consoles_alive([agent.pk], now=last_seen)
     with committed():
         interaction = start_chat()
     with committed():
@@ -295,8 +304,8 @@ def test_a_console_that_keeps_reporting_in_keeps_the_agent_available(settings) -
     settings.CONSOLE_GRACE_SECONDS = 30
     agent = make_agent(available=True)
     opened = timezone.now()
-    console_alive(agent=agent, now=opened)
-    console_alive(agent=agent, now=opened + timedelta(seconds=25))
+    console_opened(agent=agent, now=opened)
+    consoles_alive([agent.pk], now=opened + timedelta(seconds=25))
     assert sign_out_absent_agents(now=opened + timedelta(seconds=40)) == 0
     agent.refresh_from_db()
     assert agent.status == status("Available")
@@ -318,6 +327,57 @@ def test_accepting_an_offer_whose_customer_left_meanwhile_ends_it(committed) -> 
     assert offer.outcome == Offer.Outcome.CANCELLED
     assert work_item_of(interaction).status == WorkItem.Status.ABANDONED
     assert not interaction.messages.filter(sender=Message.Sender.SYSTEM).exists()
+
+
+def test_a_flushed_cache_gives_open_consoles_a_fresh_grace_instead_of_signing_them_out(
+    settings,
+) -> None:
+    settings.CONSOLE_GRACE_SECONDS = 10
+    agent = make_agent(available=True)
+    opened = timezone.now()
+    console_opened(agent=agent, now=opened)
+    consoles_alive([agent.pk], now=opened)
+    cache.clear()  # Redis restarted: it keeps nothing on disk here
+    flushed_seen = opened + timedelta(minutes=5)
+    assert sign_out_absent_agents(now=flushed_seen) == 0
+    assert sign_out_absent_agents(now=flushed_seen + timedelta(seconds=9)) == 0
+    agent.refresh_from_db()
+    assert agent.status == status("Available")
+    # The console really is gone: nobody reported it since the cache came back.
+    assert sign_out_absent_agents(now=flushed_seen + timedelta(seconds=11)) == 1
+    agent.refresh_from_db()
+    assert agent.status is None
+
+
+def test_a_console_reporting_again_after_a_flush_keeps_its_agent(settings) -> None:
+    settings.CONSOLE_GRACE_SECONDS = 10
+    agent = make_agent(available=True)
+    opened = timezone.now()
+    console_opened(agent=agent, now=opened)
+    cache.clear()
+    assert sign_out_absent_agents(now=opened + timedelta(minutes=5)) == 0
+    consoles_alive([agent.pk], now=opened + timedelta(minutes=5, seconds=8))
+    assert sign_out_absent_agents(now=opened + timedelta(minutes=5, seconds=15)) == 0
+    agent.refresh_from_db()
+    assert agent.status == status("Available")
+
+
+def test_nobody_is_signed_out_while_the_cache_is_unreachable(settings, caplog) -> None:
+    settings.CONSOLE_GRACE_SECONDS = 10
+    agent = make_agent(available=True)
+    console_opened(agent=agent, now=timezone.now() - timedelta(hours=1))
+    # A real client against a port nobody listens on: Redis down.
+    redis_down = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    with override_settings(CACHES=redis_down):
+        assert sign_out_absent_agents() == 0
+    assert "console liveness unreadable" in caplog.text
+    agent.refresh_from_db()
+    assert agent.status == status("Available")
 
 
 def test_agents_without_a_console_keep_the_presence_an_admin_gave_them() -> None:
