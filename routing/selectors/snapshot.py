@@ -315,11 +315,14 @@ class _AgentConfiguration:
     default_limits: dict[int, int] = field(default_factory=dict)
 
 
-def _agent_configuration(include_offline: bool) -> _AgentConfiguration:
-    """Presence channels, memberships, skills and channel limits in one statement.
+def _agent_configuration(
+    include_offline: bool, agent_ids: list[int] | None = None
+) -> _AgentConfiguration:
+    """Presence channels, memberships, skills and channel limits in one statement: of the
+    given agents, else of every agent open for some channel (or of all of them).
 
-    Every round reads them for every agent; one hand-written UNION of plain integers costs
-    a fraction of the five ORM queries it replaces (their compilation dominated a round).
+    One hand-written UNION of plain integers costs a fraction of the five ORM queries it
+    replaces (their compilation dominated a round).
     """
     tables = {
         "status_channels": PresenceStatus.channels.through._meta.db_table,
@@ -329,25 +332,29 @@ def _agent_configuration(include_offline: bool) -> _AgentConfiguration:
         "channels": ServiceChannel._meta.db_table,
         "agents": Agent._meta.db_table,
     }
-    open_agents = (
-        ""
-        if include_offline
-        else f"""WHERE agent_id IN (
+    params: list[Any] = []
+    if agent_ids is not None:
+        in_agents, agent_params = sql_any_of("agent_id", agent_ids, connection)
+        of_agents = f"WHERE {in_agents}"
+        params = [*agent_params, *agent_params, *agent_params]
+    elif include_offline:
+        of_agents = ""
+    else:
+        of_agents = f"""WHERE agent_id IN (
             SELECT agent.id FROM {tables["agents"]} agent
             JOIN {tables["status_channels"]} open_for
               ON open_for.presencestatus_id = agent.status_id)"""
-    )
     sql = f"""
         SELECT 'c', presencestatus_id, servicechannel_id, 0 FROM {tables["status_channels"]}
-        UNION ALL SELECT 'q', agent_id, queue_id, 0 FROM {tables["members"]} {open_agents}
-        UNION ALL SELECT 's', agent_id, skill_id, level FROM {tables["skills"]} {open_agents}
-        UNION ALL SELECT 'l', agent_id, channel_id, max_items FROM {tables["limits"]} {open_agents}
+        UNION ALL SELECT 'q', agent_id, queue_id, 0 FROM {tables["members"]} {of_agents}
+        UNION ALL SELECT 's', agent_id, skill_id, level FROM {tables["skills"]} {of_agents}
+        UNION ALL SELECT 'l', agent_id, channel_id, max_items FROM {tables["limits"]} {of_agents}
         UNION ALL SELECT 'd', id, id, max_items_per_agent FROM {tables["channels"]}
             WHERE max_items_per_agent IS NOT NULL
     """
     config = _AgentConfiguration()
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, params)
         for kind, owner, target, value in cursor.fetchall():
             if kind == "c":
                 config.status_channels[owner].add(target)
@@ -362,43 +369,121 @@ def _agent_configuration(include_offline: bool) -> _AgentConfiguration:
     return config
 
 
-def agent_states(
-    now: datetime | None = None, *, include_offline: bool = False
-) -> list[engine.AgentState]:
-    """Agents whose presence accepts at least one channel (or all of them), with their load.
+class _AgentRow(NamedTuple):
+    id: int
+    capacity: int
+    status_id: int | None
+    last_work_ended_at: datetime | None
+    last_offered_at: datetime | None
 
-    Plain values, a fixed handful of queries: every round reads this for every agent.
+
+def agent_states(
+    now: datetime | None = None,
+    *,
+    include_offline: bool = False,
+    agent_ids: Iterable[int] | None = None,
+) -> list[engine.AgentState]:
+    """Agents whose presence accepts at least one channel (or all of them), with their load;
+    only the given ones if ``agent_ids`` is set.
+
+    Plain values, a fixed handful of queries whatever the number of agents.
     """
     agents = Agent.objects.all()
+    chosen = None if agent_ids is None else sorted(set(agent_ids))
+    if chosen is not None:
+        agents = agents.filter(pk__any=chosen)
     if not include_offline:
         agents = agents.filter(status__channels__isnull=False).distinct()
-    rows = list(
-        agents.order_by("pk").values(
+    rows = [
+        _AgentRow(*row)
+        for row in agents.order_by("pk").values_list(
             "pk", "capacity", "status_id", "last_work_ended_at", "last_offered_at"
         )
-    )
-    agent_ids = [row["pk"] for row in rows]
-    config = _agent_configuration(include_offline)
+    ]
+    return _states(rows, now, _agent_configuration(include_offline, chosen))
+
+
+def free_agent_states(now: datetime | None = None) -> list[engine.AgentState]:
+    """The agents a round can give work to: open for some channel, with capacity free.
+
+    Full agents are left out in SQL, before any of their configuration or load is read: on
+    a busy floor most agents are full, and rounds are small and frequent. One statement when
+    nobody has room.
+    """
+    now = now or timezone.now()
+    rows = _free_agent_rows(now)
+    if not rows:
+        return []
+    return _states(rows, now, _agent_configuration(False, [row.id for row in rows]))
+
+
+def _free_agent_rows(now: datetime) -> list[_AgentRow]:
+    """Hand-written: the held units are summed from the two small partial indexes of held
+    work (``workitem_agent_load``, ``workitem_wrap_up_end``), never the history."""
+    active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    sql = f"""
+        SELECT agent.id, agent.capacity, agent.status_id, agent.last_work_ended_at,
+               agent.last_offered_at
+        FROM {Agent._meta.db_table} agent
+        LEFT JOIN (
+            SELECT agent_id, SUM(units) AS used FROM {WorkItem._meta.db_table}
+            WHERE agent_id IS NOT NULL
+              AND (status IN ({active}) OR (status = %s AND wrap_up_until > %s))
+            GROUP BY agent_id
+        ) held ON held.agent_id = agent.id
+        WHERE agent.status_id IN (
+            SELECT presencestatus_id FROM {PresenceStatus.channels.through._meta.db_table})
+          AND agent.capacity > COALESCE(held.used, 0)
+        ORDER BY agent.id
+    """
+    wrap_up_end = connection.ops.adapt_datetimefield_value(now)
+    params = [*ACTIVE_STATUSES, WorkItem.Status.CLOSED, wrap_up_end]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            _AgentRow(agent_id, capacity, status_id, _aware(ended), _aware(offered))
+            for agent_id, capacity, status_id, ended, offered in cursor.fetchall()
+        ]
+
+
+def _states(
+    rows: list[_AgentRow], now: datetime | None, config: _AgentConfiguration
+) -> list[engine.AgentState]:
     open_by_status = {status: frozenset(ids) for status, ids in config.status_channels.items()}
     queues, skills = config.queues, config.skills
-    held = loads(agent_ids, now)
+    held = loads([row.id for row in rows], now)
     no_load = Load()
     return [
         engine.AgentState(
-            id=row["pk"],
-            capacity=row["capacity"],
-            used_units=(load := held.get(row["pk"], no_load)).units,
-            open_channel_ids=open_by_status.get(row["status_id"], frozenset()),
-            queue_ids=frozenset(queues[row["pk"]]),
-            idle_since=row["last_work_ended_at"],
-            skills=skills[row["pk"]],
+            id=row.id,
+            capacity=row.capacity,
+            used_units=(load := held.get(row.id, no_load)).units,
+            open_channel_ids=open_by_status.get(row.status_id, frozenset()),
+            queue_ids=frozenset(queues[row.id]),
+            idle_since=row.last_work_ended_at,
+            skills=skills[row.id],
             active_items=load.items,
             channel_items=load.per_channel,
-            channel_limits={**config.default_limits, **config.own_limits[row["pk"]]},
-            last_offered_at=row["last_offered_at"],
+            channel_limits={**config.default_limits, **config.own_limits[row.id]},
+            last_offered_at=row.last_offered_at,
         )
         for row in rows
     ]
+
+
+def anything_waiting() -> bool:
+    """Whether any item waits in a queue: one probe of the waiting line's partial index."""
+    return WorkItem.objects.filter(status=WorkItem.Status.QUEUED).exists()
+
+
+def preferred_agents_missing(
+    items: Iterable[engine.WaitingItem], agents: Iterable[engine.AgentState], now: datetime
+) -> set[int]:
+    """Agents these items still wait for who are not among ``agents``: a full agent is no
+    use to a round, except that the item their customer prefers them for is held for them."""
+    known = {agent.id for agent in agents}
+    wanted = {item.prefers(now) for item in items if item.preferred_agent_id is not None}
+    return {agent_id for agent_id in wanted if agent_id is not None} - known
 
 
 def open_channels(agent_ids: Iterable[int]) -> dict[int, set[int]]:

@@ -125,6 +125,29 @@ def _consoles_last_seen(agent_ids: list[int], now: datetime) -> dict[int, float]
     return {agent_id: found.get(key, epoch) for key, agent_id in keys.items()}
 
 
+# When the sweep last looked for absent agents (a timestamp): liveness only changes once per
+# CONSOLE_HEARTBEAT_SECONDS, so sweeps in between skip the look, which reads every agent
+# with an open console.
+ABSENCE_CHECKED_KEY = "routing:absence-checked"
+
+
+def absence_check_due(now: datetime) -> bool:
+    """Whether a heartbeat period passed since the last look for absent agents (and claim
+    this one). Two sweeps racing here both look, which only costs a second read."""
+    try:
+        checked = cache.get(ABSENCE_CHECKED_KEY)
+        # A clock that went back (or a test's) makes a look due, never blocks it for long.
+        if checked is not None and 0 <= now.timestamp() - checked < (
+            settings.CONSOLE_HEARTBEAT_SECONDS
+        ):
+            return False
+        cache.set(ABSENCE_CHECKED_KEY, now.timestamp(), timeout=None)
+    except Exception:
+        logger.exception("console liveness unreadable: nobody is signed out this sweep")
+        return False
+    return True
+
+
 def sign_out_absent_agents(*, now: datetime | None = None) -> int:
     """Set offline the agents with a presence whose consoles stopped reporting in.
 

@@ -52,14 +52,25 @@ ROUND_SLOT_RETRY_SECONDS = 0.02
 
 
 def run_round(*, now: datetime | None = None) -> list[claims.MadeOffer]:
-    """Offer waiting items to the best eligible agents; returns the offers made."""
+    """Offer waiting items to the best eligible agents; returns the offers made.
+
+    A round reads only what can move: nothing more when no item waits, then the agents with
+    room (nothing more when nobody has any), then the waiting items those agents could take
+    and the configuration of those agents only. Full agents matter to the plan in one way
+    alone, as the preferred agent an item is held for, so those few are read as well.
+    """
     with _ROUND_LOCK:
         now = now or timezone.now()
-        agents = snapshot.agent_states(now)
+        if not snapshot.anything_waiting():
+            return []
+        agents = snapshot.free_agent_states(now)
+        if not agents:
+            return []
         window = snapshot.round_item_window(agents)
         waiting = snapshot.waiting_items(agents, limit=window)
         if not waiting.items:
             return []
+        agents = _with_preferred_agents(agents, waiting.items, now)
         blocks = snapshot.channel_blocks()
         assignments = engine.plan(waiting.items, agents, now, blocks=blocks)
         if (
@@ -68,23 +79,45 @@ def run_round(*, now: datetime | None = None) -> list[claims.MadeOffer]:
             and _free_agent_left_idle(agents, assignments)
         ):
             waiting = snapshot.waiting_items(agents, limit=snapshot.ROUND_ITEM_LIMIT)
+            agents = _with_preferred_agents(agents, waiting.items, now)
             assignments = engine.plan(waiting.items, agents, now, blocks=blocks)
-        items, timeouts = waiting.items, waiting.timeouts
-        by_id = {item.id: item for item in items}
-        limits = {agent.id: agent.channel_limits for agent in agents}
-        offers = []
-        for start in range(0, len(assignments), OFFER_BATCH):
-            batch = [
-                (by_id[assignment.item_id], assignment)
-                for assignment in assignments[start : start + OFFER_BATCH]
-            ]
-            offers += make_offers(batch, now=now, timeouts=timeouts, blocks=blocks, limits=limits)
-        announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
+        offers = _claim(assignments, agents, waiting, blocks, now)
     _auto_accept(offers, now=now)
     if len(offers) < len(assignments) and not settings.CELERY_TASK_ALWAYS_EAGER:
         # Some claims were lost to another round or transition since the snapshot: the agents
         # planned for them may still have room for other items, so look again soon.
         triggers.request_round()
+    return offers
+
+
+def _with_preferred_agents(
+    agents: list[engine.AgentState], items: list[engine.WaitingItem], now: datetime
+) -> list[engine.AgentState]:
+    missing = snapshot.preferred_agents_missing(items, agents, now)
+    if not missing:
+        return agents
+    return agents + snapshot.agent_states(now, agent_ids=missing)
+
+
+def _claim(
+    assignments: list[engine.Assignment],
+    agents: list[engine.AgentState],
+    waiting: snapshot.WaitingWork,
+    blocks: dict[int, frozenset[int]],
+    now: datetime,
+) -> list[claims.MadeOffer]:
+    by_id = {item.id: item for item in waiting.items}
+    limits = {agent.id: agent.channel_limits for agent in agents}
+    offers = []
+    for start in range(0, len(assignments), OFFER_BATCH):
+        batch = [
+            (by_id[assignment.item_id], assignment)
+            for assignment in assignments[start : start + OFFER_BATCH]
+        ]
+        offers += make_offers(
+            batch, now=now, timeouts=waiting.timeouts, blocks=blocks, limits=limits
+        )
+    announce_queue_positions({by_id[offer.work_item_id].queue_id for offer in offers})
     return offers
 
 

@@ -14,6 +14,8 @@ from routing.selectors import snapshot
 from routing.services.departures import customer_left
 from routing.services.offers import accept_offer, decline_offer
 from routing.services.presence import (
+    ABSENCE_CHECKED_KEY,
+    absence_check_due,
     console_opened,
     consoles_alive,
     set_presence,
@@ -292,6 +294,7 @@ def test_agent_whose_console_stopped_reporting_is_set_offline_by_the_sweep(
     agent.refresh_from_db()
     assert agent.status == status("Available")
 
+    cache.delete(ABSENCE_CHECKED_KEY)  # no sweep of another test looked just before
     with committed():
         run_sweep(now=last_seen + timedelta(seconds=11))
     agent.refresh_from_db()
@@ -378,6 +381,17 @@ def test_nobody_is_signed_out_while_the_cache_is_unreachable(settings, caplog) -
     assert "console liveness unreadable" in caplog.text
     agent.refresh_from_db()
     assert agent.status == status("Available")
+
+
+def test_sweeps_look_for_absent_agents_once_per_heartbeat_period(settings) -> None:
+    settings.CONSOLE_HEARTBEAT_SECONDS = 10
+    cache.delete(ABSENCE_CHECKED_KEY)
+    now = timezone.now()
+    assert absence_check_due(now)
+    assert not absence_check_due(now + timedelta(seconds=2))
+    assert not absence_check_due(now + timedelta(seconds=9))
+    assert absence_check_due(now + timedelta(seconds=10))
+    assert absence_check_due(now - timedelta(minutes=1)), "a clock that went back looks again"
 
 
 def test_agents_without_a_console_keep_the_presence_an_admin_gave_them() -> None:
