@@ -11,10 +11,11 @@ class RoutingConfigApp(AppConfig):
         # for connecting receivers, not a way around an import circle.
         from contactcenter.crm.messages import message_stored
         from routing import events, intake, tasks
-        from routing.services.triggers import round_wanted
+        from routing.services.triggers import round_wanted, wrap_up_ending
 
         message_stored.connect(events.message_stored)
         round_wanted.connect(tasks.queue_round)
+        wrap_up_ending.connect(tasks.queue_wrap_up_end)
         for name in ("IntakeRule", "IntakeRuleSkill", "Queue", "RoutingConfig", "ServiceChannel"):
             model = self.get_model(name)
             post_save.connect(intake.rules_changed, sender=model, dispatch_uid=f"rules-{name}")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from contactcenter.demo.traffic import run_demo_traffic
 from routing.services.sweep import run_sweep
+from routing.services.triggers import WrapUpEnding, wrap_up_ending
+from routing.services.work import wrap_up_ended
 from supervisor import history
 
 logger = logging.getLogger(__name__)
@@ -39,12 +43,52 @@ async def rollup_ticker(interval_seconds: float) -> None:
         await asyncio.sleep(interval_seconds)
 
 
+class WrapUpTimers:
+    """Rounds at the end of each wrap-up, on this process's event loop.
+
+    In production a Celery task with the wrap-up's end as its eta does this; an eager task
+    ignores its eta and would run at the close, while the wrap-up still holds the capacity.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.running: set[asyncio.Task] = set()
+
+    def schedule(self, ending: WrapUpEnding) -> None:
+        """Receiver of ``wrap_up_ending``, called after the close commits, in whichever
+        thread committed it."""
+        if self.loop.is_closed():
+            # The loop that started the background work is gone (tests run one per case).
+            return
+        # In a fresh context: the committing thread's would tell asgiref that the timer's
+        # sync_to_async runs inside the sync thread already, and refuse it as a deadlock.
+        self.loop.call_soon_threadsafe(self._start_timer, ending, context=contextvars.Context())
+
+    def _start_timer(self, ending: WrapUpEnding) -> None:
+        delay = max((ending.at - timezone.now()).total_seconds(), 0.0)
+        self.loop.call_later(delay, self._fire, ending.agent_id)
+
+    def _fire(self, agent_id: int) -> None:
+        task = self.loop.create_task(self._end(agent_id))
+        # Held until done: the loop keeps only weak references to its tasks.
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    async def _end(self, agent_id: int) -> None:
+        try:
+            await sync_to_async(wrap_up_ended)(agent_id=agent_id)
+        except Exception:
+            # The sweep's round picks the capacity up instead.
+            logger.exception("round at the end of agent %s's wrap-up failed", agent_id)
+
+
 class StartBackgroundTasks:
     """ASGI middleware that starts the embedded background tasks on the first connection."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
         self.tasks: list[asyncio.Task] = []
+        self.wrap_up_timers: WrapUpTimers | None = None
         self.started = False
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -54,6 +98,9 @@ class StartBackgroundTasks:
         await self.app(scope, receive, send)
 
     def start(self) -> None:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            self.wrap_up_timers = WrapUpTimers(asyncio.get_running_loop())
+            wrap_up_ending.connect(self.wrap_up_timers.schedule)
         if settings.EMBEDDED_TICKER:
             self.tasks.append(asyncio.create_task(sweep_ticker(settings.ROUTING_SWEEP_SECONDS)))
             logger.info("embedded sweep ticker every %ss", settings.ROUTING_SWEEP_SECONDS)
@@ -61,3 +108,12 @@ class StartBackgroundTasks:
         if settings.DEMO_TRAFFIC:
             self.tasks.append(asyncio.create_task(run_demo_traffic()))
             logger.info("demo traffic generator started")
+
+    def stop(self) -> None:
+        """Stop the background work (tests; Daphne simply exits)."""
+        if self.wrap_up_timers is not None:
+            wrap_up_ending.disconnect(self.wrap_up_timers.schedule)
+            self.wrap_up_timers = None
+        for task in self.tasks:
+            task.cancel()
+        self.tasks.clear()

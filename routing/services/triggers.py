@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.cache import cache
 
@@ -41,6 +42,20 @@ class RoundWanted:
 
 
 round_wanted: Hook[RoundWanted] = Hook("routing.round_wanted", required=True)
+
+
+@dataclass(frozen=True)
+class WrapUpEnding:
+    """An agent's wrap-up ends at ``at``, and with it the capacity it holds: a round is asked
+    for then (``work.wrap_up_ended``), not at the close, when the capacity is still held."""
+
+    agent_id: int
+    at: datetime
+
+
+# Sent after the close commits. Nothing is flagged until the wrap-up ends: the pending flag
+# is taken only by the round asked for then, so it holds no other trigger back meanwhile.
+wrap_up_ending: Hook[WrapUpEnding] = Hook("routing.wrap_up_ending", required=True)
 
 # A new item's (queue, channel, units): a round is worth asking for only if some agent open
 # for the channel in the queue has that much room.

@@ -89,8 +89,21 @@ def close_work(
         events.work_closed(agent.pk, item.pk, wrap_up_until=item.wrap_up_until)
         events.chat_status(item.interaction_id, state="closed")
         events.agent_updated(agent.pk)
-        triggers.request_round()
+        if item.wrap_up_until is None:
+            triggers.request_round()
+        else:
+            # The capacity stays held until then: a round now could not use it.
+            triggers.wrap_up_ending.send_after_commit(
+                triggers.WrapUpEnding(agent_id=agent.pk, at=item.wrap_up_until)
+            )
     return item
+
+
+def wrap_up_ended(*, agent_id: int) -> None:
+    """An agent's wrap-up ended: their console hears that the capacity is back, and a round
+    comes to use it."""
+    events.agent_updated(agent_id)
+    triggers.dispatch_round()
 
 
 def _disposition(disposition_id: int | None) -> Disposition | None:
@@ -118,7 +131,10 @@ def add_internal_note(*, agent: Agent, work_item_id: int, body: str) -> Message:
 
 
 def announce_wrap_ups_ended(*, now: datetime | None = None) -> int:
-    """Tell the agents whose wrap-up ended since the last sweep that their capacity is back."""
+    """Tell the agents whose wrap-up ended since the last sweep that their capacity is back.
+
+    The safety net of ``wrap_up_ended``, which runs at each wrap-up's end: a task lost with
+    its worker, or a process restarted in the embedded mode, loses that call."""
     now = now or timezone.now()
     since = now - timedelta(seconds=2 * settings.ROUTING_SWEEP_SECONDS)
     agent_ids = set(

@@ -9,7 +9,8 @@ from contactcenter.crm.calls import call_to_connect, call_to_place
 from contactcenter.crm.messages import message_stored, reply_to_send
 from contactcenter.kernel.hooks import Hook
 from contactcenter.kernel.realtime import frame_built
-from routing.services.triggers import round_wanted
+from routing import tasks
+from routing.services.triggers import round_wanted, wrap_up_ending
 
 
 def test_receivers_run_in_the_order_they_were_connected_and_once_each() -> None:
@@ -55,5 +56,8 @@ def test_every_required_hook_has_its_receiver_once_the_apps_are_ready() -> None:
     for hook in (message_stored, reply_to_send, call_to_place, call_to_connect, round_wanted):
         assert hook.required
         assert len(hook.receivers) == 1, hook
+    # The embedded mode adds its in-process timers to Celery's (contactcenter.config.embedded).
+    assert wrap_up_ending.required
+    assert tasks.queue_wrap_up_end in wrap_up_ending.receivers
     # Observed by the test suite only: nothing in the product listens to built frames.
     assert not frame_built.required
