@@ -87,6 +87,7 @@ migrate: install
 bench: install-test
 	$(PY) bench/engine_plan.py
 	$(PY) bench/persisted_round.py
+	$(PY) bench/idle_round.py
 	$(PY) bench/enqueue_to_offer.py
 	$(PY) bench/supervisor_snapshot.py
 

@@ -319,7 +319,9 @@ def instrumented(recorder: RoundRecorder) -> Iterator[None]:
     # Payload readers are patched on ``events`` too, which imports them by name.
     wanted: list[tuple[Any, str, str]] = [
         (rounds, "run_round", "run_round itself (loop, bookkeeping)"),
-        (snapshot, "agent_states", "snapshot: agent_states"),
+        (snapshot, "anything_waiting", "snapshot: anything_waiting"),
+        (snapshot, "free_agent_states", "snapshot: free_agent_states"),
+        (snapshot, "agent_states", "snapshot: agent_states (preferred agents)"),
         (snapshot, "waiting_items", "snapshot: waiting_items"),
         (snapshot, "channel_blocks", "snapshot: channel_blocks"),
         (engine, "plan", "plan (engine)"),
