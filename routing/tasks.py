@@ -43,4 +43,4 @@ def queue_wrap_up_end(ending: WrapUpEnding) -> None:
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return
-    end_wrap_up.apply_async(args=[ending.agent_id], eta=ending.at)
+    end_wrap_up.apply_async(args=[ending.agent_id], eta=ending.due)

@@ -65,7 +65,7 @@ class WrapUpTimers:
         self.loop.call_soon_threadsafe(self._start_timer, ending, context=contextvars.Context())
 
     def _start_timer(self, ending: WrapUpEnding) -> None:
-        delay = max((ending.at - timezone.now()).total_seconds(), 0.0)
+        delay = max((ending.due - timezone.now()).total_seconds(), 0.0)
         self.loop.call_later(delay, self._fire, ending.agent_id)
 
     def _fire(self, agent_id: int) -> None:

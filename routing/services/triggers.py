@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 
@@ -44,6 +44,11 @@ class RoundWanted:
 round_wanted: Hook[RoundWanted] = Hook("routing.round_wanted", required=True)
 
 
+# Timers may fire a hair early by the wall clock (asyncio by up to its clock resolution), and
+# a round whose clock reads just short of the wrap-up's end finds the capacity still held.
+WRAP_UP_END_SLACK = timedelta(milliseconds=20)
+
+
 @dataclass(frozen=True)
 class WrapUpEnding:
     """An agent's wrap-up ends at ``at``, and with it the capacity it holds: a round is asked
@@ -51,6 +56,11 @@ class WrapUpEnding:
 
     agent_id: int
     at: datetime
+
+    @property
+    def due(self) -> datetime:
+        """When to ask for the round: just past the end, by every clock involved."""
+        return self.at + WRAP_UP_END_SLACK
 
 
 # Sent after the close commits. Nothing is flagged until the wrap-up ends: the pending flag
