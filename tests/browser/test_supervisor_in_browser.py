@@ -1,7 +1,7 @@
 """The supervisor's dashboard in real Chromium against a real Daphne: the server's filters,
 search and pages, a reassignment that the agents' consoles follow live, and an alert shown in
-the page and as a desktop notification. Only the browser's Notification API is stood in for (a headless browser has no
-desktop to show it on)."""
+the page and as a desktop notification. Only the browser's Notification API is stood in for
+(a headless browser has no desktop to show it on)."""
 
 from __future__ import annotations
 
