@@ -98,11 +98,17 @@ class DashboardFeed:
             self.sending = asyncio.create_task(self._send_soon())
 
     async def _send_soon(self) -> None:
-        # Nudges that come while this waits or builds fold into the next delta.
-        while self.changes:
-            await asyncio.sleep(max(0.0, self.built_at + self.interval_seconds - time.monotonic()))
+        # Nudges that come while this waits or builds fold into the next delta; a waiting
+        # list held back (supervisor.deltas.WAITING_EVERY_SECONDS) is read when it may be.
+        while self.changes or self.shown.waiting_due:
+            due = self.built_at + self.interval_seconds - time.monotonic()
+            if not self.changes:
+                due = max(due, self.shown.waiting_wait())
+            await asyncio.sleep(max(0.0, due))
             changes, self.changes = self.changes, Changes()
             await self._build(changes, quiet=False)
+            if not (self.views or self.joining):
+                return
 
     async def _refresh_while_quiet(self) -> None:
         quiet = settings.SUPERVISOR_QUIET_REFRESH_SECONDS

@@ -9,6 +9,8 @@ delta once and sends the same text to all of its sockets.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +26,11 @@ from supervisor.selectors import (
     skills_backlog,
     waiting_rows,
 )
+
+# The waiting list's rows carry the routing explanation, which reads every agent's state
+# (O(agents)), and the skills backlog counts the waiting items' needs (O(waiting)): read at
+# most this often, while the queue rows (counters: O(queues)) follow every delta.
+WAITING_EVERY_SECONDS = 2.0
 
 
 @dataclass
@@ -56,6 +63,13 @@ class Shown:
     bot_resolved_today: int = 0
     pages: dict[AgentView, list[int]] = field(default_factory=dict)
     totals: dict[AgentView, int] = field(default_factory=dict)
+    # The line moved since the waiting list was last read (at ``waiting_read_at``, monotonic).
+    waiting_due: bool = False
+    waiting_read_at: float = -math.inf
+
+    def waiting_wait(self) -> float:
+        """Seconds until the waiting list may be read again."""
+        return max(0.0, self.waiting_read_at + WAITING_EVERY_SECONDS - time.monotonic())
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> Shown:
@@ -142,7 +156,9 @@ def _floor_changes(
     now: datetime, changes: Changes, shown: Shown, totals: metrics.Totals, *, quiet: bool
 ) -> dict[str, Any]:
     """What every view's delta carries: changed queue rows and waiting rows, and the
-    alerts, skills backlog and bot count when they changed."""
+    alerts, skills backlog and bot count when they changed. The waiting list and the backlog
+    wait for ``WAITING_EVERY_SECONDS`` since their last read (``shown.waiting_due`` says one
+    is owed)."""
     common: dict[str, Any] = {}
     if changes.line or quiet:
         queues = queue_rows(now, totals)
@@ -150,7 +166,9 @@ def _floor_changes(
         shown.queues = {row["id"]: row for row in queues}
         if changed:
             common["queues"] = changed
-    if changes.line:
+    shown.waiting_due |= changes.line
+    if shown.waiting_due and not shown.waiting_wait():
+        shown.waiting_due, shown.waiting_read_at = False, time.monotonic()
         waiting = waiting_rows(now)
         entered = [row for row in waiting if shown.waiting.get(row["work_item_id"]) != row]
         now_waiting = {row["work_item_id"]: row for row in waiting}

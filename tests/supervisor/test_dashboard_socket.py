@@ -205,3 +205,21 @@ async def test_a_quiet_floor_still_gets_waits_and_alerts_moving(settings) -> Non
     assert delta["agents"] == []
     await dashboard.disconnect()
     await visitor.disconnect()
+
+
+async def test_a_chat_that_comes_in_enters_the_waiting_list_and_its_queue_row() -> None:
+    dashboard, first = await open_dashboard()
+    assert first["waiting"] == []
+    visitor, _ = await start_visitor()
+    await send(visitor, "chat.message", body="Hello")
+    waiting, queue = [], None
+    for _ in range(10):
+        delta = (await receive_until(dashboard, "dashboard.delta"))["data"]
+        waiting += delta["waiting"]
+        queue = next((row for row in delta["queues"] if row["name"] == "Web chat"), queue)
+        if waiting and queue:
+            break
+    assert [row["customer_name"] for row in waiting] == ["Maria Garcia"]
+    assert queue["waiting"] == 1
+    await dashboard.disconnect()
+    await visitor.disconnect()
