@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from contactcenter.kernel.realtime import envelope
 from supervisor import history, metrics
 from supervisor.deltas import Changes, Shown, read_delta
 from supervisor.selectors import AgentView, dashboard_snapshot
+
+logger = logging.getLogger(__name__)
 
 
 class Dashboard(Protocol):
@@ -128,7 +131,14 @@ class DashboardFeed:
             text = encoded("dashboard.delta", data)
             for dashboard, shown_view in list(self.views.items()):
                 if shown_view == view:
-                    await dashboard.send(text_data=text)
+                    await self._send(dashboard, text)
+
+    async def _send(self, dashboard: Dashboard, text: str) -> None:
+        try:
+            await dashboard.send(text_data=text)
+        except Exception:
+            # A socket closing under the send must not cost the other dashboards this delta.
+            logger.warning("a dashboard could not be sent its delta", exc_info=True)
 
     def _read(
         self, changes: Changes, views: set[AgentView], quiet: bool
