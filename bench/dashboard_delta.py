@@ -12,8 +12,8 @@ with a small history and today's rollups)
     ``dashboard_delta_one_agent_ms`` / ``_bytes``: one delta for one changed agent on the
         page (``supervisor.deltas.read_delta``, as the per-process feed calls it), encoded.
     ``dashboard_delta_line_change_ms`` / ``_bytes``: one delta after an offer (an agent and
-        the line changed: queue rows from the counters, alerts) while the waiting list is held
-        back (it is read at most every ``WAITING_EVERY_SECONDS``), encoded.
+        the line changed: today's counters, queue rows from the line counters, alerts) while
+        the waiting list is held back (it is read at most every ``WAITING_EVERY_SECONDS``), encoded.
     ``dashboard_delta_with_waiting_list_ms``: the same with the waiting list's first 25 read
         again with their routing explanations (O(agents)) and the skills backlog.
     ``dashboard_delta_one_agent_vs_full_snapshot``: the ratio of their times.
@@ -103,10 +103,12 @@ def measure(now: datetime, warmup: int, repeats: int, agents: int) -> dict[str, 
 
     def delta(changes: Changes, *, waiting_read: bool = True) -> str:
         shown = Shown.from_snapshot(connect)
+        # As the feed does: today's counters are read again when the line moved.
+        figures = history.today_totals(now) if changes.line else totals
         if not waiting_read:
             # The waiting list was read a moment ago: this delta holds it back.
             shown.waiting_read_at = time.monotonic()
-        deltas = read_delta(now, changes, [DEFAULT_VIEW], shown, totals)
+        deltas = read_delta(now, changes, [DEFAULT_VIEW], shown, figures)
         return encoded("dashboard.delta", deltas[DEFAULT_VIEW]) if deltas else ""
 
     one_agent = delta(Changes(agents={changed_agent}))

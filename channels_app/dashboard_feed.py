@@ -39,9 +39,6 @@ def encoded(event_type: str, data: dict[str, Any]) -> str:
 
 class DashboardFeed:
     interval_seconds = 0.3
-    # Today's per-agent and per-queue counters change only as work ends; reading them for
-    # every delta would cost a tally of the open quarter-hour each time.
-    totals_max_age_seconds = 2.0
 
     def __init__(self) -> None:
         self.reset(None)
@@ -56,7 +53,6 @@ class DashboardFeed:
         self.ticking: asyncio.Task | None = None
         self.built_at = -math.inf
         self.totals: metrics.Totals | None = None
-        self.totals_read_at = -math.inf
 
     def _same_loop(self) -> None:
         # A feed serves one event loop (tests start several).
@@ -144,10 +140,10 @@ class DashboardFeed:
         self, changes: Changes, views: set[AgentView], quiet: bool
     ) -> dict[AgentView, dict[str, Any]]:
         now = timezone.now()
-        if self.totals is None or time.monotonic() - self.totals_read_at > (
-            self.totals_max_age_seconds
-        ):
-            self.totals, self.totals_read_at = history.today_totals(now), time.monotonic()
+        # Today's counters move when work is offered, answered or ends, which nudges name
+        # with the work item (the line moved); a presence change leaves them as they were.
+        if self.totals is None or changes.line or quiet:
+            self.totals = history.today_totals(now)
         return read_delta(now, changes, views, self.shown, self.totals, quiet=quiet)
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.utils import timezone
 
 from contactcenter.kernel.realtime import SUPERVISORS_GROUP
 from routing.services.presence import set_presence
@@ -223,3 +224,78 @@ async def test_a_chat_that_comes_in_enters_the_waiting_list_and_its_queue_row() 
     assert queue["waiting"] == 1
     await dashboard.disconnect()
     await visitor.disconnect()
+
+
+def apply_delta(picture: dict, data: dict) -> None:
+    """The dashboard's merge, written from docs/protocol.md."""
+    for key, id_key, removed in (
+        ("queues", "id", ()),
+        ("agents", "id", data["agents_removed"]),
+        ("waiting", "work_item_id", data["waiting_removed"]),
+    ):
+        rows = {row[id_key]: row for row in picture[key] if row[id_key] not in removed}
+        rows.update((row[id_key], row) for row in data[key])
+        picture[key] = list(rows.values())
+    picture["agents_total"] = data["agents_total"]
+    for whole in ("alerts", "skills_backlog", "bot_resolved_today"):
+        if whole in data:
+            picture[whole] = data[whole]
+
+
+def comparable(picture: dict) -> dict:
+    """What a snapshot and a replayed picture must agree on: waits move with the clock."""
+    moving = {"longest_wait_seconds", "average_wait_seconds", "service_level_today"}
+    return {
+        "queues": sorted(
+            ({k: v for k, v in row.items() if k not in moving} for row in picture["queues"]),
+            key=lambda row: row["id"],
+        ),
+        "agents": sorted(picture["agents"], key=lambda row: row["id"]),
+        "agents_total": picture["agents_total"],
+        "waiting": sorted(picture["waiting"], key=lambda row: row["work_item_id"]),
+        "skills_backlog": picture["skills_backlog"],
+        "bot_resolved_today": picture["bot_resolved_today"],
+    }
+
+
+async def test_a_snapshot_plus_its_deltas_equals_a_fresh_snapshot() -> None:
+    from routing.models import Agent, Offer
+    from routing.services.offers import accept_offer, decline_offer
+    from routing.services.work import close_work
+    from supervisor.selectors import dashboard_snapshot
+    from tests.factories import decline_reason, disposition
+
+    _, bob = await make_agents("Ada", "Bob", available=True)
+    dashboard, picture = await open_dashboard()
+    visitors = []
+    for name in ("Rosa", "Sam", "Tia"):
+        visitor, _ = await start_visitor(name=name, email=f"{name.lower()}@example.com")
+        await send(visitor, "chat.message", body="Hello")
+        visitors.append(visitor)
+
+    @database_sync_to_async
+    def work_the_floor() -> None:
+        offers = list(Offer.objects.filter(outcome="pending").order_by("pk"))
+        agents = {agent.pk: agent for agent in Agent.objects.all()}
+        first, *rest = offers
+        item = accept_offer(agent=agents[first.agent_id], offer_id=first.pk)
+        for offer in rest[:1]:
+            decline_offer(
+                agent=agents[offer.agent_id], offer_id=offer.pk, reason_id=decline_reason().pk
+            )
+        close_work(agent=agents[first.agent_id], work_item_id=item.pk, disposition_id=disposition())
+
+    await work_the_floor()
+    await set_status(bob, "Break")
+    # Until the deltas stop: the waiting list is read at most every 2 s.
+    while not await dashboard.receive_nothing(timeout=2.5):
+        frame = await dashboard.receive_json_from()
+        if frame["type"] == "dashboard.delta":
+            apply_delta(picture, frame["data"])
+    fresh = await database_sync_to_async(dashboard_snapshot)(timezone.now())
+    replayed, expected = comparable(picture), comparable(fresh)
+    for key in expected:
+        assert replayed[key] == expected[key], key
+    await dashboard.disconnect()
+    for visitor in visitors:
+        await visitor.disconnect()
