@@ -90,6 +90,7 @@ bench: install-test
 	$(PY) bench/idle_round.py
 	$(PY) bench/enqueue_to_offer.py
 	$(PY) bench/supervisor_snapshot.py
+	$(PY) bench/dashboard_delta.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +14,7 @@ from django.utils import timezone
 
 from channels_app import web_chat
 from channels_app.console_liveness import open_consoles
+from channels_app.dashboard_feed import dashboard_feed
 from channels_app.frames import FrameError, parse_frame
 from contactcenter.crm import selectors as crm_selectors
 from contactcenter.crm import web_chat as crm_web_chat
@@ -278,51 +276,11 @@ class AgentConsumer(FrameConsumer):
             )
 
 
-class SharedSnapshot:
-    """The dashboard snapshot, read once for every dashboard open in this process: a change
-    nudges them all at once, and each would otherwise read its own copy of the same picture.
-    A copy is reused only if no change came since its read began, and for at most
-    ``max_age_seconds``."""
-
-    max_age_seconds = 1.0
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] | None = None
-        self.read_started = -math.inf
-        self.changed_at = -math.inf
-        self.lock: asyncio.Lock | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def changed(self) -> None:
-        self.changed_at = time.monotonic()
-
-    async def get(self) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        if self.lock is None or self.loop is not loop:
-            # A lock serves one event loop (tests start several).
-            self.lock, self.loop, self.data = asyncio.Lock(), loop, None
-        async with self.lock:
-            now = time.monotonic()
-            if (
-                self.data is not None
-                and self.read_started > self.changed_at
-                and now - self.read_started < self.max_age_seconds
-            ):
-                return self.data
-            self.read_started = now
-            self.data = await database_sync_to_async(supervisor_selectors.dashboard_snapshot)(
-                timezone.now()
-            )
-            return self.data
-
-
-shared_snapshot = SharedSnapshot()
-
-
 class SupervisorConsumer(FrameConsumer):
-    """The live dashboard: a snapshot on connect and after changes, at most a few a second."""
+    """The live dashboard: a snapshot of its view on connect and on each ``dashboard.view``,
+    then the deltas this process's feed builds for that view (channels_app.dashboard_feed)."""
 
-    refresh_delay_seconds = 0.3
+    frame_types = protocol.SUPERVISOR.client
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -332,53 +290,20 @@ class SupervisorConsumer(FrameConsumer):
         if not await database_sync_to_async(is_supervisor)(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.refresh_task: asyncio.Task | None = None
-        self.stale = False
-        self.sent_at = 0.0
         await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
         await self.accept()
-        await self.send_snapshot()
-        self.clock_task = asyncio.create_task(self.refresh_while_quiet())
+        await dashboard_feed.watch(self, supervisor_selectors.DEFAULT_VIEW)
 
     async def disconnect(self, code: int) -> None:
-        for name in ("refresh_task", "clock_task"):
-            task = getattr(self, name, None)
-            if task is not None:
-                task.cancel()
+        dashboard_feed.leave(self)
         await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
 
+    async def handle_frame(self, frame: protocol.ClientData) -> None:
+        if not isinstance(frame, protocol.DashboardView):
+            await super().handle_frame(frame)
+            return
+        view = supervisor_selectors.AgentView(**frame.model_dump())
+        await dashboard_feed.watch(self, view)
+
     async def dashboard_changed(self, event: dict[str, Any]) -> None:
-        shared_snapshot.changed()
-        self.refresh()
-
-    def refresh(self) -> None:
-        # Handlers run one at a time, so the wait happens in a task of its own: nudges that
-        # arrive meanwhile fold into the pending refresh; one that arrives while a snapshot is
-        # being read marks it stale, and the task reads another.
-        self.stale = True
-        if self.refresh_task is None or self.refresh_task.done():
-            self.refresh_task = asyncio.create_task(self.refresh_soon())
-
-    async def refresh_soon(self) -> None:
-        while self.stale:
-            await asyncio.sleep(self.refresh_delay_seconds)
-            self.stale = False
-            await self.send_snapshot()
-
-    async def refresh_while_quiet(self) -> None:
-        # Waits pass the alert thresholds and today's service level moves with no event at
-        # all: a quiet floor still gets a fresh snapshot this often.
-        quiet = settings.SUPERVISOR_QUIET_REFRESH_SECONDS
-        while True:
-            await asyncio.sleep(max(0.0, quiet - (time.monotonic() - self.sent_at)))
-            if time.monotonic() - self.sent_at >= quiet:
-                # Nothing changed: a copy another dashboard read a moment ago will do.
-                self.refresh()
-                # Wait for that snapshot to go before timing the next.
-                if self.refresh_task is not None:
-                    await asyncio.wait({self.refresh_task})
-
-    async def send_snapshot(self) -> None:
-        snapshot = await shared_snapshot.get()
-        self.sent_at = time.monotonic()
-        await self.send_json(envelope("dashboard.snapshot", snapshot))
+        dashboard_feed.changed(event)

@@ -45,7 +45,10 @@ def offers_created(
         return frames
 
     publish_batch(committed_frames)
-    nudge_supervisors()
+    nudge_supervisors(
+        agents=[*agents, *(agent_id for agent_id, _ in offers)],
+        work_items=[payload["work_item_id"] for _, payload in offers],
+    )
 
 
 def offer_closed(*, agent_id: int, offer_id: int, work_item_id: int, outcome: str) -> None:
@@ -54,12 +57,12 @@ def offer_closed(*, agent_id: int, offer_id: int, work_item_id: int, outcome: st
         "offer.closed",
         {"offer_id": offer_id, "work_item_id": work_item_id, "outcome": outcome},
     )
-    nudge_supervisors()
+    nudge_supervisors(agents=[agent_id], work_items=[work_item_id])
 
 
 def work_assigned(agent_id: int, payload: dict[str, Any]) -> None:
     publish(agent_group(agent_id), "work.assigned", payload)
-    nudge_supervisors()
+    nudge_supervisors(agents=[agent_id], work_items=[payload["work_item_id"]])
 
 
 def work_closed(agent_id: int, work_item_id: int, *, wrap_up_until: datetime | None = None) -> None:
@@ -73,13 +76,13 @@ def work_closed(agent_id: int, work_item_id: int, *, wrap_up_until: datetime | N
             "wrap_up_until": wrap_up_until.isoformat() if wrap_up_until else None,
         },
     )
-    nudge_supervisors()
+    nudge_supervisors(agents=[agent_id], work_items=[work_item_id])
 
 
 def agent_updated(agent_id: int) -> None:
     """The agent's presence or load changed; the console gets the committed state."""
     publish_current(agent_group(agent_id), "agent.updated", lambda: agent_payload_by_id(agent_id))
-    nudge_supervisors()
+    nudge_supervisors(agents=[agent_id])
 
 
 def chat_status(
@@ -116,6 +119,8 @@ def chat_statuses(statuses: list[tuple[int, dict[str, Any]]]) -> None:
 
 
 def queue_changed() -> None:
+    """The line moved (an item entered, left or changed its place): queue rows and the
+    waiting list are read again; no agent row."""
     nudge_supervisors()
 
 

@@ -52,3 +52,28 @@ class IntervalRollup(models.Model):
 
     def __str__(self) -> str:
         return f"Figures {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+
+class QueueLine(models.Model):
+    """How many work items are queued, and offered but unanswered, per queue: kept by
+    database triggers on ``routing_workitem`` (migration 0003), so the dashboard reads a few
+    rows per queue instead of the line. ``entered_ms`` sums the items' entry times (epoch
+    milliseconds) so the average wait is one division.
+
+    A queue and status have several rows (``slot``): on PostgreSQL each connection adds to
+    the slot of its backend id, so an intake transaction and a routing round seldom wait on
+    the same counter row's lock until commit. Read the sums, never one row."""
+
+    queue = models.ForeignKey("routing.Queue", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16)
+    slot = models.PositiveSmallIntegerField(default=0)
+    items = models.BigIntegerField(default=0)
+    entered_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "status", "slot"], name="queueline_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.items} {self.status} in queue {self.queue_id} (slot {self.slot})"

@@ -381,17 +381,50 @@ class DashboardStatus(Payload):
     open_for_work: bool
 
 
+# A dashboard's page of agents: at most this many rows, a search at most this long.
+MAX_DASHBOARD_PAGE = 200
+MAX_DASHBOARD_SEARCH = 100
+
+
+class DashboardViewInForce(Payload):
+    offset: Count
+    limit: Annotated[int, Field(ge=1, le=MAX_DASHBOARD_PAGE)]
+    search: str
+    team_id: Id | None
+    status_id: Id | None
+    offline: bool
+    skill_id: Id | None
+
+
 class DashboardSnapshot(Payload):
     generated_at: Timestamp
     queues: list[QueueRow]
     bot_resolved_today: Count
     agents: list[AgentRow]
+    agents_total: Count
+    view: DashboardViewInForce
     waiting: list[WaitingRow]
     skills_backlog: list[SkillBacklog]
     alerts: list[Alert]
     statuses: list[DashboardStatus]
     teams: list[Named]
     skills: list[Named]
+
+
+class DashboardDelta(Payload):
+    """What changed since the last frame, for one view. ``alerts``, ``skills_backlog`` and
+    ``bot_resolved_today`` are present only when they changed (whole, as in the snapshot)."""
+
+    generated_at: Timestamp
+    queues: list[QueueRow]
+    agents: list[AgentRow]
+    agents_removed: list[Id]
+    agents_total: Count
+    waiting: list[WaitingRow]
+    waiting_removed: list[Id]
+    alerts: list[Alert] = Field(default_factory=list)
+    skills_backlog: list[SkillBacklog] = Field(default_factory=list)
+    bot_resolved_today: Count = 0
 
 
 # --- client → server -----------------------------------------------------------------------
@@ -490,6 +523,17 @@ class WorkTyping(ClientData):
     typing: bool
 
 
+class DashboardView(ClientData):
+    type = "dashboard.view"
+    offset: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+    limit: Annotated[int, Field(ge=1, le=MAX_DASHBOARD_PAGE)] = 50
+    search: Annotated[str, Field(max_length=MAX_DASHBOARD_SEARCH), NullIsEmpty] = ""
+    team_id: Id | None = None
+    status_id: Id | None = None
+    offline: bool = False
+    skill_id: Id | None = None
+
+
 # --- the sockets ---------------------------------------------------------------------------
 
 
@@ -546,8 +590,12 @@ AGENT = Socket(
 )
 SUPERVISOR = Socket(
     path="/ws/supervisor/",
-    client={},
-    server={"dashboard.snapshot": DashboardSnapshot, "error": Error},
+    client=_client_frames(DashboardView),
+    server={
+        "dashboard.snapshot": DashboardSnapshot,
+        "dashboard.delta": DashboardDelta,
+        "error": Error,
+    },
 )
 SOCKETS = (CHAT, AGENT, SUPERVISOR)
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -108,11 +108,25 @@ async def _send_in_order(
             logger.exception("could not push %s to %s", [f["type"] for f in envelopes], group)
 
 
-def nudge_supervisors() -> None:
-    """Tell dashboards that something changed; each dashboard coalesces nudges."""
+def nudge_supervisors(
+    *,
+    agents: Iterable[int] = (),
+    queues: Iterable[int] = (),
+    work_items: Iterable[int] = (),
+) -> None:
+    """Tell dashboards what changed, by id: the agents whose rows, the queues whose lines and
+    the work items whose places changed. Each process's dashboards gather the ids and read
+    only those (channels_app.dashboard_feed). A nudge naming nothing says "the line moved":
+    queue rows and the waiting list are read again, no agent row."""
+    message = {
+        "type": "dashboard.changed",
+        "agents": sorted(set(agents)),
+        "queues": sorted(set(queues)),
+        "work_items": sorted(set(work_items)),
+    }
 
     def nudge() -> None:
-        _group_send(SUPERVISORS_GROUP, {"type": "dashboard.changed"})
+        _group_send(SUPERVISORS_GROUP, message)
 
     after_commit(nudge)
 

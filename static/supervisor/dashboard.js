@@ -1,6 +1,7 @@
 // Supervisor dashboard: /supervisor/ → /ws/supervisor/ (see docs/protocol.md and docs/frontend.md).
-// The entry module: snapshots and the supervisor's filters go through the pure reducer
-// (dashboard/state.js), then each panel draws the state.
+// The entry module: snapshots, deltas and the supervisor's filters and pages go through the
+// pure reducer (dashboard/state.js), then each panel draws the state; a changed filter or page
+// asks the server for that view (`dashboard.view`), which answers with a snapshot of it.
 import { clockTime, connectSocket } from "../contactcenter/socket.js";
 import { connectionLabel } from "../contactcenter/format.js";
 import { mountAgents } from "./dashboard/agents.js";
@@ -8,7 +9,7 @@ import { mountAlerts, storedAlertsSeen } from "./dashboard/alerts.js";
 import { renderBacklog } from "./dashboard/backlog.js";
 import { tickerSet } from "./dashboard/cells.js";
 import { renderQueues } from "./dashboard/queues.js";
-import { initialState, reduce } from "./dashboard/state.js";
+import { initialState, reduce, viewRequest } from "./dashboard/state.js";
 import { renderWaiting } from "./dashboard/waiting.js";
 
 const $ = (id) => document.getElementById(id);
@@ -16,11 +17,12 @@ const $ = (id) => document.getElementById(id);
 let state = initialState({ alertsSeen: storedAlertsSeen() });
 const tickers = { queues: tickerSet(), agents: tickerSet(), waiting: tickerSet() };
 const alerts = mountAlerts();
+let socket = null;
 const agents = mountAgents({
   dispatch(action) {
+    const before = state;
     state = reduce(state, action, Date.now());
-    agents.render(state, tickers.agents);
-    tick();
+    if (state !== before && socket) socket.send("dashboard.view", viewRequest(state));
   },
 });
 
@@ -74,9 +76,16 @@ document.addEventListener("focusout", () => {
   }, 0);
 });
 
-connectSocket("/ws/supervisor/", {
+const DEFAULT_VIEW = JSON.stringify(viewRequest(initialState()));
+
+socket = connectSocket("/ws/supervisor/", {
+  onOpen() {
+    // A new connection starts on the first page with no filter: ask again for ours.
+    const view = viewRequest(state);
+    if (JSON.stringify(view) !== DEFAULT_VIEW) socket.send("dashboard.view", view);
+  },
   onFrame(frame) {
-    if (frame.type !== "dashboard.snapshot") return;
+    if (frame.type !== "dashboard.snapshot" && frame.type !== "dashboard.delta") return;
     state = reduce(state, frame, Date.now());
     alerts.notify(state);
     if (controlInUse()) holdBack();

@@ -1,7 +1,7 @@
-"""The supervisor's dashboard in real Chromium against a real Daphne: filters, a reassignment
-that the agents' consoles follow live, and an alert shown in the page and as a desktop
-notification. Only the browser's Notification API is stood in for (a headless browser has no
-desktop to show it on)."""
+"""The supervisor's dashboard in real Chromium against a real Daphne: the server's filters,
+search and pages, a reassignment that the agents' consoles follow live, and an alert shown in
+the page and as a desktop notification. Only the browser's Notification API is stood in for
+(a headless browser has no desktop to show it on)."""
 
 from __future__ import annotations
 
@@ -65,15 +65,29 @@ def test_a_supervisor_reassigns_a_chat_and_the_consoles_follow(server_url, brows
         expect(web_chat.get_by_role("cell").nth(4)).to_have_text("1")
         expect(web_chat).to_contain_text("100% (80%)")
 
-        # Filters: only the available agents, then one team.
+        # The server filters and pages: the whole floor fits on one page, then only the
+        # available agents, one team, and a search by name.
+        count = supervisor.locator("#agent-count")
+        expect(count).to_have_text("12 agents")
+        expect(supervisor.get_by_role("button", name="Next")).to_be_disabled()
+        expect(supervisor.get_by_role("button", name="Previous")).to_be_disabled()
         supervisor.get_by_label("Status", exact=True).select_option(label="Available")
-        expect(supervisor.locator("#agent-count")).to_have_text("2 of 12 agents")
+        expect(count).to_have_text("2 agents")
         expect(agents).to_contain_text("Ada Lovelace")
         expect(agents).to_contain_text("Grace Hopper")
         supervisor.get_by_label("Status", exact=True).select_option(label="All")
+        expect(count).to_have_text("12 agents")
         supervisor.get_by_label("Team").select_option(label="Team South")
         expect(agents).not_to_contain_text("Ada Lovelace")
         supervisor.get_by_label("Team").select_option(label="All")
+        supervisor.get_by_label("Search").fill("hopp")
+        expect(count).to_have_text("1 agent")
+        expect(agents).to_contain_text("Grace Hopper")
+        expect(agents).not_to_contain_text("Ada Lovelace")
+        supervisor.get_by_label("Search").fill("nobody by that name")
+        expect(count).to_have_text("No agent matches the filters.")
+        supervisor.get_by_label("Search").fill("")
+        expect(count).to_have_text("12 agents")
 
         # The supervisor hands Rosa's chat to Grace: Ada's console lets go of it, Grace is
         # offered it with the whole conversation.

@@ -18,7 +18,6 @@ from tests.factories import (
     decline_reason,
     disposition,
     make_agent,
-    make_supervisor,
     make_user,
     status,
 )
@@ -304,66 +303,6 @@ async def test_bad_agent_frames_get_an_error_frame(frame, code, field) -> None:
     assert (error["data"]["code"], error["data"]["field"]) == (code, field)
     assert error["data"]["ref"] == frame["type"]
     await console.disconnect()
-
-
-async def test_supervisor_sees_a_snapshot_and_then_live_changes() -> None:
-    supervisor = await database_sync_to_async(make_supervisor)()
-    await database_sync_to_async(make_agent)(first_name="Ada")
-    dashboard, connected, _ = await connect("/ws/supervisor/", supervisor)
-    assert connected
-    first = (await receive_until(dashboard, "dashboard.snapshot"))["data"]
-    chat_queue = next(q for q in first["queues"] if q["name"] == "Web chat")
-    assert chat_queue["waiting"] == 0
-    assert [a["name"] for a in first["agents"]] == ["Ada"]
-
-    visitor, _ = await start_visitor()
-    await send(visitor, "chat.message", body="Hello")
-    second = (await receive_until(dashboard, "dashboard.snapshot"))["data"]
-    chat_queue = next(q for q in second["queues"] if q["name"] == "Web chat")
-    assert chat_queue["waiting"] == 1
-    assert chat_queue["offered_today"] == 1
-    await dashboard.disconnect()
-    await visitor.disconnect()
-
-
-async def test_a_burst_of_a_thousand_changes_sends_a_handful_of_snapshots() -> None:
-    from channels.layers import get_channel_layer
-
-    from contactcenter.kernel.realtime import SUPERVISORS_GROUP
-
-    supervisor = await database_sync_to_async(make_supervisor)()
-    dashboard, connected, _ = await connect("/ws/supervisor/", supervisor)
-    assert connected
-    await receive_until(dashboard, "dashboard.snapshot")
-    layer = get_channel_layer()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    for n in range(1000):
-        await layer.group_send(SUPERVISORS_GROUP, {"type": "dashboard.changed"})
-        if n % 50 == 0:
-            # Let the consumer drain its channel (the in-memory layer holds 100 messages).
-            await asyncio.sleep(0.01)
-    frames = 0
-    while not await dashboard.receive_nothing(timeout=1):
-        frame = await dashboard.receive_json_from()
-        frames += frame["type"] == "dashboard.snapshot"
-    elapsed = loop.time() - started
-    # At most one snapshot per 0.3 s while the nudges came, and one for the last of them.
-    assert 1 <= frames <= elapsed / 0.3 + 1, (frames, elapsed)
-    assert frames < 20
-    await dashboard.disconnect()
-
-
-async def test_a_quiet_dashboard_still_refreshes_so_waits_and_alerts_move_on(settings) -> None:
-    settings.SUPERVISOR_QUIET_REFRESH_SECONDS = 1
-    supervisor = await database_sync_to_async(make_supervisor)()
-    dashboard, connected, _ = await connect("/ws/supervisor/", supervisor)
-    assert connected
-    first = (await receive_until(dashboard, "dashboard.snapshot"))["data"]
-    # No event at all, and yet a newer snapshot comes.
-    second = (await receive_until(dashboard, "dashboard.snapshot"))["data"]
-    assert second["generated_at"] > first["generated_at"]
-    await dashboard.disconnect()
 
 
 async def test_visitor_leaving_while_waiting_abandons_the_chat() -> None:

@@ -148,6 +148,16 @@ def _dashboard(**changes) -> dict:
         "queues": [],
         "bot_resolved_today": 0,
         "agents": [],
+        "agents_total": 0,
+        "view": {
+            "offset": 0,
+            "limit": 50,
+            "search": "",
+            "team_id": None,
+            "status_id": None,
+            "offline": False,
+            "skill_id": None,
+        },
         "waiting": [],
         "skills_backlog": [],
         "alerts": [],
@@ -251,5 +261,5 @@ def test_every_frame_type_has_one_definition_per_socket_and_direction() -> None:
         for frame_type, model in socket.client.items():
             assert model.type == frame_type
         assert "error" in socket.server
-    assert len(protocol.client_frame_types()) == 14
-    assert len(protocol.server_event_types()) == 14
+    assert len(protocol.client_frame_types()) == 15
+    assert len(protocol.server_event_types()) == 15

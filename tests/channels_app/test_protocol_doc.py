@@ -276,6 +276,7 @@ def test_the_document_has_a_table_for_each_direction_of_each_socket() -> None:
         ("/ws/chat/", "server"),
         ("/ws/agent/", "client"),
         ("/ws/agent/", "server"),
+        ("/ws/supervisor/", "client"),
         ("/ws/supervisor/", "server"),
     }
     assert {path for path, _ in described if path} == {s.path for s in protocol.SOCKETS}

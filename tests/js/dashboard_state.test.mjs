@@ -5,20 +5,21 @@ import { describe, test } from "node:test";
 import {
   OFFLINE,
   RENOTIFY_AFTER_MS,
+  PAGE_SIZE,
   ageAt,
-  agentCountLabel,
-  agentMatches,
   botResolvedLabel,
   filterOptions,
   initialState,
   isOffline,
   longestWaitAt,
+  pageLabel,
+  pageMoves,
   raisedPriority,
   reassignBody,
   reassignTargets,
   reduce,
   serviceLevel,
-  visibleAgents,
+  viewRequest,
 } from "../../static/supervisor/dashboard/state.js";
 import { deepFreeze } from "./console_fixtures.mjs";
 
@@ -82,7 +83,14 @@ function apply(state, actions, now = T0) {
   return actions.reduce((current, action) => reduce(deepFreeze(current), deepFreeze(action), now), state);
 }
 
-const shownIds = (state) => visibleAgents(state).shown.map((a) => a.id);
+const deltaFrame = (data) => ({
+  type: "dashboard.delta",
+  v: 1,
+  data: { generated_at: "2025-03-03T09:00:01Z", queues: [], agents: [], agents_removed: [], agents_total: 4, waiting: [], waiting_removed: [], ...data },
+});
+const view = (changes = {}) => ({ offset: 0, limit: 50, search: "", team_id: null, status_id: null, offline: false, skill_id: null, ...changes });
+const ids = (rows, key = "id") => rows.map((row) => row[key]);
+const start = () => apply(initialState(), [snapshotFrame(dashboard({ agents_total: 4, view: view() }))]);
 
 describe("dashboard.snapshot", () => {
   test("is kept with the time it came and the server's clock skew", () => {
@@ -109,42 +117,113 @@ describe("dashboard.snapshot", () => {
   });
 });
 
-describe("filters", () => {
-  test("every agent shows until a filter is chosen", () => {
-    const state = apply(initialState(), [snapshotFrame(dashboard())]);
-    assert.deepEqual(shownIds(state), [1, 2, 3, 4]);
-    assert.equal(agentCountLabel(4, 4), "4 agents");
-    assert.deepEqual(visibleAgents(initialState()), { shown: [], all: [] });
+describe("dashboard.delta", () => {
+  const waitingRow = (id, priority, enqueued) => ({ work_item_id: id, priority, enqueued_at: enqueued, customer_name: `C${id}` });
+
+  test("replaces the changed agents' rows, drops those that left and keeps the rest", () => {
+    const state = apply(start(), [
+      deltaFrame({ agents: [agent(2, { status_name: "Lunch" })], agents_removed: [3], agents_total: 3 }),
+    ]);
+    assert.deepEqual(ids(state.snapshot.agents), [1, 2, 4]);
+    assert.equal(state.snapshot.agents[1].status_name, "Lunch");
+    assert.equal(state.snapshot.agents_total, 3);
   });
 
-  test("by team, queue, skill and status, together", () => {
-    const state = apply(initialState(), [snapshotFrame(dashboard())]);
-    assert.deepEqual(shownIds(apply(state, [filter("team", "2")])), [2, 4]);
-    assert.deepEqual(shownIds(apply(state, [filter("queue", "2")])), [2]);
-    assert.deepEqual(shownIds(apply(state, [filter("skill", "5")])), [2]);
-    assert.deepEqual(shownIds(apply(state, [filter("status", "2")])), [1]);
-    assert.deepEqual(shownIds(apply(state, [filter("team", "1"), filter("status", "3")])), []);
-    assert.equal(agentCountLabel(1, 4), "1 of 4 agents");
+  test("an agent that entered the page takes its place by name", () => {
+    const state = apply(start(), [deltaFrame({ agents: [agent(7, { name: "Agent 15" })] })]);
+    assert.deepEqual(ids(state.snapshot.agents), [1, 7, 2, 3, 4]);
   });
 
-  test("Offline takes signed-out agents and a status named Offline", () => {
-    const state = apply(initialState(), [snapshotFrame(dashboard()), filter("status", OFFLINE)]);
-    assert.deepEqual(shownIds(state), [3, 4]);
-    assert.equal(isOffline(agent(1)), false);
+  test("an offered item shows in its agent's row", () => {
+    const offered = { work_item_id: 40, channel: "chat", customer_name: "Rosa", state: "offered", since: "2025-03-03T09:00:00Z" };
+    const state = apply(start(), [deltaFrame({ agents: [agent(1, { items: [offered], used_units: 2 })] })]);
+    assert.deepEqual(state.snapshot.agents[0].items.map((item) => item.work_item_id), [40]);
   });
 
-  test("choosing All again shows everyone; an unknown filter name is ignored", () => {
-    let state = apply(initialState(), [snapshotFrame(dashboard()), filter("team", "2"), filter("team", "")]);
-    assert.deepEqual(shownIds(state), [1, 2, 3, 4]);
+  test("merges queue rows by id and the waiting list in serving order", () => {
+    let state = apply(start(), [
+      deltaFrame({
+        queues: [{ id: 2, name: "Billing", waiting: 3, longest_wait_seconds: 12 }],
+        waiting: [waitingRow(11, 0, "2025-03-03T08:58:00Z"), waitingRow(12, 5, "2025-03-03T08:59:00Z")],
+      }),
+    ]);
+    assert.equal(state.snapshot.queues.find((queue) => queue.id === 2).waiting, 3);
+    assert.equal(state.snapshot.queues.length, 2);
+    assert.deepEqual(ids(state.snapshot.waiting, "work_item_id"), [12, 11]);
+    state = apply(state, [deltaFrame({ waiting: [waitingRow(13, 0, "2025-03-03T08:57:00Z")], waiting_removed: [12] })]);
+    assert.deepEqual(ids(state.snapshot.waiting, "work_item_id"), [13, 11]);
+  });
+
+  test("alerts, skills backlog and the bot count change only when the delta carries them", () => {
+    const alert = { id: "wait:1", kind: "long_wait", text: "Long wait" };
+    let state = apply(start(), [deltaFrame({ alerts: [alert], bot_resolved_today: 4 })], T0 + 1000);
+    assert.deepEqual(state.freshAlerts, [alert]);
+    assert.equal(state.snapshot.bot_resolved_today, 4);
+    state = apply(state, [deltaFrame({})], T0 + 2000);
+    assert.deepEqual(state.snapshot.alerts, [alert]);
+    assert.deepEqual(state.freshAlerts, []);
+    assert.equal(state.snapshot.bot_resolved_today, 4);
+    state = apply(state, [deltaFrame({ alerts: [], skills_backlog: [{ skill: "French", waiting: 1, available_agents: 0 }] })]);
+    assert.deepEqual(state.snapshot.alerts, []);
+    assert.equal(state.snapshot.skills_backlog.length, 1);
+  });
+
+  test("a queue row left out of a delta keeps its wait growing from when it came", () => {
+    const queues = [{ id: 1, name: "Web chat", waiting: 1, longest_wait_seconds: 10 }];
+    let state = apply(initialState(), [snapshotFrame(dashboard({ queues, view: view() }))], T0);
+    state = apply(state, [deltaFrame({})], T0 + 4000);
+    assert.equal(longestWaitAt(state, state.snapshot.queues[0])(T0 + 5000), 15);
+  });
+
+  test("a delta before any snapshot is ignored", () => {
+    const state = initialState();
+    assert.equal(reduce(state, deltaFrame({}), T0), state);
+  });
+});
+
+describe("views: filters, search and pages on the server", () => {
+  test("the default view asks for the first page with no filter", () => {
+    assert.deepEqual(viewRequest(initialState()), view({ limit: PAGE_SIZE }));
+  });
+
+  test("filters and a search become the view's fields and go back to the first page", () => {
+    let state = apply(start(), [{ type: "ui.page", data: { step: 1 } }]);
+    state = apply(state, [filter("team", "2"), filter("skill", "5"), filter("status", "3"), filter("search", "  ada ")]);
+    assert.deepEqual(viewRequest(state), view({ team_id: 2, skill_id: 5, status_id: 3, search: "ada" }));
+    assert.deepEqual(viewRequest(apply(state, [filter("status", OFFLINE)])), view({ team_id: 2, skill_id: 5, offline: true, search: "ada" }));
+  });
+
+  test("an unknown filter name is ignored", () => {
+    const state = start();
     assert.equal(reduce(state, filter("colour", "red"), T0), state);
   });
 
-  test("a choice survives the next snapshot while it is still offered, and goes back to All when not", () => {
-    let state = apply(initialState(), [snapshotFrame(dashboard()), filter("team", "2"), filter("skill", "5")]);
-    state = apply(state, [snapshotFrame(dashboard())]);
-    assert.deepEqual(state.filters, { team: "2", queue: "", skill: "5", status: "" });
-    state = apply(state, [snapshotFrame(dashboard({ teams: [{ id: 1, name: "Team North" }] }))]);
-    assert.deepEqual(state.filters, { team: "", queue: "", skill: "5", status: "" });
+  test("the snapshot's view is the one in force", () => {
+    const state = apply(initialState(), [snapshotFrame(dashboard({ view: view({ offset: 50, team_id: 2, offline: true, search: "x" }) }))]);
+    assert.deepEqual(state.filters, { team: "2", skill: "", status: OFFLINE, search: "x" });
+    assert.equal(state.offset, 50);
+  });
+
+  test("pages move by fifty within the agents there are", () => {
+    const big = apply(initialState(), [snapshotFrame(dashboard({ agents_total: 120, view: view() }))]);
+    const second = apply(big, [{ type: "ui.page", data: { step: 1 } }]);
+    assert.equal(viewRequest(second).offset, 50);
+    const third = apply(second, [{ type: "ui.page", data: { step: 1 } }]);
+    assert.equal(apply(third, [{ type: "ui.page", data: { step: 1 } }]), third);
+    assert.equal(apply(big, [{ type: "ui.page", data: { step: -1 } }]), big);
+    assert.deepEqual(pageMoves(big), { previous: false, next: true });
+  });
+
+  test("the label says which agents show of how many", () => {
+    const agents = Array.from({ length: 50 }, (_, n) => agent(n + 1));
+    const page = (offset, total, rows = agents) =>
+      apply(initialState(), [snapshotFrame(dashboard({ agents: rows, agents_total: total, view: view({ offset }) }))]);
+    assert.equal(pageLabel(page(50, 2000)), "51–100 of 2,000 agents");
+    assert.equal(pageLabel(page(0, 4, agents.slice(0, 4))), "4 agents");
+    assert.equal(pageLabel(page(0, 1, agents.slice(0, 1))), "1 agent");
+    assert.equal(pageLabel(page(0, 0, [])), "No agents.");
+    const filtered = apply(initialState(), [snapshotFrame(dashboard({ agents: [], agents_total: 0, view: view({ team_id: 2 }) }))]);
+    assert.equal(pageLabel(filtered), "No agent matches the filters.");
   });
 
   test("options: Offline once, first; a status named Offline is not listed twice", () => {
@@ -153,10 +232,6 @@ describe("filters", () => {
         ["1", "Team North"],
         ["2", "Team South"],
       ],
-      queue: [
-        ["1", "Web chat"],
-        ["2", "Billing"],
-      ],
       skill: [["5", "French"]],
       status: [
         [OFFLINE, "Offline"],
@@ -164,14 +239,9 @@ describe("filters", () => {
         ["3", "Break"],
       ],
     });
-    assert.deepEqual(filterOptions({}), { team: [], queue: [], skill: [], status: [[OFFLINE, "Offline"]] });
-  });
-
-  test("an agent without queue or skill lists matches no queue or skill filter", () => {
-    const bare = agent(9, { queue_ids: undefined, skill_ids: undefined });
-    assert.equal(agentMatches(bare, { team: "", queue: "1", skill: "", status: "" }), false);
-    assert.equal(agentMatches(bare, { team: "", queue: "", skill: "5", status: "" }), false);
-    assert.equal(agentMatches(bare, { team: "", queue: "", skill: "", status: "" }), true);
+    assert.deepEqual(filterOptions({}), { team: [], skill: [], status: [[OFFLINE, "Offline"]] });
+    assert.equal(isOffline(agent(1)), false);
+    assert.equal(isOffline(agent(4, { status_name: "Offline" })), true);
   });
 });
 

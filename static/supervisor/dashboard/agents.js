@@ -1,26 +1,44 @@
-// The agents table and its filters (team, queue, skill, status): each agent's status (which
-// the supervisor can change), time in it, capacity, current work and today's counts.
+// The agents table, one page of it, and its filters (team, skill, status, search): each
+// agent's status (which the supervisor can change), time in it, capacity, current work and
+// today's counts. The server filters and pages (`dashboard.view`); the page asks for a view.
 import { el } from "../../contactcenter/socket.js";
 import { reassignControl, statusControl } from "./actions.js";
 import { emptyRow } from "./cells.js";
-import { FILTER_NAMES, ageAt, agentCountLabel, filterOptions, visibleAgents } from "./state.js";
+import { ageAt, filterOptions, pageLabel, pageMoves } from "./state.js";
+
+const CHOSEN = ["team", "skill", "status"];
+// Typing waits this long for the next key before asking the server for the view.
+const SEARCH_PAUSE_MS = 300;
 
 export function mountAgents({ dispatch }) {
-  const selects = Object.fromEntries(FILTER_NAMES.map((name) => [name, document.getElementById(`filter-${name}`)]));
+  const selects = Object.fromEntries(CHOSEN.map((name) => [name, document.getElementById(`filter-${name}`)]));
   for (const [name, select] of Object.entries(selects)) {
     select.addEventListener("change", () => dispatch({ type: "ui.filter", data: { name, value: select.value } }));
   }
+  const search = document.getElementById("filter-search");
+  let typing = null;
+  search.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => dispatch({ type: "ui.filter", data: { name: "search", value: search.value } }), SEARCH_PAUSE_MS);
+  });
+  const previous = document.getElementById("agents-previous");
+  const next = document.getElementById("agents-next");
+  previous.addEventListener("click", () => dispatch({ type: "ui.page", data: { step: -1 } }));
+  next.addEventListener("click", () => dispatch({ type: "ui.page", data: { step: 1 } }));
 
   function render(state, tickers) {
     if (!state.snapshot) return;
     fillFilters(selects, state);
-    const { shown, all } = visibleAgents(state);
+    if (document.activeElement !== search && search.value !== state.filters.search) search.value = state.filters.search;
+    const moves = pageMoves(state);
+    previous.disabled = !moves.previous;
+    next.disabled = !moves.next;
+    const agents = state.snapshot.agents || [];
     tickers.clear();
-    document.getElementById("agent-count").textContent = agentCountLabel(shown.length, all.length);
+    const label = pageLabel(state);
+    document.getElementById("agent-count").textContent = label;
     document.getElementById("agent-rows").replaceChildren(
-      ...(shown.length
-        ? shown.map((agent) => agentRow(agent, state, tickers))
-        : [emptyRow(8, all.length ? "No agent matches the filters." : "No agents.")]),
+      ...(agents.length ? agents.map((agent) => agentRow(agent, state, tickers)) : [emptyRow(8, label)]),
     );
   }
 
@@ -32,7 +50,7 @@ function fillFilters(selects, state) {
   const options = filterOptions(state.snapshot);
   for (const [name, select] of Object.entries(selects)) {
     // Rebuilt only when the choices change, so that an open list is not closed under the
-    // supervisor by every snapshot.
+    // supervisor by every frame.
     const key = JSON.stringify(options[name]);
     if (select.dataset.options !== key) {
       select.dataset.options = key;
