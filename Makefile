@@ -89,6 +89,8 @@ bench: install-test
 	$(PY) bench/persisted_round.py
 	$(PY) bench/enqueue_to_offer.py
 	$(PY) bench/supervisor_snapshot.py
+	$(PY) bench/backlog.py
+	$(PY) bench/ideal_routing.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .
