@@ -350,6 +350,8 @@ class Probe:
     round_of_item: dict[int, dict[str, Any]] = field(default_factory=dict)
     send_of_item: dict[int, float] = field(default_factory=dict)
     closes: dict[int, tuple[float, float]] = field(default_factory=dict)  # item -> start, end
+    # item -> the close's after-commit callbacks: (name, start, end), in the order they ran
+    close_callbacks: dict[int, list[tuple[str, float, float]]] = field(default_factory=dict)
     accepts: dict[int, tuple[float, float]] = field(default_factory=dict)  # offer -> start, end
     missing: list[str] = field(default_factory=list)
 
@@ -372,6 +374,7 @@ def read_probe(directory: Path) -> Probe:
                     probe.send_of_item.setdefault(item, record["start"])
             elif event == "close":
                 probe.closes[record["work_item_id"]] = (record["start"], record["end"])
+                probe.close_callbacks[record["work_item_id"]] = record.get("callbacks", [])
             elif event == "accept":
                 probe.accepts[record["offer_id"]] = (record["start"], record["end"])
             elif event == "missing":
@@ -400,6 +403,17 @@ class Refill:
         return self.next.offered - self.freed
 
 
+def freed_at(contact: Contact, wrap_up: float) -> float:
+    """When the contact's capacity came back: at the close, or at the wrap-up's end (the
+    server's time from work.closed; the close plus the wrap-up if the run ended before that
+    frame was read)."""
+    if not wrap_up:
+        return contact.close_sent
+    if math.isnan(contact.wrap_up_until):
+        return contact.close_sent + wrap_up
+    return contact.wrap_up_until
+
+
 def refills(trial: Trial) -> list[Refill]:
     by_agent: dict[str, list[Contact]] = {}
     for contact in sorted(trial.contacts, key=lambda c: c.offered):
@@ -407,7 +421,7 @@ def refills(trial: Trial) -> list[Refill]:
     found = []
     for served in by_agent.values():
         for closed, following in itertools.pairwise(served):
-            freed = closed.wrap_up_until if trial.wrap_up else closed.close_sent
+            freed = freed_at(closed, trial.wrap_up)
             if following.committed < freed:
                 found.append(Refill(freed, closed, following))
     return found
@@ -420,7 +434,7 @@ def idle_while_waiting_share(trial: Trial, agents: int) -> float:
     end = max(c.close_sent for c in trial.contacts)
     changes: list[tuple[float, int, int]] = [(start, agents, 0)]
     for contact in trial.contacts:
-        freed = contact.wrap_up_until if trial.wrap_up else contact.close_sent
+        freed = freed_at(contact, trial.wrap_up)
         changes += [(contact.committed, 0, 1), (contact.offered, -1, -1), (freed, 1, 0)]
     free = waiting = 0
     idle = 0.0
@@ -435,7 +449,7 @@ def idle_while_waiting_share(trial: Trial, agents: int) -> float:
 def phase_samples(found: list[Refill], probe: Probe) -> tuple[dict[str, list[float]], int]:
     """Each refill's phases (seconds), and how many were served by a sweep round."""
     phases: dict[str, list[float]] = {phase: [] for phase in PHASES}
-    phases.update(close_hop=[], close_call=[], accept_call=[])
+    phases.update(close_hop=[], close_call=[], close_commit=[], accept_call=[])
     by_sweep = 0
     for refill in found:
         item = refill.next.work_item_id
@@ -461,7 +475,29 @@ def phase_samples(found: list[Refill], probe: Probe) -> tuple[dict[str, list[flo
             call_start, call_end = probe.closes[refill.closed.work_item_id]
             phases["close_hop"].append(call_start - refill.closed.close_sent)
             phases["close_call"].append(call_end - call_start)
+            if callbacks := probe.close_callbacks.get(refill.closed.work_item_id):
+                phases["close_commit"].append(callbacks[0][1] - call_start)
     return phases, by_sweep
+
+
+def explain_close_callbacks(probe: Probe) -> None:
+    """What runs after a close commits, in order, on stderr: the round request waits for the
+    callbacks before it."""
+    spent: dict[str, list[float]] = {}
+    order: dict[str, list[int]] = {}
+    for callbacks in probe.close_callbacks.values():
+        for position, (name, start, end) in enumerate(callbacks):
+            spent.setdefault(name, []).append(end - start)
+            order.setdefault(name, []).append(position)
+    if not spent:
+        return
+    log("  a close's after-commit callbacks (mean position, p50 and p99 ms):")
+    for name in sorted(spent, key=lambda name: sum(order[name]) / len(order[name])):
+        mean_position = sum(order[name]) / len(order[name])
+        log(
+            f"    {mean_position:4.1f} {name}: {milliseconds(spent[name], 0.5):.1f} / "
+            f"{milliseconds(spent[name], 0.99):.1f} ms"
+        )
 
 
 def explain_phases(phases: dict[str, list[float]], by_sweep: int, total: int) -> None:
@@ -488,6 +524,7 @@ def trial_figures(
     refill_seconds = [refill.seconds for refill in found]
     phases, by_sweep = phase_samples(found, probe)
     explain_phases(phases, by_sweep, len(found))
+    explain_close_callbacks(probe)
     log(
         f"  mean wait live {sum(live) / len(live) * 1000:.0f} ms, ideal "
         f"{sum(ideal) / len(ideal) * 1000:.0f} ms; {len(found)} refills with work waiting"

@@ -103,15 +103,50 @@ def _round_timer(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _call_timer(event: str, key: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """Times a service call and each of the after-commit callbacks it registers (the first
+    one starts right after the commit)."""
+
     @functools.wraps(function)
     def timed(*args: Any, **kwargs: Any) -> Any:
+        callbacks: list[tuple[str, float, float]] = []
+        _state.callbacks = callbacks
         started = time.time()
         try:
             return function(*args, **kwargs)
         finally:
-            _write({"e": event, key: kwargs.get(key), "start": started, "end": time.time()})
+            _state.callbacks = None
+            ended = time.time()
+            _write(
+                {
+                    "e": event,
+                    key: kwargs.get(key),
+                    "start": started,
+                    "end": ended,
+                    "callbacks": callbacks,
+                }
+            )
 
     return timed
+
+
+def _timed_on_commit(on_commit: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(on_commit)
+    def register(func: Callable[[], Any], *args: Any, **kwargs: Any) -> Any:
+        callbacks = getattr(_state, "callbacks", None)
+        if callbacks is None:
+            return on_commit(func, *args, **kwargs)
+        name = getattr(func, "__qualname__", repr(func))
+
+        def timed() -> None:
+            started = time.time()
+            try:
+                func()
+            finally:
+                callbacks.append((name, started, time.time()))
+
+        return on_commit(timed, *args, **kwargs)
+
+    return register
 
 
 def _send_timer(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -140,6 +175,8 @@ def _wrap(module: Any, name: str, wrapper: Wrapper) -> None:
 
 
 def _install_wrappers() -> None:
+    from django.db import transaction
+
     from contactcenter.kernel import realtime
     from routing import engine
     from routing.selectors import snapshot
@@ -158,6 +195,7 @@ def _install_wrappers() -> None:
     _wrap(realtime, "_send_all", _send_timer)
     _wrap(work, "close_work", functools.partial(_call_timer, "close", "work_item_id"))
     _wrap(offers, "accept_offer", functools.partial(_call_timer, "accept", "offer_id"))
+    transaction.on_commit = _timed_on_commit(transaction.on_commit)
 
 
 def _install() -> None:
