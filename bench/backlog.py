@@ -2,8 +2,8 @@
 real stack: how fast a freed agent gets their next offer, and what an arrival costs, while
 the backlog waits.
 
-    python bench/backlog.py                               # 100,000 items, 200 agents, 60 s
-    python bench/backlog.py --items 10000 --agents 50 --seconds 20     # a quick check
+    python bench/backlog.py                       # 100,000 items, 200 agents, 30 + 60 s
+    python bench/backlog.py --items 10000 --agents 30 --handle 10 --warmup 15 --seconds 30
 
 The stack is tests/stack.py's (Daphne, ``--workers`` Celery workers, beat; production
 settings; a throwaway PostgreSQL database and a flushed Redis db). Before it starts, a
@@ -24,6 +24,12 @@ time (mean ``--handle`` s) after reading ``work.assigned``. Meanwhile a separate
 process (bench/intake_feeder.py) enqueues new chats at ``--arrival-rate`` a second, as an
 inbound channel would, and a thread sends bare channel-layer ``group_send``s to the
 consoles (bench/enqueue_to_offer.py's baseline).
+
+Why a handle time of 30 s by default: every ``offer.accept`` and ``work.close`` is a service
+call in Daphne's one thread for synchronous code (Channels' ``database_sync_to_async``), so
+200 agents closing every few seconds would measure that thread's queue, not routing: at 30 s
+a floor of 200 makes about 13 closes and 13 accepts a second. The first ``--warmup``
+seconds (every agent going Available and taking a first item) are not counted.
 
 Figures, over the ``--seconds`` after ``--warmup``:
     ``backlog_refill_ms_p50/p99``: from an agent's ``work.close`` frame sent to that agent's
@@ -91,6 +97,8 @@ PUSH_TIMEOUT_SECONDS = 600
 FEEDER_READY_SECONDS = 60
 BULK_BATCH = 5000
 TARGET_MS = 100
+# How long the last bare sends may take to arrive before the consoles close.
+PING_SETTLE_SECONDS = 10
 # (queue, the channel kinds of its items)
 QUEUE_CHANNELS = {
     "Web chat": ["chat"],
@@ -392,6 +400,11 @@ async def measure(
                 phase=lambda elapsed: "warmup" if elapsed < args.warmup else "load",
             )
             await asyncio.gather(read_intake(feeder, floor), pings)
+        deadline = time.monotonic() + PING_SETTLE_SECONDS
+        while time.monotonic() < deadline and any(
+            math.isnan(ping.received) for ping in floor.pings.pings
+        ):
+            await asyncio.sleep(0.05)
         if floor.failure:
             raise RuntimeError(floor.failure)
         return floor
@@ -505,9 +518,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("command", nargs="?", default="run", choices=["run", "prepare"])
     parser.add_argument("--items", type=int, default=100_000, help="waiting items")
     parser.add_argument("--agents", type=int, default=200, help="agent consoles, capacity 1")
-    parser.add_argument("--handle", type=float, default=5.0, help="mean handle time, seconds")
+    parser.add_argument("--handle", type=float, default=30.0, help="mean handle time, seconds")
     parser.add_argument("--seconds", type=float, default=60, help="the counted span")
-    parser.add_argument("--warmup", type=float, default=15, help="uncounted seconds first")
+    parser.add_argument("--warmup", type=float, default=30, help="uncounted seconds first")
     parser.add_argument("--arrival-rate", type=float, default=5, help="new chats a second")
     parser.add_argument("--ping-rate", type=float, default=25, help="bare group_sends a second")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
