@@ -148,7 +148,8 @@ class Trial:
     wrap_up: float
     contacts: list[Contact]
     by_item: dict[int, Contact] = field(default_factory=dict)
-    offers: dict[int, tuple[str, int, float]] = field(default_factory=dict)  # item id ->
+    # item id -> (agent, offer id, read) of its first offer.created
+    offers: dict[int, tuple[str, int, float]] = field(default_factory=dict)
     assigned: dict[int, float] = field(default_factory=dict)
     wrap_ups: dict[int, float] = field(default_factory=dict)
     feeding: bool = True
