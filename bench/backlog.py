@@ -243,6 +243,10 @@ class Floor:
     next_items: list[int] = field(default_factory=list)
     closes: dict[str, tuple[float, int]] = field(default_factory=dict)  # agent -> last close
     enqueues: list[float] = field(default_factory=list)
+    # Offers gone by the time their accept arrived, and consoles signed out as absent (their
+    # heartbeat waited too long in Daphne's queue): what a real console lives with too.
+    conflicts: int = 0
+    signed_out: int = 0
     pings: Run = field(default_factory=Run)
     failure: str | None = None
 
@@ -288,10 +292,16 @@ async def close_later(
 
 
 async def work_console(
-    ws: ClientConnection, agent: str, floor: Floor, handles: random.Random, disposition: Any
+    ws: ClientConnection,
+    agent: str,
+    floor: Floor,
+    handles: random.Random,
+    disposition: Any,
+    available: int,
 ) -> None:
     """Accept every offer at once; close each item a handle time after it is assigned."""
     pending: set[asyncio.Task] = set()
+    was_available = False
     async for raw in ws:
         read = time.time()
         frame = json.loads(raw)
@@ -309,6 +319,15 @@ async def work_console(
             task.add_done_callback(pending.discard)
         elif kind == PING_TYPE:
             floor.pings.pings[data["seq"]].received = time.monotonic()
+        elif kind == "agent.updated" and data.get("status_name") == "Available":
+            was_available = True
+        elif kind == "agent.updated" and was_available:
+            # Signed out by the absence sweep: the agent sets themselves Available again.
+            was_available = False
+            floor.signed_out += 1
+            await ws.send(json.dumps({"type": "presence.set", "data": {"status_id": available}}))
+        elif kind == "error" and data["code"] == "conflict":
+            floor.conflicts += 1
         elif kind == "error":
             floor.fail(f"agent {agent} got an error frame: {data}")
     floor.fail(f"agent {agent} closed: {ws.close_code} {ws.close_reason}")
@@ -368,7 +387,9 @@ async def connect_floor(
     for number, (agent, (ws, available)) in enumerate(zip(sessions, opened, strict=True)):
         sockets.append(ws)
         handles = random.Random(args.seed * 10_000 + number)
-        readers.append(asyncio.create_task(work_console(ws, agent, floor, handles, disposition)))
+        readers.append(
+            asyncio.create_task(work_console(ws, agent, floor, handles, disposition, available))
+        )
         await ws.send(json.dumps({"type": "presence.set", "data": {"status_id": available}}))
     log(f"{len(sockets)} consoles connected and Available")
     return sockets, readers
@@ -463,6 +484,8 @@ def figures(floor: Floor, args: argparse.Namespace) -> dict[str, tuple[float | i
         "backlog_items": (args.items, "items"),
         "backlog_agents": (args.agents, "agents"),
         "backlog_refills": (len(floor.refills), "refills"),
+        "backlog_offer_conflicts": (floor.conflicts, "frames"),
+        "backlog_agents_signed_out": (floor.signed_out, "times"),
         "backlog_refill_ms_p50": (milliseconds(floor.refills, 0.5), "ms"),
         "backlog_refill_ms_p99": (refill_p99, "ms"),
         "backlog_enqueue_ms_p50": (milliseconds(floor.enqueues, 0.5), "ms"),
