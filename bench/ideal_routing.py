@@ -44,7 +44,9 @@ The refill path by phase
     of the offers on the channel layer -> the console reads the frame) and accept (console
     reads the offer -> reads ``work.assigned``). A trigger below zero means the round was
     asked for before the capacity was free (e.g. by an arrival) and found it free; rounds of
-    the sweep are counted apart. All processes share this machine's clock (time.time()).
+    the sweep are counted apart. Where the code asks for that round by a timer task due at
+    the wrap-up's end, stderr also says how late those timers started. All processes share
+    this machine's clock (time.time()).
 """
 
 from __future__ import annotations
@@ -355,6 +357,9 @@ class Probe:
     close_callbacks: dict[int, list[tuple[str, float, float]]] = field(default_factory=dict)
     accepts: dict[int, tuple[float, float]] = field(default_factory=dict)  # offer -> start, end
     missing: list[str] = field(default_factory=list)
+    # task id -> when a task due later (the wrap-up's end timer) was due
+    due: dict[str, float] = field(default_factory=dict)
+    timers_started: dict[str, float] = field(default_factory=dict)
 
 
 def read_probe(directory: Path) -> Probe:
@@ -365,6 +370,10 @@ def read_probe(directory: Path) -> Probe:
             event = record["e"]
             if event == "publish":
                 probe.published.setdefault(record["id"], record["t"])
+                if isinstance(record.get("eta"), str):
+                    probe.due[record["id"]] = datetime.fromisoformat(record["eta"]).timestamp()
+            elif event == "prerun" and record["task"].endswith("end_wrap_up"):
+                probe.timers_started[record["id"]] = record["t"]
             elif event == "prerun":
                 probe.started[record["id"]] = record["t"]
             elif event == "round":
@@ -501,6 +510,20 @@ def explain_close_callbacks(probe: Probe) -> None:
         )
 
 
+def explain_timers(probe: Probe) -> None:
+    """How late the wrap-up end timers started, on stderr (where the code has them)."""
+    late = [
+        started - probe.due[task]
+        for task, started in probe.timers_started.items()
+        if task in probe.due
+    ]
+    if late:
+        log(
+            f"  wrap-up end timers: {len(late)} started p50 {milliseconds(late, 0.5)} ms, "
+            f"p99 {milliseconds(late, 0.99)} ms after they were due"
+        )
+
+
 def explain_phases(phases: dict[str, list[float]], by_sweep: int, total: int) -> None:
     log(f"  refill path by phase ({total} refills, {by_sweep} of them by a sweep round):")
     for phase, values in phases.items():
@@ -526,6 +549,7 @@ def trial_figures(
     phases, by_sweep = phase_samples(found, probe)
     explain_phases(phases, by_sweep, len(found))
     explain_close_callbacks(probe)
+    explain_timers(probe)
     log(
         f"  mean wait live {sum(live) / len(live) * 1000:.0f} ms, ideal "
         f"{sum(ideal) / len(ideal) * 1000:.0f} ms; {len(found)} refills with work waiting"

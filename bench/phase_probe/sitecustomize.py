@@ -8,7 +8,8 @@ wrapped through the module attribute their callers look up, and each wrapper onl
 line (wall-clock times, ``time.time()``, shared by every process on this machine) around the
 call. Each process appends JSON lines to ``$BENCH_PHASE_DIR/<pid>.jsonl``:
 
-* ``publish``: a routing task handed to the broker (``before_task_publish``), with its id;
+* ``publish``: a routing task handed to the broker (``before_task_publish``), with its id
+  and, for a task due later (a wrap-up's end), its eta;
 * ``prerun``: a worker starts that task (``task_prerun``);
 * ``round``: a routing round (``run_round``, as a requested round or the sweep runs it): the
   task that ran it, start and end, seconds spent reading the snapshot (the functions of
@@ -35,7 +36,12 @@ from collections.abc import Callable
 from typing import Any
 
 PHASE_DIR = os.environ.get("BENCH_PHASE_DIR", "")
-ROUTING_TASKS = ("routing.tasks.run_routing_round", "routing.tasks.run_sweep")
+# end_wrap_up: the timer task due at a wrap-up's end, where the code has one.
+ROUTING_TASKS = (
+    "routing.tasks.run_routing_round",
+    "routing.tasks.run_sweep",
+    "routing.tasks.end_wrap_up",
+)
 
 _lock = threading.Lock()
 _state = threading.local()
@@ -52,8 +58,8 @@ def _write(record: dict[str, Any]) -> None:
 def _on_publish(sender: str | None = None, headers: dict | None = None, **_: Any) -> None:
     if sender in ROUTING_TASKS:
         task_id = (headers or {}).get("id")
-        delayed = bool((headers or {}).get("eta"))
-        _write({"e": "publish", "task": sender, "id": task_id, "t": time.time(), "eta": delayed})
+        eta = (headers or {}).get("eta")  # an ISO timestamp, for a task due later
+        _write({"e": "publish", "task": sender, "id": task_id, "t": time.time(), "eta": eta})
 
 
 def _on_prerun(task_id: str | None = None, task: Any = None, **_: Any) -> None:
