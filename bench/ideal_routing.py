@@ -72,6 +72,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from bench.enqueue_to_offer import exit_on_sigterm, log, open_console, percentile
 from bench.report import report
@@ -229,7 +230,9 @@ async def work_then_close(
     await asyncio.sleep(max(0.0, assigned + contact.handle - time.time()))
     contact.close_sent = time.time()
     close = {"work_item_id": work_item_id, "disposition_id": disposition}
-    await ws.send(json.dumps({"type": "work.close", "data": close}))
+    # A close due after a failed run has ended finds the console closed.
+    with contextlib.suppress(ConnectionClosed):
+        await ws.send(json.dumps({"type": "work.close", "data": close}))
 
 
 async def serve_console(ws: ClientConnection, agent: str, trial: Trial, disposition: Any) -> None:
