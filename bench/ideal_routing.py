@@ -563,10 +563,13 @@ def trial_figures(
     figures: dict[str, tuple[float | int, str]] = {
         f"ideal_routing_contacts{suffix}": (len(trial.contacts), "contacts"),
         f"excess_wait_over_ideal{suffix}_ms_mean": (excess_ms, "ms"),
-        f"{refill_name}_p50": (milliseconds(refill_seconds, 0.5), "ms"),
-        f"{refill_name}_p99": (milliseconds(refill_seconds, 0.99), "ms"),
         f"idle_while_waiting{suffix}_pct": (idle_pct, "%"),
     }
+    if refill_seconds:
+        figures[f"{refill_name}_p50"] = (milliseconds(refill_seconds, 0.5), "ms")
+        figures[f"{refill_name}_p99"] = (milliseconds(refill_seconds, 0.99), "ms")
+    else:
+        log(f"  no capacity was freed while work waited: no {refill_name} figures (run longer)")
     if trial.wrap_up:
         share = round(100 * by_sweep / len(found), 1) if found else 0.0
         figures["refill_after_wrap_up_by_sweep_pct"] = (share, "%")
