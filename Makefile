@@ -91,6 +91,8 @@ bench: install-test
 	$(PY) bench/enqueue_to_offer.py
 	$(PY) bench/supervisor_snapshot.py
 	$(PY) bench/dashboard_delta.py
+	$(PY) bench/backlog.py
+	$(PY) bench/ideal_routing.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .
