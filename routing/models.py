@@ -573,6 +573,12 @@ class WorkItem(models.Model):
                 condition=Q(status="queued"),
                 name="workitem_waiting",
             ),
+            # The head of each (queue, channel) line in serving order: what a round reads.
+            models.Index(
+                fields=["queue", "channel", "-priority", "enqueued_at", "id"],
+                condition=Q(status="queued"),
+                name="workitem_line_head",
+            ),
             models.Index(
                 fields=["agent", "status"],
                 condition=Q(status__in=["offered", "assigned"]),
