@@ -233,6 +233,7 @@ def feeder_spec(stack: Stack, floor: Floor, args: argparse.Namespace) -> tuple[s
         "channel": CHANNEL,
         "phases": [phase for phase in phases if phase[2] > 0],
         "request_timeout": REQUEST_TIMEOUT_SECONDS,
+        "concurrency": args.intake_concurrency,
     }
     return ("feeder", "bench.floor_feeder", spec)
 
@@ -245,14 +246,16 @@ class Watch:
     """Where the server's processes are, for CPU and memory readings."""
 
     stack: Stack
-    database_url: str
+    database: probe.Database
     redis_url: str
 
     def groups(self) -> dict[str, list[int]]:
+        """Each of the stack's processes with its children (a worker's pool), the database's
+        backends, the Redis server."""
         groups = {
-            "stack": probe.descendants([proc.pid for proc in self.stack.processes.values()]),
-            "postgres": probe.database_backends(self.database_url),
+            name: probe.descendants([proc.pid]) for name, proc in self.stack.processes.items()
         }
+        groups["postgres"] = self.database.backends()
         if (pid := probe.redis_server_pid(self.redis_url)) is not None:
             groups["redis"] = [pid]
         return groups
@@ -280,11 +283,11 @@ class Idle:
 
 async def idle_window(watch: Watch, seconds: float) -> Idle:
     """CPU and row writes while the floor and the dashboards are connected and nothing arrives."""
-    writes_before, tables_before = probe.database_writes(watch.database_url)
+    writes_before, tables_before = watch.database.writes()
     before = watch.sample()
     await asyncio.sleep(seconds)
     after = watch.sample()
-    writes_after, tables_after = probe.database_writes(watch.database_url)
+    writes_after, tables_after = watch.database.writes()
     tables = {
         name: rows - tables_before.get(name, 0)
         for name, rows in tables_after.items()
@@ -303,19 +306,16 @@ async def wait_until(label: str, check: Any, timeout: float, every: float = 0.5)
         await asyncio.sleep(every)
 
 
-def available_agents(database_url: str, status_id: int) -> int:
-    return probe.count(
-        database_url,
+def available_agents(database: probe.Database, status_id: int) -> int:
+    return database.count(
         "SELECT count(*) FROM routing_agent a JOIN auth_user u ON u.id = a.user_id "
         "WHERE a.status_id = %s AND u.username LIKE 'floor%%'",
         status_id,
     )
 
 
-def waiting_items(database_url: str) -> int:
-    return probe.count(
-        database_url, "SELECT count(*) FROM routing_workitem WHERE status = %s", "queued"
-    )
+def waiting_items(database: probe.Database) -> int:
+    return database.count("SELECT count(*) FROM routing_workitem WHERE status = %s", "queued")
 
 
 # --- the baseline ---------------------------------------------------------------------------
@@ -364,6 +364,7 @@ class Run:
     drained: bool = False
     load_start: float = 0
     load_end: float = 0
+    connections: list[tuple[float, int]] = field(default_factory=list)  # (wall, backends)
 
     def window(self, phase: str) -> tuple[float, float]:
         """Wall-clock start and end of a phase of the feeder."""
@@ -386,7 +387,7 @@ async def connect_floor(
     log(f"{run.agents} consoles and {run.dashboards} dashboards connected; waiting for Available")
     await wait_until(
         "every agent Available",
-        lambda: available_agents(watch.database_url, floor.available_status_id) == run.agents,
+        lambda: available_agents(watch.database, floor.available_status_id) == run.agents,
         args.connect_seconds,
     )
     run.connect_seconds = time.monotonic() - started
@@ -430,7 +431,7 @@ async def drain(watch: Watch, run: Run, args: argparse.Namespace) -> None:
     """Until nothing waits (every item offered), then a moment for the last frames."""
     try:
         await wait_until(
-            "nothing waiting", lambda: waiting_items(watch.database_url) == 0, args.drain_seconds
+            "nothing waiting", lambda: waiting_items(watch.database) == 0, args.drain_seconds
         )
         run.drained = True
     except RuntimeError:
@@ -438,11 +439,21 @@ async def drain(watch: Watch, run: Run, args: argparse.Namespace) -> None:
     await asyncio.sleep(FRAMES_SETTLE_SECONDS)
 
 
+async def count_connections(watch: Watch, run: Run) -> None:
+    """The run's database connections once a second: PostgreSQL's max_connections is shared
+    by everything on this machine, and the server's processes hold one per thread."""
+    while True:
+        backends = await asyncio.to_thread(watch.database.backends)
+        run.connections.append((time.time(), len(backends)))
+        await asyncio.sleep(1)
+
+
 async def measure(
     stack: Stack, watch: Watch, floor: Floor, logs: Path, args: argparse.Namespace
 ) -> Run:
     run = Run(agents=len(floor.agents), dashboards=len(floor.supervisor_sessions))
     specs = client_specs(stack, floor, args)
+    counting = asyncio.create_task(count_connections(watch, run))
     async with load_processes([*specs, feeder_spec(stack, floor, args)], logs) as processes:
         *clients, feeder = processes
         await connect_floor(clients, watch, floor, run, args)
@@ -458,6 +469,7 @@ async def measure(
             await client.tell("stop")
         for client in clients:
             run.clients[client.name] = await client.finish(STOP_SECONDS)
+    counting.cancel()
     return run
 
 
@@ -615,6 +627,11 @@ def figures(run: Run) -> dict[str, tuple[float | int, str]]:
         "floor_burst_rate_achieved": (achieved_rate(run, "burst"), "items/s"),
         "floor_client_cpu_pct_max": (max(client_cpu, default=math.nan), "%"),
         "floor_connect_seconds": (round(run.connect_seconds, 1), "s"),
+        "floor_connect_retries": (sum(r["reconnects"] for r in run.clients.values()), "handshakes"),
+        "floor_db_connections_max": (
+            max((n for _, n in run.connections), default=0),
+            "connections",
+        ),
         "floor_load_average_1m_start": (round(run.load_start, 2), ""),
         "floor_load_average_1m": (round(run.load_end, 2), ""),
     }
@@ -634,6 +651,10 @@ def explain_server(run: Run) -> None:
     top = sorted(idle.tables.items(), key=lambda pair: -pair[1])[:5]
     log(f"  idle row writes {idle.writes} in all; by table: {top or 'none'}")
     log(f"  steady phase CPU of one core: {shares(run.steady_cpu)}")
+    for phase in ("steady", "burst"):
+        start, end = run.window(phase)
+        held = [n for at, n in run.connections if start <= at <= end]
+        log(f"  {phase}: database connections of the run, max {max(held, default=0)}")
     growth = (run.rss_after_kb - run.rss_before_kb) / 1024
     log(
         f"  Daphne RSS {run.rss_before_kb / 1024:.0f} MB -> {run.rss_after_kb / 1024:.0f} MB "
@@ -671,7 +692,8 @@ def explain_clients(run: Run) -> None:
         log(
             f"  {name}: CPU {cpu} % of one core (steady); accepted {record['accepted']}, "
             f"closed {record['closed']}, error frames {record['error_count']}, "
-            f"sockets closed early {record['dropped']}"
+            f"sockets closed early {record['dropped']}, handshakes tried again "
+            f"{record['reconnects']}"
         )
         for error in record["errors"][:3]:
             log(f"    {error[:300]}")
@@ -756,12 +778,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--burst-seconds", type=float, default=10, help="0: no burst")
     parser.add_argument("--idle-seconds", type=float, default=30, help="the idle window")
     parser.add_argument("--handle-seconds", type=float, nargs=2, default=[10.0, 30.0])
+    parser.add_argument(
+        "--intake-concurrency", type=int, default=8, help="intake requests in flight per Daphne"
+    )
     parser.add_argument("--ping-rate", type=float, default=10, help="baseline sends a second")
     parser.add_argument("--daphnes", type=int, default=2, help="Daphne processes")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--client-processes", type=int, help="default: one per 1,000 agents")
     parser.add_argument("--connect-seconds", type=float, help="default: 60 + 0.05 s per agent")
     parser.add_argument("--drain-seconds", type=float, default=60, help="wait for late offers")
+    parser.add_argument(
+        "--daphne-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the Daphne processes only, e.g. DB_CONN_MAX_AGE=0 (repeatable)",
+    )
     parser.add_argument("--redis-db", type=int, default=REDIS_DB)
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     parser.add_argument("--quick", action="store_true", help="a small, short run: " + str(QUICK))
@@ -797,11 +829,16 @@ def run_floor(args: argparse.Namespace) -> Run:
             channel=CHANNEL,
         )
         log(f"{args.agents} agents seeded in {time.monotonic() - started:.1f} s")
+        daphne_env = dict(setting.split("=", 1) for setting in args.daphne_env)
         with running_stack(
-            env, logs, workers=args.workers, beat=True, daphnes=args.daphnes
+            env, logs, workers=args.workers, beat=True, daphnes=args.daphnes, daphne_env=daphne_env
         ) as stack:
-            watch = Watch(stack, database_url, redis_url)
-            return asyncio.run(measure(stack, watch, floor, logs, args))
+            database = probe.Database(database_url)
+            try:
+                watch = Watch(stack, database, redis_url)
+                return asyncio.run(measure(stack, watch, floor, logs, args))
+            finally:
+                database.close()
 
 
 def main() -> None:

@@ -33,11 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Origin
 
 OPEN_TIMEOUT_SECONDS = 60
 FIRST_FRAME_SECONDS = 60
 CONCURRENT_OPENS = 40
+# Daphne drops a handshake that its application has not accepted within 5 s; a console then
+# reconnects, as the browser's does, a little later each time.
+CONNECT_ATTEMPTS = 6
+RECONNECT_SECONDS = 1.0
 CPU_SAMPLE_SECONDS = 1.0
 MAX_ERRORS_KEPT = 20
 
@@ -74,6 +79,7 @@ class Record:
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
     dropped: int = 0  # sockets that closed before the end
+    reconnects: int = 0  # handshakes tried again
 
     def error(self, message: str) -> None:
         self.error_count += 1
@@ -93,6 +99,7 @@ class Record:
             "errors": self.errors,
             "error_count": self.error_count,
             "dropped": self.dropped,
+            "reconnects": self.reconnects,
         }
 
 
@@ -108,6 +115,24 @@ async def open_socket(spec: dict[str, Any], port: int, path: str, key: str) -> C
         max_queue=None,  # never stop reading: a full buffer would stall Daphne's sends
         max_size=None,  # a full-floor snapshot is far above the default 1 MiB
     )
+
+
+async def open_with_retries(
+    spec: dict[str, Any], port: int, path: str, key: str, expected: str, record: Record
+) -> tuple[ClientConnection, dict[str, Any]]:
+    """A socket and its first frame, tried again after a refused or dropped handshake."""
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            ws = await open_socket(spec, port, path, key)
+            return ws, await first_frame(ws, expected)
+        except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
+            if attempt == CONNECT_ATTEMPTS:
+                raise RuntimeError(
+                    f"{path} on port {port}: {attempt} attempts, last {exc!r}"
+                ) from exc
+            record.reconnects += 1
+            await asyncio.sleep(RECONNECT_SECONDS * attempt)
+    raise AssertionError("unreachable")
 
 
 async def first_frame(ws: ClientConnection, expected: str) -> dict[str, Any]:
@@ -179,11 +204,17 @@ class Console:
 
 
 async def open_console(
-    spec: dict[str, Any], agent_id: int, key: str, port: int, gate: asyncio.Semaphore
+    spec: dict[str, Any],
+    agent_id: int,
+    key: str,
+    port: int,
+    gate: asyncio.Semaphore,
+    record: Record,
 ) -> Console:
     async with gate:
-        ws = await open_socket(spec, port, "/ws/agent/", key)
-        snapshot = await first_frame(ws, "console.snapshot")
+        ws, snapshot = await open_with_retries(
+            spec, port, "/ws/agent/", key, "console.snapshot", record
+        )
         await ws.send(frame("presence.set", {"status_id": spec["available_status_id"]}))
     return Console(agent_id, ws, snapshot)
 
@@ -225,8 +256,14 @@ async def open_dashboard(
 ) -> ClientConnection:
     entry = spec["dashboards"][number]
     async with gate:
-        ws = await open_socket(spec, entry["port"], "/ws/supervisor/", entry["session_key"])
-        snapshot = await first_frame(ws, "dashboard.snapshot")
+        ws, snapshot = await open_with_retries(
+            spec,
+            entry["port"],
+            "/ws/supervisor/",
+            entry["session_key"],
+            "dashboard.snapshot",
+            record,
+        )
     record.frames[number].append((time.time(), len(json.dumps(snapshot))))
     view = {"offset": entry["offset"], "limit": spec["page_size"]}
     await ws.send(frame("dashboard.view", view))
@@ -254,7 +291,8 @@ async def connect_all(spec: dict[str, Any], record: Record) -> list[Any]:
     if spec["role"] == "agents":
         behaviour, rng = spec["behaviour"], random.Random(spec["seed"])
         opening = [
-            open_console(spec, agent_id, key, port, gate) for agent_id, key, port in spec["agents"]
+            open_console(spec, agent_id, key, port, gate, record)
+            for agent_id, key, port in spec["agents"]
         ]
         consoles = []
         for done, future in enumerate(asyncio.as_completed(opening), start=1):

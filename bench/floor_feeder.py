@@ -5,7 +5,9 @@ them), over HTTP to the stack's Daphne processes in turn, from a process of its 
     python -m bench.floor_feeder SPEC.json RESULT.json
 
 SPEC.json: ``ports``, ``token``, ``channel``, ``phases`` (a list of ``[name, rate, seconds]``,
-run one after the other) and ``request_timeout``. Protocol on stdout: ``READY`` once every
+run one after the other), ``request_timeout`` and ``concurrency``: the requests in flight to
+one port at most, as a provider's pool of webhook senders has a size (each request in flight
+holds a database connection in Daphne). Protocol on stdout: ``READY`` once every
 port answered a health check; then it waits for one line on stdin (the go signal; end of
 input makes it exit), runs the phases as an open loop (arrival ``i`` of a phase is due at
 the phase's start + ``i / rate``; a late one does not push the later ones back, it only
@@ -30,8 +32,6 @@ from typing import Any
 
 import httpx
 
-MAX_CONNECTIONS_PER_PORT = 200
-
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -49,9 +49,15 @@ async def post_one(
         "message_id": f"floor-{index}",
     }
     arrival: dict[str, Any] = {"index": index, "phase": phase, "scheduled": scheduled}
-    arrival["started"] = time.time()
+    arrival["started"] = None
+
+    async def sent(event: str, info: dict[str, Any]) -> None:
+        # The request leaves once a pooled connection is free, not when it was due.
+        if event == "http11.send_request_headers.started":
+            arrival["started"] = time.time()
+
     try:
-        response = await client.post("/api/interactions/", json=body)
+        response = await client.post("/api/interactions/", json=body, extensions={"trace": sent})
         arrival["answered"] = time.time()
         arrival["status"] = response.status_code
         if response.status_code == 201:
@@ -61,6 +67,7 @@ async def post_one(
     except httpx.HTTPError as exc:
         arrival.update(answered=time.time(), status=None, error=f"{type(exc).__name__}: {exc}")
     arrival.setdefault("work_item_id", None)
+    arrival["started"] = arrival["started"] or arrival["answered"]
     return arrival
 
 
@@ -83,7 +90,8 @@ async def run_phases(clients: list[httpx.AsyncClient], spec: dict[str, Any]) -> 
 
 
 async def main_async(spec: dict[str, Any], result_path: Path) -> None:
-    limits = httpx.Limits(max_connections=MAX_CONNECTIONS_PER_PORT)
+    # Requests beyond the pool's size wait for a connection: they start late, and say so.
+    limits = httpx.Limits(max_connections=spec["concurrency"])
     clients = [
         httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}",

@@ -58,14 +58,41 @@ def descendants(roots: list[int]) -> list[int]:
     return found
 
 
-def database_backends(database_url: str) -> list[int]:
-    """PIDs of the backends connected to this database (this probe's own excluded)."""
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
-        rows = conn.execute(
+class Database:
+    """The readings of the run's database, on one connection opened before the load: when the
+    server's processes take every connection PostgreSQL allows, the readings still get
+    through. psycopg serialises the threads that share it."""
+
+    def __init__(self, database_url: str) -> None:
+        self.conn = psycopg.connect(database_url, autocommit=True, connect_timeout=5)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def backends(self) -> list[int]:
+        """PIDs of the backends connected to this database (this reader's own excluded)."""
+        rows = self.conn.execute(
             "SELECT pid FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
-    return [pid for (pid,) in rows]
+        return [pid for (pid,) in rows]
+
+    def writes(self) -> tuple[int, dict[str, int]]:
+        """Rows inserted + updated + deleted in this database so far, and per user table."""
+        # Statistics are read as of now, not as of this connection's first look at them.
+        self.conn.execute("SELECT pg_stat_clear_snapshot()")
+        (total,) = self.conn.execute(
+            "SELECT tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        ).fetchone()
+        tables = self.conn.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
+        ).fetchall()
+        return int(total), {name: int(rows) for name, rows in tables}
+
+    def count(self, query: str, *params: object) -> int:
+        (value,) = self.conn.execute(query, params).fetchone()
+        return int(value)
 
 
 def redis_server_pid(redis_url: str) -> int | None:
@@ -98,22 +125,3 @@ def cpu_percent(before: CpuSample, after: CpuSample, seconds: float) -> dict[str
         used = sum(t - old.get(pid, 0) for pid, t in ticks.items())
         shares[group] = 100 * used / TICKS_PER_SECOND / seconds
     return shares
-
-
-def database_writes(database_url: str) -> tuple[int, dict[str, int]]:
-    """Rows inserted + updated + deleted in this database so far, and per user table."""
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
-        (total,) = conn.execute(
-            "SELECT tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
-            "WHERE datname = current_database()"
-        ).fetchone()
-        tables = conn.execute(
-            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
-        ).fetchall()
-    return int(total), {name: int(rows) for name, rows in tables}
-
-
-def count(database_url: str, query: str, *params: object) -> int:
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
-        (value,) = conn.execute(query, params).fetchone()
-    return int(value)

@@ -214,6 +214,8 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     daphnes: int = 1
     extra_ports: list[int] = field(default_factory=list)
+    # Applied on top of `env` for the Daphne processes only (e.g. their database settings).
+    daphne_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         while len(self.extra_ports) < self.daphnes - 1:
@@ -280,10 +282,11 @@ class Stack:
     def start(self) -> None:
         for name, command in self.commands().items():
             with self.log(name).open("wb") as log:
+                env = {**self.env, **self.daphne_env} if name in self.daphne_names else self.env
                 self.processes[name] = subprocess.Popen(
                     command,
                     cwd=REPO,
-                    env=self.env,
+                    env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -354,10 +357,23 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(
-    env: dict[str, str], logs: Path, *, workers: int = 1, beat: bool = True, daphnes: int = 1
+    env: dict[str, str],
+    logs: Path,
+    *,
+    workers: int = 1,
+    beat: bool = True,
+    daphnes: int = 1,
+    daphne_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """The processes, ready; on any failure their logs are printed; always stopped."""
-    stack = Stack(env=env, logs=logs, workers=workers, beat=beat, daphnes=daphnes)
+    stack = Stack(
+        env=env,
+        logs=logs,
+        workers=workers,
+        beat=beat,
+        daphnes=daphnes,
+        daphne_env=dict(daphne_env or {}),
+    )
     try:
         stack.start()
         stack.wait_until_ready()
