@@ -187,6 +187,10 @@ def client_specs(
     common = {
         "available_status_id": floor.available_status_id,
         "connect_timeout": args.connect_seconds,
+        # Handshakes in progress at once per load process; Daphne drops one that its
+        # application has not accepted within 5 s, and each waits for the process's one
+        # database thread.
+        "concurrent_opens": args.concurrent_opens,
         "page_size": PAGE_SIZE,
         "behaviour": {
             "accept_delay": [0.2, 0.5],
@@ -364,6 +368,7 @@ class Run:
     drained: bool = False
     load_start: float = 0
     load_end: float = 0
+    final_state: dict[str, list[tuple]] = field(default_factory=dict)
     connections: list[tuple[float, int]] = field(default_factory=list)  # (wall, backends)
 
     def window(self, phase: str) -> tuple[float, float]:
@@ -427,6 +432,20 @@ def feeder_phases(args: argparse.Namespace) -> list[tuple[str, float, float]]:
     ]
 
 
+FINAL_STATE_QUERIES = {
+    "floor agents by presence": (
+        "SELECT coalesce(s.name, 'offline'), count(*) FROM routing_agent a "
+        "JOIN auth_user u ON u.id = a.user_id "
+        "LEFT JOIN routing_presencestatus s ON s.id = a.status_id "
+        "WHERE u.username LIKE 'floor%' GROUP BY 1 ORDER BY 2 DESC"
+    ),
+    "work items by status": (
+        "SELECT status, count(*) FROM routing_workitem GROUP BY 1 ORDER BY 2 DESC"
+    ),
+    "offers by outcome": "SELECT outcome, count(*) FROM routing_offer GROUP BY 1 ORDER BY 2 DESC",
+}
+
+
 async def drain(watch: Watch, run: Run, args: argparse.Namespace) -> None:
     """Until nothing waits (every item offered), then a moment for the last frames."""
     try:
@@ -437,6 +456,10 @@ async def drain(watch: Watch, run: Run, args: argparse.Namespace) -> None:
     except RuntimeError:
         log(f"WARNING: items still waiting {args.drain_seconds:g} s after the last arrival")
     await asyncio.sleep(FRAMES_SETTLE_SECONDS)
+    run.final_state = {
+        label: await asyncio.to_thread(watch.database.rows, query)
+        for label, query in FINAL_STATE_QUERIES.items()
+    }
 
 
 async def count_connections(watch: Watch, run: Run) -> None:
@@ -713,6 +736,8 @@ def explain(run: Run, args: argparse.Namespace) -> None:
         achieved = achieved_rate(run, phase)
         if achieved < RATE_TOLERANCE * rate:
             log(f"WARNING: the {phase} phase reached {achieved} items/s, not {rate:g}")
+    for label, rows in run.final_state.items():
+        log(f"  at the end, {label}: {rows}")
     if not run.drained:
         log("WARNING: the stack fell behind: some items were never offered (see above)")
 
@@ -785,7 +810,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--daphnes", type=int, default=2, help="Daphne processes")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--client-processes", type=int, help="default: one per 1,000 agents")
-    parser.add_argument("--connect-seconds", type=float, help="default: 60 + 0.05 s per agent")
+    parser.add_argument("--connect-seconds", type=float, help="default: 60 + 0.1 s per agent")
+    parser.add_argument(
+        "--concurrent-opens", type=int, default=10, help="handshakes at once per load process"
+    )
     parser.add_argument("--drain-seconds", type=float, default=60, help="wait for late offers")
     parser.add_argument(
         "--daphne-env",
@@ -804,7 +832,7 @@ def parse_args() -> argparse.Namespace:
     if args.client_processes is None:
         args.client_processes = max(1, math.ceil(args.agents / 1000))
     if args.connect_seconds is None:
-        args.connect_seconds = 60 + 0.05 * args.agents
+        args.connect_seconds = 60 + 0.1 * args.agents
     if args.agents < 1 or args.dashboards < 1 or args.seconds <= 0 or args.rate <= 0:
         parser.error("a floor needs agents, dashboards and a steady phase with arrivals")
     return args

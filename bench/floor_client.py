@@ -38,7 +38,6 @@ from websockets.typing import Origin
 
 OPEN_TIMEOUT_SECONDS = 60
 FIRST_FRAME_SECONDS = 60
-CONCURRENT_OPENS = 40
 # Daphne drops a handshake that its application has not accepted within 5 s; a console then
 # reconnects, as the browser's does, a little later each time.
 CONNECT_ATTEMPTS = 6
@@ -286,7 +285,7 @@ async def sample_cpu(record: Record) -> None:
 
 async def connect_all(spec: dict[str, Any], record: Record) -> list[Any]:
     """Open every socket (a few at a time, as browsers arriving would); start their readers."""
-    gate = asyncio.Semaphore(CONCURRENT_OPENS)
+    gate = asyncio.Semaphore(spec["concurrent_opens"])
     readers: list[asyncio.Task] = []
     if spec["role"] == "agents":
         behaviour, rng = spec["behaviour"], random.Random(spec["seed"])

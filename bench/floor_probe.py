@@ -90,6 +90,9 @@ class Database:
         ).fetchall()
         return int(total), {name: int(rows) for name, rows in tables}
 
+    def rows(self, query: str) -> list[tuple]:
+        return self.conn.execute(query).fetchall()
+
     def count(self, query: str, *params: object) -> int:
         (value,) = self.conn.execute(query, params).fetchone()
         return int(value)
