@@ -810,7 +810,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--daphnes", type=int, default=2, help="Daphne processes")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--client-processes", type=int, help="default: one per 1,000 agents")
-    parser.add_argument("--connect-seconds", type=float, help="default: 60 + 0.1 s per agent")
+    parser.add_argument("--connect-seconds", type=float, help="default: 60 + 0.25 s per agent")
     parser.add_argument(
         "--concurrent-opens", type=int, default=10, help="handshakes at once per load process"
     )
@@ -832,7 +832,7 @@ def parse_args() -> argparse.Namespace:
     if args.client_processes is None:
         args.client_processes = max(1, math.ceil(args.agents / 1000))
     if args.connect_seconds is None:
-        args.connect_seconds = 60 + 0.1 * args.agents
+        args.connect_seconds = 60 + 0.25 * args.agents
     if args.agents < 1 or args.dashboards < 1 or args.seconds <= 0 or args.rate <= 0:
         parser.error("a floor needs agents, dashboards and a steady phase with arrivals")
     return args
