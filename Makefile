@@ -89,6 +89,7 @@ bench: install-test
 	$(PY) bench/persisted_round.py
 	$(PY) bench/enqueue_to_offer.py
 	$(PY) bench/supervisor_snapshot.py
+	$(PY) bench/floor.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .
