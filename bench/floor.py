@@ -734,7 +734,7 @@ def explain(run: Run, args: argparse.Namespace) -> None:
     explain_clients(run)
     for phase, rate in (("steady", args.rate), ("burst", args.burst_rate)):
         achieved = achieved_rate(run, phase)
-        if achieved < RATE_TOLERANCE * rate:
+        if arrivals(run, phase) and achieved < RATE_TOLERANCE * rate:
             log(f"WARNING: the {phase} phase reached {achieved} items/s, not {rate:g}")
     for label, rows in run.final_state.items():
         log(f"  at the end, {label}: {rows}")
