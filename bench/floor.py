@@ -381,23 +381,20 @@ class Run:
         return math.nan, math.nan
 
 
-async def connect_floor(
+async def connect_agents(
     processes: list[LoadProcess], watch: Watch, floor: Floor, run: Run, args: argparse.Namespace
 ) -> None:
     started = time.monotonic()
-    run.rss_before_kb = watch.daphne_rss_kb()
     await asyncio.gather(
         *(p.expect("READY", args.connect_seconds + READY_SECONDS) for p in processes)
     )
-    log(f"{run.agents} consoles and {run.dashboards} dashboards connected; waiting for Available")
+    log(f"{run.agents} consoles connected; waiting for them to be Available")
     await wait_until(
         "every agent Available",
         lambda: available_agents(watch.database, floor.available_status_id) == run.agents,
         args.connect_seconds,
     )
     run.connect_seconds = time.monotonic() - started
-    run.rss_after_kb = watch.daphne_rss_kb()
-    run.sockets = run.agents + run.dashboards
 
 
 async def phases(
@@ -475,23 +472,32 @@ async def measure(
     stack: Stack, watch: Watch, floor: Floor, logs: Path, args: argparse.Namespace
 ) -> Run:
     run = Run(agents=len(floor.agents), dashboards=len(floor.supervisor_sessions))
-    specs = client_specs(stack, floor, args)
+    *agent_specs, dashboard_spec = client_specs(stack, floor, args)
     counting = asyncio.create_task(count_connections(watch, run))
-    async with load_processes([*specs, feeder_spec(stack, floor, args)], logs) as processes:
-        *clients, feeder = processes
-        await connect_floor(clients, watch, floor, run, args)
-        log(f"floor connected in {run.connect_seconds:.1f} s; settling {SETTLE_SECONDS} s")
-        await feeder.expect("READY", READY_SECONDS)
-        await asyncio.sleep(SETTLE_SECONDS)
-        log(f"idle window: {args.idle_seconds:g} s")
-        run.idle = await idle_window(watch, args.idle_seconds)
-        log("arrivals: " + ", ".join(f"{n} {r:g}/s for {s:g} s" for n, r, s in feeder_phases(args)))
-        await phases(feeder, watch, floor, run, args)
-        await drain(watch, run, args)
-        for client in clients:
-            await client.tell("stop")
-        for client in clients:
-            run.clients[client.name] = await client.finish(STOP_SECONDS)
+    run.rss_before_kb = watch.daphne_rss_kb()
+    async with load_processes([*agent_specs, feeder_spec(stack, floor, args)], logs) as started:
+        *agents, feeder = started
+        await connect_agents(agents, watch, floor, run, args)
+        # The dashboards come once the floor is in: a supervisor's snapshot of a floor that
+        # is still logging in would take its handshake past Daphne's time-out.
+        async with load_processes([dashboard_spec], logs) as dashboards:
+            await dashboards[0].expect("READY", args.connect_seconds + READY_SECONDS)
+            run.rss_after_kb = watch.daphne_rss_kb()
+            run.sockets = run.agents + run.dashboards
+            log(f"floor connected in {run.connect_seconds:.1f} s; settling {SETTLE_SECONDS} s")
+            await feeder.expect("READY", READY_SECONDS)
+            await asyncio.sleep(SETTLE_SECONDS)
+            log(f"idle window: {args.idle_seconds:g} s")
+            run.idle = await idle_window(watch, args.idle_seconds)
+            phase_list = ", ".join(f"{n} {r:g}/s for {s:g} s" for n, r, s in feeder_phases(args))
+            log(f"arrivals: {phase_list}")
+            await phases(feeder, watch, floor, run, args)
+            await drain(watch, run, args)
+            clients = [*agents, *dashboards]
+            for client in clients:
+                await client.tell("stop")
+            for client in clients:
+                run.clients[client.name] = await client.finish(STOP_SECONDS)
     counting.cancel()
     return run
 

@@ -40,7 +40,7 @@ OPEN_TIMEOUT_SECONDS = 60
 FIRST_FRAME_SECONDS = 60
 # Daphne drops a handshake that its application has not accepted within 5 s; a console then
 # reconnects, as the browser's does, a little later each time.
-CONNECT_ATTEMPTS = 6
+CONNECT_ATTEMPTS = 10
 RECONNECT_SECONDS = 1.0
 CPU_SAMPLE_SECONDS = 1.0
 MAX_ERRORS_KEPT = 20
