@@ -369,6 +369,7 @@ class Run:
     load_start: float = 0
     load_end: float = 0
     final_state: dict[str, list[tuple]] = field(default_factory=dict)
+    activity: list[tuple] = field(default_factory=list)  # mid-steady pg_stat_activity
     connections: list[tuple[float, int]] = field(default_factory=list)  # (wall, backends)
 
     def window(self, phase: str) -> tuple[float, float]:
@@ -411,13 +412,20 @@ async def phases(
         await asyncio.sleep(max(0.0, go + args.warmup + args.seconds - time.monotonic()))
         run.steady_cpu = cpu_between(before, watch.sample())
 
+    async def activity() -> None:
+        # What the run's database connections are doing halfway through the steady phase.
+        await asyncio.sleep(args.warmup + args.seconds / 2)
+        run.activity = await asyncio.to_thread(watch.database.rows, ACTIVITY_QUERY)
+
     async def baseline() -> None:
         await asyncio.sleep(args.warmup)
         agent_ids = [agent_id for agent_id, _ in floor.agents]
         run.pings_sent = await send_pings(watch.redis_url, agent_ids, args.ping_rate, args.seconds)
 
     timeout = total + REQUEST_TIMEOUT_SECONDS + READY_SECONDS
-    run.feeder, *_ = await asyncio.gather(feeder.finish(timeout), steady_cpu(), baseline())
+    run.feeder, *_ = await asyncio.gather(
+        feeder.finish(timeout), steady_cpu(), baseline(), activity()
+    )
     run.feeder["phases"] = feeder_phases(args)
 
 
@@ -429,6 +437,12 @@ def feeder_phases(args: argparse.Namespace) -> list[tuple[str, float, float]]:
     ]
 
 
+ACTIVITY_QUERY = (
+    "SELECT state, coalesce(wait_event_type || ':' || wait_event, 'running'), count(*), "
+    "min(left(regexp_replace(query, '\\s+', ' ', 'g'), 90)) "
+    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "GROUP BY 1, 2 ORDER BY 3 DESC"
+)
 FINAL_STATE_QUERIES = {
     "floor agents by presence": (
         "SELECT coalesce(s.name, 'offline'), count(*) FROM routing_agent a "
@@ -742,6 +756,9 @@ def explain(run: Run, args: argparse.Namespace) -> None:
         achieved = achieved_rate(run, phase)
         if arrivals(run, phase) and achieved < RATE_TOLERANCE * rate:
             log(f"WARNING: the {phase} phase reached {achieved} items/s, not {rate:g}")
+    log("  the run's database connections halfway through the steady phase:")
+    for state, wait, count, query in run.activity:
+        log(f"    {count} {state} {wait}: e.g. {query}")
     for label, rows in run.final_state.items():
         log(f"  at the end, {label}: {rows}")
     if not run.drained:
