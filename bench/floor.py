@@ -646,6 +646,11 @@ def latency_figures(run: Run, seen: Seen) -> dict[str, tuple[float | int, str]]:
     return figures
 
 
+def available_at_end(run: Run) -> int:
+    by_presence = dict(run.final_state.get("floor agents by presence", []))
+    return int(by_presence.get("Available", 0))
+
+
 def figures(run: Run) -> dict[str, tuple[float | int, str]]:
     seen = merged(run)
     idle = run.idle
@@ -672,6 +677,8 @@ def figures(run: Run) -> dict[str, tuple[float | int, str]]:
         "floor_client_cpu_pct_max": (max(client_cpu, default=math.nan), "%"),
         "floor_connect_seconds": (round(run.connect_seconds, 1), "s"),
         "floor_connect_retries": (sum(r["reconnects"] for r in run.clients.values()), "handshakes"),
+        # Below floor_agents: the absence sweep signed consoles out whose heartbeats were late.
+        "floor_agents_available_at_end": (available_at_end(run), "agents"),
         "floor_db_connections_max": (
             max((n for _, n in run.connections), default=0),
             "connections",
