@@ -79,6 +79,7 @@ class Record:
     error_count: int = 0
     dropped: int = 0  # sockets that closed before the end
     reconnects: int = 0  # handshakes tried again
+    opened: int = 0  # sockets open with their first frame read
 
     def error(self, message: str) -> None:
         self.error_count += 1
@@ -123,7 +124,9 @@ async def open_with_retries(
     for attempt in range(1, CONNECT_ATTEMPTS + 1):
         try:
             ws = await open_socket(spec, port, path, key)
-            return ws, await first_frame(ws, expected)
+            opened = ws, await first_frame(ws, expected)
+            record.opened += 1
+            return opened
         except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
             if attempt == CONNECT_ATTEMPTS:
                 raise RuntimeError(
@@ -318,7 +321,12 @@ async def run(spec: dict[str, Any], result_path: Path) -> None:
             connect_all(spec, record), spec["connect_timeout"]
         )
     except Exception as exc:
-        say(f"FAILED {type(exc).__name__}: {exc}")
+        wanted = len(spec.get("agents", [])) + len(spec.get("dashboards", []))
+        say(
+            f"FAILED {record.opened} of {wanted} sockets open after "
+            f"{spec['connect_timeout']:g} s ({record.reconnects} handshakes tried again); "
+            f"{type(exc).__name__}: {exc}"
+        )
         return
     say("READY")
     await asyncio.to_thread(sys.stdin.readline)
