@@ -370,6 +370,7 @@ class Run:
     load_start: float = 0
     load_end: float = 0
     final_state: dict[str, list[tuple]] = field(default_factory=dict)
+    stopped_at: float = math.nan  # the load processes were told to stop (wall clock)
     activity: list[tuple] = field(default_factory=list)  # mid-steady pg_stat_activity
     connections: list[tuple[float, int]] = field(default_factory=list)  # (wall, backends)
 
@@ -509,6 +510,7 @@ async def measure(
             await phases(feeder, watch, floor, run, args)
             await drain(watch, run, args)
             clients = [*agents, *dashboards]
+            run.stopped_at = time.time()
             for client in clients:
                 await client.tell("stop")
             for client in clients:
@@ -564,13 +566,15 @@ def arrivals(run: Run, phase: str) -> list[dict[str, Any]]:
 
 def offer_latencies(run: Run, seen: Seen, phase: str) -> tuple[list[float], int]:
     """From the intake API's answer to the console reading the offer; and how many of the
-    phase's stored items got no offer."""
+    phase's stored items got no offer. An item never offered counts as waiting until the end
+    of the run (a lower bound): leaving it out would flatter a stack that fell behind."""
     latencies, missing = [], 0
     for arrival in arrivals(run, phase):
         if arrival["work_item_id"] is None:
             continue
         if (offer := seen.offers.get(arrival["work_item_id"])) is None:
             missing += 1
+            latencies.append(run.stopped_at - arrival["answered"])
         else:
             latencies.append(offer[1] - arrival["answered"])
     return latencies, missing
@@ -578,7 +582,8 @@ def offer_latencies(run: Run, seen: Seen, phase: str) -> tuple[list[float], int]
 
 def supervisor_lags(run: Run, seen: Seen, phase: str) -> tuple[list[float], int]:
     """From the console reading the offer to the first dashboard frame listing the item in
-    that agent's row, for items offered to watched agents; and how many never showed."""
+    that agent's row, for items offered to watched agents; and how many never showed. One
+    never shown counts as unseen until the end of the run (a lower bound)."""
     lags, missing = [], 0
     for arrival in arrivals(run, phase):
         offer = seen.offers.get(arrival["work_item_id"])
@@ -587,6 +592,7 @@ def supervisor_lags(run: Run, seen: Seen, phase: str) -> tuple[list[float], int]
         shown = seen.on_dashboard.get(arrival["work_item_id"])
         if shown is None or shown[0] != offer[0]:
             missing += 1
+            lags.append(run.stopped_at - offer[1])
         else:
             lags.append(shown[1] - offer[1])
     return lags, missing
@@ -624,12 +630,16 @@ def ping_latencies(run: Run, seen: Seen) -> list[float]:
 
 
 def latency_figures(run: Run, seen: Seen) -> dict[str, tuple[float | int, str]]:
-    steady, _ = offer_latencies(run, seen, "steady")
-    burst, _ = offer_latencies(run, seen, "burst")
-    lags, _ = supervisor_lags(run, seen, "steady")
-    burst_lags, _ = supervisor_lags(run, seen, "burst")
+    steady, never_offered = offer_latencies(run, seen, "steady")
+    burst, burst_never_offered = offer_latencies(run, seen, "burst")
+    lags, never_shown = supervisor_lags(run, seen, "steady")
+    burst_lags, burst_never_shown = supervisor_lags(run, seen, "burst")
     pings = ping_latencies(run, seen)
+    refused = [a for a in run.feeder["arrivals"] if a["phase"] != "warmup" and a["status"] != 201]
     figures = {
+        "floor_intake_refused": (len(refused), "arrivals"),
+        "floor_items_never_offered": (never_offered + burst_never_offered, "items"),
+        "floor_supervisor_items_never_shown": (never_shown + burst_never_shown, "items"),
         "floor_enqueue_to_offer_ms_p50": (ms(steady, 0.5), "ms"),
         "floor_enqueue_to_offer_ms_p99": (ms(steady, 0.99), "ms"),
         "floor_burst_enqueue_to_offer_ms_p50": (ms(burst, 0.5), "ms"),
@@ -721,11 +731,12 @@ def explain_items(run: Run, seen: Seen) -> None:
         late = [a["started"] - a["scheduled"] for a in stored]
         _, missing = offer_latencies(run, seen, phase)
         lags, unseen = supervisor_lags(run, seen, phase)
+        shown = len(lags) - unseen
         log(
             f"  {phase}: {len(stored)} stored, {refused} refused or failed; intake answer "
             f"p50 {ms(answer, 0.5)} ms p99 {ms(answer, 0.99)} ms; started late p99 "
             f"{ms(late, 0.99)} ms; {missing} never offered; {len(lags)} offers to watched "
-            f"agents, {unseen} of them never shown on a dashboard"
+            f"agents, {shown} shown on a dashboard, {unseen} never"
         )
     errors = [a["error"] for a in run.feeder["arrivals"] if a.get("error")]
     if errors:
@@ -856,10 +867,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=REDIS_DB)
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     parser.add_argument("--quick", action="store_true", help="a small, short run: " + str(QUICK))
+    if parser.parse_known_args()[0].quick:
+        # Defaults only: options given on the command line still win.
+        parser.set_defaults(**QUICK)
     args = parser.parse_args()
-    if args.quick:
-        for name, value in QUICK.items():
-            setattr(args, name, value)
     if args.client_processes is None:
         args.client_processes = max(1, math.ceil(args.agents / 1000))
     if args.connect_seconds is None:
