@@ -38,8 +38,12 @@ floor_idle_cpu_pct and floor_idle_db_writes_per_s, floor_steady_cpu_pct,
 floor_dashboard_bytes_per_s and floor_dashboard_frames_per_s (per dashboard, steady),
 floor_rss_mb_per_1000_sockets, the achieved rates, the same-run baseline
 floor_redis_group_send_ms_p50/p99 (a bare channel-layer send to a console, steady) with the
-ratio floor_enqueue_to_offer_vs_redis_send_p99, the client processes' CPU, and
-floor_load_average_1m_start / floor_load_average_1m (os.getloadavg before and after the run).
+ratio floor_enqueue_to_offer_vs_redis_send_p99, the client processes' CPU, the counts
+floor_intake_refused, floor_items_never_offered and floor_supervisor_items_never_shown (an item
+never offered or never shown counts in its percentiles until the end of the run),
+floor_agents_available_at_end, floor_db_connections_max, floor_connect_seconds and
+floor_connect_retries, and floor_load_average_1m_start / floor_load_average_1m
+(os.getloadavg before and after the run).
 On stderr: where the time and the bytes went.
 """
 
