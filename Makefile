@@ -82,8 +82,8 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 # Benchmarks print `name value unit` lines and write bench/results.json. All but the first need
-# PostgreSQL (enqueue_to_offer Redis too) on 127.0.0.1, as the integration tests do, and the
-# test extras.
+# PostgreSQL (enqueue_to_offer and floor Redis too) on 127.0.0.1, as the integration tests do,
+# and the test extras.
 bench: install-test
 	$(PY) bench/engine_plan.py
 	$(PY) bench/persisted_round.py
@@ -93,6 +93,7 @@ bench: install-test
 	$(PY) bench/dashboard_delta.py
 	$(PY) bench/backlog.py
 	$(PY) bench/ideal_routing.py
+	$(PY) bench/floor.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -200,7 +200,10 @@ class Stack:
     shell in between), each logging to ``<logs>/<name>.log``.
 
     Every worker is a process of its own with one pool process, the way production scales
-    out: more workers means more machines, not a bigger pool.
+    out: more workers means more machines, not a bigger pool. With ``daphnes`` above 1, more
+    Daphne processes serve the same application, each on a port of its own (``ports``; the
+    first is ``port``), named ``daphne``, ``daphne2``, ...: clients spread over them as a load
+    balancer would spread browsers.
     """
 
     env: dict[str, str]
@@ -209,10 +212,26 @@ class Stack:
     beat: bool = True
     port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    daphnes: int = 1
+    extra_ports: list[int] = field(default_factory=list)
+    # Applied on top of `env` for the Daphne processes only (e.g. their database settings).
+    daphne_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        while len(self.extra_ports) < self.daphnes - 1:
+            self.extra_ports.append(free_port())
 
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.port, *self.extra_ports]
+
+    @property
+    def daphne_names(self) -> list[str]:
+        return ["daphne", *(f"daphne{number}" for number in range(2, self.daphnes + 1))]
 
     @property
     def worker_names(self) -> list[str]:
@@ -225,16 +244,17 @@ class Stack:
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "contactcenter"]
         commands = {
-            "daphne": [
+            name: [
                 python,
                 "-m",
                 "daphne",
                 "-b",
                 "127.0.0.1",
                 "-p",
-                str(self.port),
+                str(port),
                 "contactcenter.config.asgi:application",
             ]
+            for name, port in zip(self.daphne_names, self.ports, strict=True)
         }
         for name in self.worker_names:
             commands[name] = [
@@ -262,10 +282,11 @@ class Stack:
     def start(self) -> None:
         for name, command in self.commands().items():
             with self.log(name).open("wb") as log:
+                env = {**self.env, **self.daphne_env} if name in self.daphne_names else self.env
                 self.processes[name] = subprocess.Popen(
                     command,
                     cwd=REPO,
-                    env=self.env,
+                    env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -277,6 +298,10 @@ class Stack:
         checks: dict[str, Callable[[], bool]] = {
             "Daphne answers GET /healthz/ with 200": self.healthy,
         }
+        for port in self.extra_ports:
+            checks[f"Daphne on port {port} answers GET /healthz/ with 200"] = lambda port=port: (
+                self.healthy(f"http://127.0.0.1:{port}")
+            )
         for name in self.worker_names:
             ready = re.compile(rb"%s@\S+ ready\." % name.encode())
             checks[f"{name} logs 'ready'"] = self.log_matcher(name, ready)
@@ -296,10 +321,10 @@ class Stack:
     def log_matcher(self, name: str, pattern: re.Pattern[bytes]) -> Callable[[], bool]:
         return lambda: bool(pattern.search(self.log(name).read_bytes()))
 
-    def healthy(self) -> bool:
+    def healthy(self, origin: str | None = None) -> bool:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
-            with opener.open(f"{self.origin}/healthz/", timeout=2) as response:
+            with opener.open(f"{origin or self.origin}/healthz/", timeout=2) as response:
                 return response.status == 200
         except OSError:
             return False
@@ -332,10 +357,23 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(
-    env: dict[str, str], logs: Path, *, workers: int = 1, beat: bool = True
+    env: dict[str, str],
+    logs: Path,
+    *,
+    workers: int = 1,
+    beat: bool = True,
+    daphnes: int = 1,
+    daphne_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """The processes, ready; on any failure their logs are printed; always stopped."""
-    stack = Stack(env=env, logs=logs, workers=workers, beat=beat)
+    stack = Stack(
+        env=env,
+        logs=logs,
+        workers=workers,
+        beat=beat,
+        daphnes=daphnes,
+        daphne_env=dict(daphne_env or {}),
+    )
     try:
         stack.start()
         stack.wait_until_ready()
