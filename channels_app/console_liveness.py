@@ -11,9 +11,9 @@ import asyncio
 import logging
 from collections import Counter
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from channels_app.db_calls import db_call
 from routing.services import presence
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class OpenConsoles:
             await asyncio.sleep(settings.CONSOLE_HEARTBEAT_SECONDS)
             agent_ids = self.agent_ids()
             try:
-                await sync_to_async(presence.consoles_alive)(agent_ids)
+                await db_call(presence.consoles_alive)(agent_ids)
             except Exception:
                 # The sweep skips sign-outs while it cannot read the cache either.
                 logger.exception("reporting %d open consoles failed", len(agent_ids))

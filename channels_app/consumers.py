@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils import timezone
 from channels_app import web_chat
 from channels_app.console_liveness import open_consoles
 from channels_app.dashboard_feed import dashboard_feed
+from channels_app.db_calls import db_call
 from channels_app.frames import FrameError, parse_frame
 from contactcenter.crm import selectors as crm_selectors
 from contactcenter.crm import web_chat as crm_web_chat
@@ -113,13 +113,11 @@ class VisitorChatConsumer(FrameConsumer):
             return
         if settings.CHAT_RESUME_SECONDS:
             # Perhaps only a reload: the sweep ends the chat if they do not come back.
-            await database_sync_to_async(crm_web_chat.customer_went_away)(
+            await db_call(crm_web_chat.customer_went_away)(
                 self.interaction_id, connection=self.connection
             )
         else:
-            await database_sync_to_async(departures.customer_left)(
-                interaction_id=self.interaction_id
-            )
+            await db_call(departures.customer_left)(interaction_id=self.interaction_id)
 
     async def handle_frame(self, frame: protocol.ClientData) -> None:
         if isinstance(frame, protocol.ChatStart):
@@ -129,18 +127,14 @@ class VisitorChatConsumer(FrameConsumer):
         elif self.interaction_id is None or self.ended:
             raise FrameError("not_started", "Start the chat with your name and email first.")
         elif isinstance(frame, protocol.ChatMessage):
-            await database_sync_to_async(conversations.post_customer_message)(
+            await db_call(conversations.post_customer_message)(
                 interaction_id=self.interaction_id, body=frame.body
             )
         elif isinstance(frame, protocol.ChatTyping):
-            await database_sync_to_async(routing_events.customer_typing)(
-                self.interaction_id, typing=frame.typing
-            )
+            await db_call(routing_events.customer_typing)(self.interaction_id, typing=frame.typing)
         elif isinstance(frame, protocol.ChatEnd):
             self.ended = True
-            await database_sync_to_async(departures.customer_left)(
-                interaction_id=self.interaction_id
-            )
+            await db_call(departures.customer_left)(interaction_id=self.interaction_id)
             await self.send_json(
                 envelope("chat.status", payloads.chat_status_data(state="closed", note="ended"))
             )
@@ -148,7 +142,7 @@ class VisitorChatConsumer(FrameConsumer):
     async def start(self, frame: protocol.ChatStart) -> None:
         if self.interaction_id is not None:
             raise FrameError("conflict", "This chat has already started.")
-        interaction = await database_sync_to_async(web_chat.start_chat)(
+        interaction = await db_call(web_chat.start_chat)(
             name=frame.name,
             email=frame.email,
             site_key=frame.site,
@@ -161,24 +155,22 @@ class VisitorChatConsumer(FrameConsumer):
     async def resume(self, frame: protocol.ChatResume) -> None:
         if self.interaction_id is not None:
             raise FrameError("conflict", "This chat has already started.")
-        interaction, name = await database_sync_to_async(crm_web_chat.resume_web_chat)(frame.token)
+        interaction, name = await db_call(crm_web_chat.resume_web_chat)(frame.token)
         await self.join(interaction.pk, interaction.case.number, name)
-        history = await database_sync_to_async(crm_selectors.customer_transcript)(interaction.pk)
+        history = await db_call(crm_selectors.customer_transcript)(interaction.pk)
         await self.send_json(
             envelope(
                 "chat.history",
                 {"messages": [crm_selectors.message_payload(message) for message in history]},
             )
         )
-        status = await database_sync_to_async(payloads.chat_status_now)(interaction.pk)
+        status = await db_call(payloads.chat_status_now)(interaction.pk)
         await self.send_json(envelope("chat.status", status))
 
     async def join(self, interaction_id: int, case_number: str, name: str) -> None:
         self.interaction_id = interaction_id
         self.connection = uuid.uuid4().hex
-        await database_sync_to_async(crm_web_chat.customer_connected)(
-            interaction_id, connection=self.connection
-        )
+        await db_call(crm_web_chat.customer_connected)(interaction_id, connection=self.connection)
         await self.channel_layer.group_add(interaction_group(interaction_id), self.channel_name)
         await self.send_json(
             envelope(
@@ -203,33 +195,29 @@ class AgentConsumer(FrameConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.agent = await database_sync_to_async(
-            Agent.objects.select_related("user").filter(user=user).first
-        )()
+        self.agent = await db_call(Agent.objects.select_related("user").filter(user=user).first)()
         if self.agent is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group = agent_group(self.agent.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await database_sync_to_async(presence.console_opened)(agent=self.agent)
+        await db_call(presence.console_opened)(agent=self.agent)
         open_consoles.opened(self.agent.pk)
         self.console_open = True
-        snapshot = await database_sync_to_async(payloads.console_snapshot)(
-            self.agent, timezone.now()
-        )
+        snapshot = await db_call(payloads.console_snapshot)(self.agent, timezone.now())
         await self.send_json(envelope("console.snapshot", snapshot))
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "console_open", False):
             self.console_open = False
             open_consoles.closed(self.agent.pk)
-            await database_sync_to_async(presence.console_closed)(agent=self.agent)
+            await db_call(presence.console_closed)(agent=self.agent)
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def handle_frame(self, frame: protocol.ClientData) -> None:
-        call = database_sync_to_async
+        call = db_call
         if isinstance(frame, protocol.PresenceSet):
             await call(presence.set_presence)(
                 agent=self.agent, status_id=frame.status_id, changed_by=self.agent.user
@@ -287,7 +275,7 @@ class SupervisorConsumer(FrameConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not await database_sync_to_async(is_supervisor)(user):
+        if not await db_call(is_supervisor)(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)

@@ -16,10 +16,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
+from channels_app.db_calls import db_call
 from contactcenter.kernel.realtime import envelope
 from supervisor import history, metrics
 from supervisor.deltas import Changes, Shown, read_delta
@@ -67,7 +67,7 @@ class DashboardFeed:
         # Counted as open while its snapshot is read, so that no change is lost meanwhile.
         self.joining.add(dashboard)
         try:
-            snapshot = await database_sync_to_async(dashboard_snapshot)(timezone.now(), view)
+            snapshot = await db_call(dashboard_snapshot)(timezone.now(), view)
             if not self.views:
                 self.shown = Shown.from_snapshot(snapshot)
             else:
@@ -122,7 +122,7 @@ class DashboardFeed:
         if not views:
             return
         self.shown.forget_views_except(views)
-        deltas = await database_sync_to_async(self._read)(changes, views, quiet)
+        deltas = await db_call(self._read)(changes, views, quiet)
         for view, data in deltas.items():
             text = encoded("dashboard.delta", data)
             for dashboard, shown_view in list(self.views.items()):

@@ -12,7 +12,15 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
+# Read by the settings as they load: this process is the ASGI server (a pool of database
+# connections, threads for the websockets' calls). Imported after the settings (as tests do),
+# it changes nothing; and it is not left for child processes (a test's Celery worker) to
+# inherit.
+_WEB_SERVER_SET_HERE = "CONTACTCENTER_WEB_SERVER" not in os.environ
+os.environ.setdefault("CONTACTCENTER_WEB_SERVER", "1")
 django_asgi_app = get_asgi_application()
+if _WEB_SERVER_SET_HERE:
+    del os.environ["CONTACTCENTER_WEB_SERVER"]
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -73,10 +73,13 @@ def env_secret(name: str, *, local_file: Path, required: bool) -> str:
     return secrets.token_urlsafe(50)
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str, *, pool_size: int = 0) -> dict:
+    """The database at ``url``. With ``pool_size``, PostgreSQL connections come from a pool of
+    that many (psycopg_pool) shared by the process's threads; otherwise each thread keeps its
+    own for DB_CONN_MAX_AGE seconds."""
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
-        return {
+        database = {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
             "USER": unquote(parts.username or ""),
@@ -86,6 +89,12 @@ def database_from_url(url: str) -> dict:
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60, minimum=0),
             "CONN_HEALTH_CHECKS": True,
         }
+        if pool_size:
+            # A pool hands connections back at the end of each request or call; Django
+            # refuses persistent connections beside it.
+            database.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+            database["OPTIONS"] = {"pool": {"min_size": 2, "max_size": pool_size, "timeout": 10}}
+        return database
     if parts.scheme == "sqlite":
         return sqlite_database(Path(unquote(parts.path)))
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported")
@@ -166,8 +175,20 @@ TEMPLATES = [
     },
 ]
 
+# The ASGI server (contactcenter/config/asgi.py says so before Django loads) serves each
+# HTTP request on a thread of its own and the websockets' database calls on
+# CONSUMER_DB_THREADS threads: with a connection kept per thread, a busy Daphne held
+# PostgreSQL's every connection ("too many clients"), and with one thread for every socket's
+# calls (Channels' default) a floor of 2,000 consoles queued seconds deep. So the ASGI server
+# shares a pool of connections between its threads. Celery's forked workers keep one
+# persistent connection each: a pool does not survive a fork.
+WEB_SERVER_PROCESS = env_bool("CONTACTCENTER_WEB_SERVER", False)
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 20, minimum=0) if WEB_SERVER_PROCESS else 0
+CONSUMER_DB_THREADS = env_int(
+    "CONSUMER_DB_THREADS", 8 if WEB_SERVER_PROCESS and DATABASE_URL else 0, minimum=0
+)
 if DATABASE_URL:
-    DATABASES = {"default": database_from_url(DATABASE_URL)}
+    DATABASES = {"default": database_from_url(DATABASE_URL, pool_size=DB_POOL_SIZE)}
 else:
     DATABASES = {
         "default": sqlite_database(Path(env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3"))
