@@ -205,8 +205,15 @@ class AgentConsumer(FrameConsumer):
         await db_call(presence.console_opened)(agent=self.agent)
         open_consoles.opened(self.agent.pk)
         self.console_open = True
-        snapshot = await db_call(payloads.console_snapshot)(self.agent, timezone.now())
-        await self.send_json(envelope("console.snapshot", snapshot))
+        try:
+            snapshot = await db_call(payloads.console_snapshot)(self.agent, timezone.now())
+            await self.send_json(envelope("console.snapshot", snapshot))
+        except BaseException:
+            # Channels runs no disconnect for a connect that failed: this console must not be
+            # reported alive for ever.
+            self.console_open = False
+            open_consoles.closed(self.agent.pk)
+            raise
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "console_open", False):

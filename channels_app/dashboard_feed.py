@@ -53,6 +53,10 @@ class DashboardFeed:
         self.ticking: asyncio.Task | None = None
         self.built_at = -math.inf
         self.totals: metrics.Totals | None = None
+        # One read at a time: a snapshot and a delta read side by side would each take the
+        # other's changes for shown, and a change noted during a snapshot's read must be built
+        # after its socket joined the views, against a baseline no newer than its snapshot.
+        self.lock = asyncio.Lock()
 
     def _same_loop(self) -> None:
         # A feed serves one event loop (tests start several).
@@ -67,13 +71,14 @@ class DashboardFeed:
         # Counted as open while its snapshot is read, so that no change is lost meanwhile.
         self.joining.add(dashboard)
         try:
-            snapshot = await db_call(dashboard_snapshot)(timezone.now(), view)
-            if not self.views:
-                self.shown = Shown.from_snapshot(snapshot)
-            else:
-                self.shown.watch(snapshot)
-            await dashboard.send(text_data=encoded("dashboard.snapshot", snapshot))
-            self.views[dashboard] = view
+            async with self.lock:
+                snapshot = await db_call(dashboard_snapshot)(timezone.now(), view)
+                if not self.views:
+                    self.shown = Shown.from_snapshot(snapshot)
+                else:
+                    self.shown.watch(snapshot)
+                await dashboard.send(text_data=encoded("dashboard.snapshot", snapshot))
+                self.views[dashboard] = view
         finally:
             self.joining.discard(dashboard)
         if self.ticking is None or self.ticking.done():
@@ -104,8 +109,9 @@ class DashboardFeed:
             if not self.changes:
                 due = max(due, self.shown.waiting_wait())
             await asyncio.sleep(max(0.0, due))
-            changes, self.changes = self.changes, Changes()
-            await self._build(changes, quiet=False)
+            async with self.lock:
+                changes, self.changes = self.changes, Changes()
+                await self._build(changes, quiet=False)
             if not (self.views or self.joining):
                 return
 
@@ -114,9 +120,11 @@ class DashboardFeed:
         while self.views or self.joining:
             await asyncio.sleep(max(0.0, self.built_at + quiet - time.monotonic()))
             if time.monotonic() - self.built_at >= quiet and not self.changes:
-                await self._build(Changes(), quiet=True)
+                async with self.lock:
+                    await self._build(Changes(), quiet=True)
 
     async def _build(self, changes: Changes, *, quiet: bool) -> None:
+        """Read and send one delta (the caller holds ``lock``)."""
         self.built_at = time.monotonic()
         views = set(self.views.values())
         if not views:
@@ -126,7 +134,8 @@ class DashboardFeed:
         for view, data in deltas.items():
             text = encoded("dashboard.delta", data)
             for dashboard, shown_view in list(self.views.items()):
-                if shown_view == view:
+                # Checked at each send: a socket may have left or asked for another view.
+                if shown_view == view and self.views.get(dashboard) == view:
                     await self._send(dashboard, text)
 
     async def _send(self, dashboard: Dashboard, text: str) -> None:

@@ -166,7 +166,10 @@ def _floor_changes(
         shown.queues = {row["id"]: row for row in queues}
         if changed:
             common["queues"] = changed
-    shown.waiting_due |= changes.line
+    # Agents' presence and load change the waiting rows' "why" and the backlog's available
+    # agents too, and a quiet floor's waits move on: all owe a read (at most every
+    # WAITING_EVERY_SECONDS).
+    shown.waiting_due |= changes.line or bool(changes.agents) or quiet
     if shown.waiting_due and not shown.waiting_wait():
         shown.waiting_due, shown.waiting_read_at = False, time.monotonic()
         waiting = waiting_rows(now)

@@ -4,7 +4,12 @@ import gc
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+    worker_process_shutdown,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.config.settings")
 
@@ -42,3 +47,12 @@ def freeze_startup_heap() -> None:
 @worker_process_init.connect
 def _freeze_worker_heap(**_: object) -> None:
     freeze_startup_heap()
+
+
+@worker_process_shutdown.connect
+def _send_last_pushes(**_: object) -> None:
+    """Pushes wait in an outbox (contactcenter.kernel.realtime): send them before the child
+    process exits, which it does without running ``atexit``."""
+    from contactcenter.kernel.realtime import flush_pushes
+
+    flush_pushes()

@@ -92,7 +92,9 @@ def database_from_url(url: str, *, pool_size: int = 0) -> dict:
         if pool_size:
             # A pool hands connections back at the end of each request or call; Django
             # refuses persistent connections beside it.
-            database.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+            # Health checks stay: with them the pool checks a connection before handing it
+            # out, so a PostgreSQL restart costs no failed request.
+            database.update(CONN_MAX_AGE=0)
             database["OPTIONS"] = {"pool": {"min_size": 2, "max_size": pool_size, "timeout": 10}}
         return database
     if parts.scheme == "sqlite":

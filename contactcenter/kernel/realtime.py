@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -161,6 +162,11 @@ async def _awaited(make_coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> An
     return await make_coroutine()
 
 
+def _log_failed_push(send: asyncio.Future) -> None:
+    if not send.cancelled() and send.exception() is not None:
+        logger.error("a push to the channel layer failed", exc_info=send.exception())
+
+
 class _Outbox:
     """This process's sends, run on the layer loop in order without their senders waiting."""
 
@@ -191,10 +197,13 @@ class _Outbox:
                     self.empty.set()
                     return
                 make_coroutine = self.pending.popleft()
-            try:
-                await asyncio.wait_for(make_coroutine(), LAYER_SEND_TIMEOUT_SECONDS)
-            except Exception:
-                logger.exception("a push to the channel layer failed")
+            # A send slower than LAYER_SEND_TIMEOUT_SECONDS stops holding the others back but
+            # is not cancelled (a round's batch of offers would be cut off half sent).
+            send = asyncio.ensure_future(make_coroutine())
+            send.add_done_callback(_log_failed_push)
+            # Failed (logged by the callback) or slow: the next sends go on.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(send), LAYER_SEND_TIMEOUT_SECONDS)
 
     def flush(self, timeout: float = OUTBOX_FLUSH_SECONDS) -> bool:
         """Wait until every send handed over so far has been made; False on time-out."""
@@ -219,6 +228,15 @@ class _LayerLoop:
                 cls.loop, cls.pid, cls.outbox = loop, os.getpid(), _Outbox(loop)
                 atexit.register(cls.outbox.flush)
             return cls.outbox
+
+
+def flush_pushes(timeout: float = OUTBOX_FLUSH_SECONDS) -> bool:
+    """Wait until the pushes this process handed over so far are sent, for a process about to
+    exit (Celery's worker children leave without running ``atexit``). False on time-out."""
+    outbox = _LayerLoop.outbox
+    if outbox is None or _LayerLoop.pid != os.getpid():
+        return True
+    return outbox.flush(timeout)
 
 
 def _run_on_layer_loop(make_coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> None:

@@ -67,6 +67,9 @@ def set_presence(
             .select_related("work_item")
             .filter(agent=agent, outcome=Offer.Outcome.PENDING)
             .exclude(work_item__channel_id__in=open_channels)
+            # In the order a round takes the queues' line counters (supervisor's triggers),
+            # so that the two cannot deadlock on them.
+            .order_by("work_item__queue_id", "pk")
         )
         returned_to = {
             return_to_queue(offer, outcome=Offer.Outcome.CANCELLED, now=now) for offer in stranded
