@@ -428,7 +428,9 @@ async def phases(
         agent_ids = [agent_id for agent_id, _ in floor.agents]
         run.pings_sent = await send_pings(watch.redis_url, agent_ids, args.ping_rate, args.seconds)
 
-    timeout = total + REQUEST_TIMEOUT_SECONDS + READY_SECONDS
+    # A stack that cannot keep the rate answers late: the feeder gets four times the schedule
+    # to send it all, and the achieved rates say how far it fell behind.
+    timeout = 4 * total + REQUEST_TIMEOUT_SECONDS + READY_SECONDS
     run.feeder, *_ = await asyncio.gather(
         feeder.finish(timeout), steady_cpu(), baseline(), activity()
     )
