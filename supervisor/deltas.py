@@ -116,7 +116,11 @@ def read_delta(
     views = list(views)
     pages = {}
     for view in views:
-        if changes.agents or view not in shown.pages:
+        # Events change agents' presence and load, never their names, teams or skills (an
+        # admin's edit shows on the next snapshot): only a view filtered by presence can gain
+        # or lose agents by them. Reading every view's page again on every change cost each
+        # process O(views x floor) a delta.
+        if view not in shown.pages or (changes.agents and view.filters_by_presence):
             pages[view] = agent_page(view)
         else:
             pages[view] = (shown.pages[view], shown.totals[view])

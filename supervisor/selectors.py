@@ -44,6 +44,11 @@ class AgentView:
     def as_data(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def filters_by_presence(self) -> bool:
+        """Whether agents enter or leave this view as their presence changes."""
+        return self.offline or self.status_id is not None
+
 
 DEFAULT_VIEW = AgentView()
 
