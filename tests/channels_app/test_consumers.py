@@ -42,10 +42,12 @@ async def connect(path: str, user=None) -> tuple[WebsocketCommunicator, bool, in
     return communicator, connected, code
 
 
-async def receive_until(communicator: WebsocketCommunicator, frame_type: str) -> dict:
+async def receive_until(
+    communicator: WebsocketCommunicator, frame_type: str, *, timeout: float = TIMEOUT
+) -> dict:
     """The next frame of a type, skipping others (pushes interleave)."""
     for _ in range(20):
-        frame = await communicator.receive_json_from(timeout=TIMEOUT)
+        frame = await communicator.receive_json_from(timeout=timeout)
         if frame["type"] == frame_type:
             return frame
     raise AssertionError(f"no {frame_type} frame")

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contactcenter.kernel.realtime import SUPERVISORS_GROUP
 from routing.services.presence import set_presence
+from supervisor.deltas import WAITING_EVERY_SECONDS
 from tests.channels_app.test_consumers import connect, receive_until, send, start_visitor
 from tests.factories import make_agent, make_supervisor, status
 
@@ -215,7 +216,9 @@ async def test_a_chat_that_comes_in_enters_the_waiting_list_and_its_queue_row() 
     await send(visitor, "chat.message", body="Hello")
     waiting, queue = [], None
     for _ in range(10):
-        delta = (await receive_until(dashboard, "dashboard.delta"))["data"]
+        # The waiting list is read at most every WAITING_EVERY_SECONDS.
+        frame = await receive_until(dashboard, "dashboard.delta", timeout=WAITING_EVERY_SECONDS + 2)
+        delta = frame["data"]
         waiting += delta["waiting"]
         queue = next((row for row in delta["queues"] if row["name"] == "Web chat"), queue)
         if waiting and queue:
@@ -287,8 +290,8 @@ async def test_a_snapshot_plus_its_deltas_equals_a_fresh_snapshot() -> None:
 
     await work_the_floor()
     await set_status(bob, "Break")
-    # Until the deltas stop: the waiting list is read at most every 2 s.
-    while not await dashboard.receive_nothing(timeout=2.5):
+    # Until the deltas stop: the waiting list is read at most every 5 s.
+    while not await dashboard.receive_nothing(timeout=5.5):
         frame = await dashboard.receive_json_from()
         if frame["type"] == "dashboard.delta":
             apply_delta(picture, frame["data"])
