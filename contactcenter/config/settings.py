@@ -228,7 +228,10 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 times out a socket after 5 s, the same as the layer's blocking
                 # read, which drops idle websockets (channels_redis issue 422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # redis-py refuses a connection past its pool's limit ("Too many
+                # connections"): a Daphne whose consoles all reconnect at once opens one per
+                # handshake in flight, so the limit is the server's, not a guess of ours.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 2000}],
                 # Messages waiting per channel (STACK-NOTES trap 2): a Daphne process's
                 # consumers share one channel, and a round's burst of offers and position
                 # updates must not overflow it.
