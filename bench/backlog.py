@@ -54,9 +54,8 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,12 +69,10 @@ from websockets.typing import Origin
 from bench.enqueue_to_offer import (
     PING_TYPE,
     Run,
-    exit_on_sigterm,
-    log,
-    percentile,
     ping_latencies,
     pinging,
 )
+from bench.harness import exit_on_sigterm, log, log_directory, percentile
 from bench.ideal_routing import PROBE_DIR, read_probe
 from bench.report import report
 from tests.stack import (
@@ -499,21 +496,10 @@ def figures(floor: Floor, args: argparse.Namespace) -> dict[str, tuple[float | i
 # --- setup ------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def log_directory(*, keep: bool) -> Iterator[Path]:
-    if keep:
-        path = Path(tempfile.mkdtemp(prefix="bench-backlog-"))
-        log(f"logs in {path}")
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-backlog-") as path:
-        yield Path(path)
-
-
 def run(args: argparse.Namespace) -> None:
     with (
         exit_on_sigterm(),
-        log_directory(keep=args.keep_logs) as logs,
+        log_directory("bench-backlog-", keep=args.keep_logs) as logs,
         throwaway_database(prefix="cc_bench") as database_url,
         flushed_redis_db(args.redis_db) as redis_url,
     ):

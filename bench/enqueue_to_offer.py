@@ -74,17 +74,14 @@ import contextlib
 import json
 import math
 import re
-import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -93,6 +90,7 @@ from channels_redis.core import RedisChannelLayer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from bench.harness import exit_on_sigterm, log, log_directory, percentile
 from bench.report import report
 from contactcenter.kernel.realtime import agent_group, envelope
 from tests.stack import (
@@ -463,12 +461,6 @@ async def measure(
 # --- figures --------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: a value that was measured, never an interpolation."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 def milliseconds(seconds: list[float]) -> tuple[float, float]:
     """(p50, p99) in ms, rounded to 0.1 ms."""
     return (
@@ -593,10 +585,6 @@ def figures(run: Run) -> dict[str, tuple[float | int, str]]:
 # --- setup ----------------------------------------------------------------------------------
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def agents_needed(items: int) -> int:
     return math.ceil(items * CAPACITY_HEADROOM / AGENT_CAPACITY)
 
@@ -607,32 +595,6 @@ def log_in_agents(env: dict[str, str], count: int) -> dict[str, str]:
         push_timeout=PUSH_TIMEOUT_SECONDS, agents=count, capacity=AGENT_CAPACITY
     )
     return json.loads(shell_script(env, script)["AGENT_SESSIONS"])
-
-
-@contextlib.contextmanager
-def log_directory(*, keep: bool) -> Iterator[Path]:
-    """Where the processes log: removed afterwards unless `keep`."""
-    if keep:
-        path = Path(tempfile.mkdtemp(prefix="bench-enqueue-"))
-        log(f"logs in {path}")
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-enqueue-") as path:
-        yield Path(path)
-
-
-@contextlib.contextmanager
-def exit_on_sigterm() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so that the processes and the database are cleaned up."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def parse_args() -> argparse.Namespace:
@@ -664,7 +626,7 @@ def main() -> None:
     items = int(args.rate * (args.warmup + args.seconds))
     with (
         exit_on_sigterm(),
-        log_directory(keep=args.keep_logs) as logs,
+        log_directory("bench-enqueue-", keep=args.keep_logs) as logs,
         throwaway_database(prefix="cc_bench") as database_url,
         flushed_redis_db(args.redis_db) as redis_url,
     ):

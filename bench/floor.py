@@ -56,14 +56,11 @@ import json
 import math
 import os
 import resource
-import signal
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -72,6 +69,7 @@ from channels_redis.core import RedisChannelLayer
 
 from bench import floor_probe as probe
 from bench.floor_seed import Floor, seed_floor
+from bench.harness import exit_on_sigterm, log, log_directory, percentile
 from bench.report import report
 from contactcenter.kernel.realtime import agent_group, envelope
 from tests.stack import (
@@ -101,10 +99,6 @@ PING_TYPE = "bench.ping"
 # A load process above this share of one core is likely the bottleneck of what it measures.
 CLIENT_CPU_WARNING_PCT = 80
 RATE_TOLERANCE = 0.95
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- the load processes ---------------------------------------------------------------------
@@ -528,14 +522,6 @@ async def measure(
 # --- figures --------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: a value that was measured, never an interpolation."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 def ms(values: list[float], fraction: float) -> float:
     return round(percentile(values, fraction) * 1000, 1)
 
@@ -802,32 +788,6 @@ def raise_file_limit() -> int:
     return hard
 
 
-@contextlib.contextmanager
-def log_directory(*, keep: bool) -> Iterator[Path]:
-    """Where the processes log: removed afterwards unless `keep`."""
-    if keep:
-        path = Path(tempfile.mkdtemp(prefix="bench-floor-"))
-        log(f"logs in {path}")
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-floor-") as path:
-        yield Path(path)
-
-
-@contextlib.contextmanager
-def exit_on_sigterm() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so that the processes and the database are cleaned up."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 QUICK = {
     "agents": 200,
     "dashboards": 5,
@@ -888,7 +848,7 @@ def parse_args() -> argparse.Namespace:
 
 def run_floor(args: argparse.Namespace) -> Run:
     with (
-        log_directory(keep=args.keep_logs) as logs,
+        log_directory("bench-floor-", keep=args.keep_logs) as logs,
         throwaway_database(prefix="cc_floor") as database_url,
         flushed_redis_db(args.redis_db) as redis_url,
     ):

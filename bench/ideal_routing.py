@@ -74,7 +74,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from bench.enqueue_to_offer import exit_on_sigterm, log, open_console, percentile
+from bench.enqueue_to_offer import open_console
+from bench.harness import exit_on_sigterm, log, percentile
 from bench.report import report
 from tests.stack import (
     REPO,
