@@ -55,7 +55,6 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,13 @@ from bench.enqueue_to_offer import (
     ping_latencies,
     pinging,
 )
-from bench.harness import exit_on_sigterm, log, log_directory, percentile
+from bench.harness import (
+    exit_on_sigterm,
+    feeder_process,
+    log,
+    log_directory,
+    percentile,
+)
 from bench.ideal_routing import PROBE_DIR, read_probe
 from bench.report import report
 from tests.stack import (
@@ -80,7 +85,6 @@ from tests.stack import (
     SESSION_HELPER,
     Stack,
     flushed_redis_db,
-    log_tail,
     migrate_and_seed,
     production_env,
     running_stack,
@@ -92,7 +96,6 @@ from tests.stack import (
 REDIS_DB = 7  # a db of its own (6: ideal_routing, 9: enqueue_to_offer, 11, 14: tests)
 PREPARE_SECONDS = 900
 PUSH_TIMEOUT_SECONDS = 600
-FEEDER_READY_SECONDS = 60
 BULK_BATCH = 5000
 TARGET_MS = 100
 # How long the last bare sends may take to arrive before the consoles close.
@@ -330,35 +333,12 @@ async def work_console(
     floor.fail(f"agent {agent} closed: {ws.close_code} {ws.close_reason}")
 
 
-@contextlib.asynccontextmanager
-async def intake(
+def intake(
     env: dict[str, str], logs: Path, rate: float, count: int
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    with (logs / "intake.log").open("wb") as stderr:
-        feeder = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.intake_feeder",
-            f"--rate={rate}",
-            f"--count={count}",
-            cwd=REPO,
-            env=env,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-        )
-    try:
-        assert feeder.stdout is not None
-        line = await asyncio.wait_for(feeder.stdout.readline(), FEEDER_READY_SECONDS)
-        if line.strip() != b"READY":
-            raise RuntimeError(
-                f"the intake did not start: {line!r}\n{log_tail(logs / 'intake.log')}"
-            )
-        yield feeder
-    finally:
-        if feeder.returncode is None:
-            feeder.kill()
-        await feeder.wait()
+) -> contextlib.AbstractAsyncContextManager[asyncio.subprocess.Process]:
+    return feeder_process(
+        env, logs / "intake.log", "bench.intake_feeder", f"--rate={rate}", f"--count={count}"
+    )
 
 
 async def read_intake(feeder: asyncio.subprocess.Process, floor: Floor) -> None:

@@ -90,11 +90,18 @@ from channels_redis.core import RedisChannelLayer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from bench.harness import exit_on_sigterm, log, log_directory, percentile
+from bench.harness import (
+    exit_on_sigterm,
+    log,
+    log_directory,
+    percentile,
+    start_feeder,
+    stop_feeders,
+    wait_ready,
+)
 from bench.report import report
 from contactcenter.kernel.realtime import agent_group, envelope
 from tests.stack import (
-    REPO,
     Stack,
     flushed_redis_db,
     log_tail,
@@ -114,7 +121,6 @@ PUSH_TIMEOUT_SECONDS = 600  # routing.models.MAX_PUSH_TIMEOUT_SECONDS
 CAPACITY_HEADROOM = 1.2
 PING_TYPE = "bench.ping"
 IDLE_PING_SECONDS = 2
-FEEDER_READY_SECONDS = 60
 # Below this share of --rate the intake process did not keep up, and the run says so.
 RATE_TOLERANCE = 0.95
 # Issue 15's restated floor on the small floor: an arrival's path to the console, p99, within
@@ -322,39 +328,23 @@ async def intake_processes(
     count = int(args.rate * (args.warmup + args.seconds))
     feeders: list[asyncio.subprocess.Process] = []
     try:
-        for number in range(args.intake_processes):
-            with (logs / f"intake{number + 1}.log").open("wb") as stderr:
-                feeders.append(
-                    await asyncio.create_subprocess_exec(
-                        sys.executable,
-                        "-m",
-                        "bench.intake_feeder",
-                        f"--rate={args.rate}",
-                        f"--count={count}",
-                        f"--first={number}",
-                        f"--step={args.intake_processes}",
-                        cwd=REPO,
-                        env=env,
-                        stdin=asyncio.subprocess.PIPE,
-                        stdout=asyncio.subprocess.PIPE,
-                        stderr=stderr,
-                    )
+        for number in range(1, args.intake_processes + 1):
+            feeders.append(
+                await start_feeder(
+                    env,
+                    logs / f"intake{number}.log",
+                    "bench.intake_feeder",
+                    f"--rate={args.rate}",
+                    f"--count={count}",
+                    f"--first={number - 1}",
+                    f"--step={args.intake_processes}",
                 )
+            )
         for number, feeder in enumerate(feeders, start=1):
-            assert feeder.stdout is not None
-            line = await asyncio.wait_for(feeder.stdout.readline(), FEEDER_READY_SECONDS)
-            if line.strip() != b"READY":
-                raise RuntimeError(
-                    f"intake process {number} did not start: {line!r}\n"
-                    + log_tail(logs / f"intake{number}.log")
-                )
+            await wait_ready(feeder, logs / f"intake{number}.log")
         yield feeders
     finally:
-        for feeder in feeders:
-            if feeder.returncode is None:
-                feeder.kill()
-        for feeder in feeders:
-            await feeder.wait()
+        await stop_feeders(feeders)
 
 
 async def read_feeder(

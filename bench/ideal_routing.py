@@ -63,7 +63,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -75,10 +75,14 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from bench.enqueue_to_offer import open_console
-from bench.harness import exit_on_sigterm, log, percentile
+from bench.harness import (
+    exit_on_sigterm,
+    feeder_process,
+    log,
+    percentile,
+)
 from bench.report import report
 from tests.stack import (
-    REPO,
     Stack,
     flushed_redis_db,
     log_tail,
@@ -92,7 +96,6 @@ from tests.stack import (
 REDIS_DB = 6  # a db of its own (9: enqueue_to_offer, 11 and 14: integration tests)
 PROBE_DIR = Path(__file__).resolve().parent / "phase_probe"
 PUSH_TIMEOUT_SECONDS = 600  # no offer times out during a run
-FEEDER_READY_SECONDS = 60
 TARGET_MS = 100
 PHASES = ("trigger", "broker", "slot", "snapshot", "plan", "claim", "push", "accept")
 
@@ -262,37 +265,15 @@ async def serve_console(ws: ClientConnection, agent: str, trial: Trial, disposit
     trial.fail(f"agent {agent} closed: {ws.close_code} {ws.close_reason}")
 
 
-@contextlib.asynccontextmanager
-async def schedule_feeder(
+def schedule_feeder(
     env: dict[str, str], logs: Path, offsets: list[float]
-) -> AsyncIterator[asyncio.subprocess.Process]:
+) -> contextlib.AbstractAsyncContextManager[asyncio.subprocess.Process]:
     """bench/schedule_feeder.py, ready; killed on the way out if still running."""
     offsets_file = logs / "offsets.json"
     offsets_file.write_text(json.dumps(offsets))
-    with (logs / "intake.log").open("wb") as stderr:
-        feeder = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.schedule_feeder",
-            f"--offsets-file={offsets_file}",
-            cwd=REPO,
-            env=env,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-        )
-    try:
-        assert feeder.stdout is not None
-        line = await asyncio.wait_for(feeder.stdout.readline(), FEEDER_READY_SECONDS)
-        if line.strip() != b"READY":
-            raise RuntimeError(
-                f"the intake did not start: {line!r}\n{log_tail(logs / 'intake.log')}"
-            )
-        yield feeder
-    finally:
-        if feeder.returncode is None:
-            feeder.kill()
-        await feeder.wait()
+    return feeder_process(
+        env, logs / "intake.log", "bench.schedule_feeder", f"--offsets-file={offsets_file}"
+    )
 
 
 async def read_intake(feeder: asyncio.subprocess.Process, trial: Trial, logs: Path) -> None:

@@ -35,6 +35,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -90,6 +91,12 @@ def emit(kind: str, data: dict[str, Any]) -> None:
 
 
 def feed(rate: float, count: int, body: str, *, first: int, step: int) -> None:
+    feed_schedule(((index, index / rate) for index in range(first, count, step)), body)
+
+
+def feed_schedule(schedule: Iterable[tuple[int, float]], body: str) -> None:
+    """Say READY, wait for the go line, then enqueue item ``index`` ``offset`` seconds after
+    it, for each (index, offset) of ``schedule`` in order, reporting each and then DONE."""
     from django.core.cache import cache
 
     from routing.services.triggers import ROUNDS_STARTED_KEY
@@ -100,8 +107,8 @@ def feed(rate: float, count: int, body: str, *, first: int, step: int) -> None:
     if not sys.stdin.readline():
         return
     go_monotonic, go_wall = time.monotonic(), time.time()
-    for index in range(first, count, step):
-        time.sleep(max(0.0, go_monotonic + index / rate - time.monotonic()))
+    for index, offset in schedule:
+        time.sleep(max(0.0, go_monotonic + offset - time.monotonic()))
         work_item_id, started, committed = enqueue_one(index, body.format(index=index))
         finished = time.time()
         emit(
@@ -110,7 +117,7 @@ def feed(rate: float, count: int, body: str, *, first: int, step: int) -> None:
                 "index": index,
                 "work_item_id": work_item_id,
                 "committed": committed,
-                "scheduled": go_wall + index / rate,
+                "scheduled": go_wall + offset,
                 "started": started,
                 "transaction_ms": round((committed - started) * 1000, 3),
                 "callbacks_ms": round((finished - committed) * 1000, 3),

@@ -16,39 +16,13 @@ import itertools
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 
 def feed(offsets: list[float], body: str) -> None:
-    from django.core.cache import cache
+    from bench.intake_feeder import feed_schedule
 
-    from bench.intake_feeder import emit, enqueue_one, warm_up
-    from routing.services.triggers import ROUNDS_STARTED_KEY
-
-    warm_up()
-    rounds_before = cache.get(ROUNDS_STARTED_KEY, 0)
-    print("READY", flush=True)
-    if not sys.stdin.readline():
-        return
-    go_monotonic, go_wall = time.monotonic(), time.time()
-    for index, offset in enumerate(offsets):
-        time.sleep(max(0.0, go_monotonic + offset - time.monotonic()))
-        work_item_id, started, committed = enqueue_one(index, body.format(index=index))
-        finished = time.time()
-        emit(
-            "ITEM",
-            {
-                "index": index,
-                "work_item_id": work_item_id,
-                "committed": committed,
-                "scheduled": go_wall + offset,
-                "started": started,
-                "transaction_ms": round((committed - started) * 1000, 3),
-                "callbacks_ms": round((finished - committed) * 1000, 3),
-            },
-        )
-    emit("DONE", {"rounds_started": cache.get(ROUNDS_STARTED_KEY, 0) - rounds_before})
+    feed_schedule(enumerate(offsets), body)
 
 
 def main() -> None:
